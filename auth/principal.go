@@ -3,7 +3,12 @@
 // context.
 package auth
 
-import "context"
+import (
+	"context"
+	"net/http"
+
+	"github.com/birjob/birjob/internal/httpx"
+)
 
 // Principal is the signed-in user of a request.
 type Principal struct {
@@ -23,4 +28,28 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(ctxKey{}).(Principal)
 	return p, ok
+}
+
+// RequireUser returns the signed-in user, or answers 401 and returns false.
+func RequireUser(w http.ResponseWriter, r *http.Request) (Principal, bool) {
+	p, ok := PrincipalFrom(r.Context())
+	if !ok {
+		httpx.Error(w, http.StatusUnauthorized, "sign in first (session cookie or Authorization: Bearer token)")
+		return Principal{}, false
+	}
+	return p, true
+}
+
+// RequireAdmin returns the signed-in admin, or answers 401/403 and returns
+// false.
+func RequireAdmin(w http.ResponseWriter, r *http.Request) (Principal, bool) {
+	p, ok := RequireUser(w, r)
+	if !ok {
+		return p, false
+	}
+	if !p.Admin {
+		httpx.Error(w, http.StatusForbidden, "this needs an admin account")
+		return p, false
+	}
+	return p, true
 }
