@@ -1,0 +1,397 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
+
+	"github.com/birjob/birjob/internal/httpx"
+	"github.com/birjob/birjob/storage"
+)
+
+// Defaults.
+const (
+	// CookieName is the session cookie.
+	CookieName = "birjob_session"
+	// SessionTTL is how long a sign-in lasts.
+	SessionTTL = 30 * 24 * time.Hour
+	// DefaultHashCost makes one bcrypt hash take tens of milliseconds: slow
+	// for an attacker with a stolen table, fine for a person signing in.
+	DefaultHashCost = 11
+	// MinPasswordLen is the shortest password accepted.
+	MinPasswordLen = 8
+	// loginRate and loginBurst bound sign-in attempts per client address
+	// and per email: a burst of 10, then one every 6 s.
+	loginRate  = rate.Limit(1.0 / 6)
+	loginBurst = 10
+)
+
+// ErrBadCredentials is returned for a wrong email or password (one error
+// for both, so that accounts cannot be probed).
+var ErrBadCredentials = errors.New("wrong email or password")
+
+// Service is the account system: it hashes passwords, issues and resolves
+// session cookies and API tokens, and serves the account API.
+type Service struct {
+	store    *storage.Store
+	hashCost int
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	limiters map[string]*limiterEntry
+}
+
+type limiterEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithHashCost sets the bcrypt cost (tests use bcrypt.MinCost).
+func WithHashCost(cost int) Option { return func(s *Service) { s.hashCost = cost } }
+
+// NewService returns the account service.
+func NewService(store *storage.Store, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{store: store, hashCost: DefaultHashCost, log: log, limiters: map[string]*limiterEntry{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// HashPassword hashes a password with bcrypt.
+func (s *Service) HashPassword(pw string) (string, error) {
+	if len(pw) > 72 {
+		return "", invalid("password must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.hashCost)
+	return string(h), err
+}
+
+// InvalidError says what is wrong with user input; handlers answer it with
+// 400 and its message.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error { return &InvalidError{Msg: fmt.Sprintf(format, args...)} }
+
+// ValidateCredentials checks the shape of an email and password.
+func ValidateCredentials(email, pw string) error {
+	if email == "" {
+		return invalid("email is required")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || len(email) > 254 {
+		return invalid("%q is not an email address", email)
+	}
+	if len(pw) < MinPasswordLen {
+		return invalid("password must have at least %d characters", MinPasswordLen)
+	}
+	if len(pw) > 72 {
+		return invalid("password must be at most 72 bytes")
+	}
+	return nil
+}
+
+// BootstrapAdmin creates or updates the admin account from configuration.
+func (s *Service) BootstrapAdmin(ctx context.Context, email, pw string) (storage.User, error) {
+	if err := ValidateCredentials(email, pw); err != nil {
+		return storage.User{}, fmt.Errorf("admin: %w", err)
+	}
+	h, err := s.HashPassword(pw)
+	if err != nil {
+		return storage.User{}, err
+	}
+	return s.store.UpsertAdmin(ctx, email, h)
+}
+
+// Signup creates a (non-admin) account.
+func (s *Service) Signup(ctx context.Context, email, pw string) (storage.User, error) {
+	if err := ValidateCredentials(email, pw); err != nil {
+		return storage.User{}, err
+	}
+	h, err := s.HashPassword(pw)
+	if err != nil {
+		return storage.User{}, err
+	}
+	return s.store.CreateUser(ctx, email, h, false)
+}
+
+// Authenticate checks an email and password.
+func (s *Service) Authenticate(ctx context.Context, email, pw string) (storage.User, error) {
+	u, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Spend the same time as a real check, so timing does not tell
+		// which emails have accounts.
+		_ = bcrypt.CompareHashAndPassword([]byte("$2a$11$C6UzMDM.H6dfI/f/IKxGhu6EnsSO3h6c6dOBSb2Ue8t2XfxGSP6Lm"), []byte(pw))
+		return storage.User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return storage.User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pw)) != nil {
+		return storage.User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// NewToken returns a random token with a prefix saying what it is.
+func NewToken(prefix string) string {
+	var b [32]byte
+	rand.Read(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// StartSession creates a session for the user and returns its token.
+func (s *Service) StartSession(ctx context.Context, userID int64) (string, time.Time, error) {
+	tok := NewToken("bjs_")
+	exp := time.Now().Add(SessionTTL)
+	if err := s.store.CreateToken(ctx, userID, tok, storage.TokenSession, "", &exp); err != nil {
+		return "", exp, err
+	}
+	return tok, exp, nil
+}
+
+// CreateAPIToken creates a bearer token for scripts.
+func (s *Service) CreateAPIToken(ctx context.Context, userID int64, name string) (string, error) {
+	tok := NewToken("bjt_")
+	if err := s.store.CreateToken(ctx, userID, tok, storage.TokenAPI, name, nil); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// credential returns the token a request carries: a bearer token, else the
+// session cookie.
+func credential(r *http.Request) (string, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(tok), true
+		}
+	}
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// Middleware resolves the request's credential and puts the user on its
+// context. Requests without one pass through anonymous; a bearer token that
+// resolves to nobody is refused with 401, so a script with a revoked token
+// learns it at once. Cross-origin state-changing browser requests are
+// refused by http.CrossOriginProtection (Origin / Sec-Fetch-Site), so
+// same-origin pages and non-browser clients need no CSRF token.
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, http.StatusForbidden, "cross-origin request refused (CSRF protection); send it from the birjob page or without browser Origin headers")
+	}))
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := credential(r)
+		if ok {
+			u, err := s.store.UserByToken(r.Context(), tok)
+			switch {
+			case err == nil:
+				r = r.WithContext(WithPrincipal(r.Context(), Principal{UserID: u.ID, Email: u.Email, Admin: u.Admin}))
+			case errors.Is(err, storage.ErrNotFound):
+				if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+					httpx.Error(w, http.StatusUnauthorized, "the bearer token is unknown, revoked or expired")
+					return
+				}
+				// A stale cookie: forget it and go on anonymous.
+				http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			default:
+				httpx.ServerError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+	return cop.Handler(inner)
+}
+
+// allow takes one sign-in attempt from the bucket of key.
+func (s *Service) allow(key string) (bool, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if len(s.limiters) > 10000 { // forget idle buckets (a full bucket is the same as none)
+		for k, e := range s.limiters {
+			if now.Sub(e.seen) > time.Hour {
+				delete(s.limiters, k)
+			}
+		}
+	}
+	e, ok := s.limiters[key]
+	if !ok {
+		e = &limiterEntry{lim: rate.NewLimiter(loginRate, loginBurst)}
+		s.limiters[key] = e
+	}
+	e.seen = now
+	res := e.lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Service) setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+}
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type meResponse struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Admin bool   `json:"admin"`
+	// Token is the session token, for clients that prefer a bearer header.
+	Token string `json:"token,omitempty"`
+}
+
+// Routes registers the account API.
+func (s *Service) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/signup", s.handleSignup)
+	mux.HandleFunc("POST /api/login", s.handleLogin)
+	mux.HandleFunc("POST /api/logout", s.handleLogout)
+	mux.HandleFunc("GET /api/me", s.handleMe)
+	mux.HandleFunc("POST /api/tokens", s.handleCreateToken)
+}
+
+func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if !httpx.DecodeJSON(w, r, &c) {
+		return
+	}
+	c.Email = strings.TrimSpace(c.Email)
+	if ok, wait := s.allow("signup:" + clientIP(r)); !ok {
+		tooMany(w, wait)
+		return
+	}
+	u, err := s.Signup(r.Context(), c.Email, c.Password)
+	switch {
+	case errors.Is(err, storage.ErrConflict):
+		httpx.Error(w, http.StatusConflict, "an account with this email exists; sign in instead")
+		return
+	case errors.As(err, new(*InvalidError)):
+		httpx.Error(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		httpx.ServerError(w, r, err)
+		return
+	}
+	s.signedIn(w, r, u, http.StatusCreated)
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	httpx.Errorf(w, http.StatusTooManyRequests, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
+}
+
+func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, u storage.User, status int) {
+	tok, exp, err := s.StartSession(r.Context(), u.ID)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, tok, exp)
+	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin, Token: tok})
+}
+
+func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if !httpx.DecodeJSON(w, r, &c) {
+		return
+	}
+	c.Email = strings.TrimSpace(c.Email)
+	for _, key := range []string{"ip:" + clientIP(r), "email:" + strings.ToLower(c.Email)} {
+		if ok, wait := s.allow(key); !ok {
+			s.log.Warn("login rate limited", "key", key)
+			tooMany(w, wait)
+			return
+		}
+	}
+	u, err := s.Authenticate(r.Context(), c.Email, c.Password)
+	if errors.Is(err, ErrBadCredentials) {
+		httpx.Error(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	s.signedIn(w, r, u, http.StatusOK)
+}
+
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if tok, ok := credential(r); ok {
+		if err := s.store.DeleteToken(r.Context(), tok); err != nil {
+			httpx.ServerError(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
+	p, ok := RequireUser(w, r)
+	if !ok {
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, meResponse{ID: p.UserID, Email: p.Email, Admin: p.Admin})
+}
+
+func (s *Service) handleCreateToken(w http.ResponseWriter, r *http.Request) {
+	p, ok := RequireUser(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 && !httpx.DecodeJSON(w, r, &body) {
+		return
+	}
+	if len(body.Name) > 100 {
+		httpx.Error(w, http.StatusBadRequest, "name must be at most 100 characters")
+		return
+	}
+	tok, err := s.CreateAPIToken(r.Context(), p.UserID, body.Name)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"token": tok, "name": body.Name, "type": "Bearer"})
+}

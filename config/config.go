@@ -1,0 +1,283 @@
+// Package config reads birjob's configuration: environment variables
+// (DATABASE_URL and BIRJOB_*) overridden by matching command-line flags, with
+// defaults in code. The names are part of the contract (see the README's
+// table); Print shows the effective configuration without secrets.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults, and why.
+const (
+	// DefaultAddr is the listen address of the web server.
+	DefaultAddr = ":8080"
+	// DefaultDataDir holds the embedded cluster and other local state, under
+	// the working directory so a newcomer finds it.
+	DefaultDataDir = "data"
+	// DefaultKeepalive is below the 30 s idle timeout of common proxies.
+	DefaultKeepalive = 25 * time.Second
+	// DefaultRetention keeps a week of events for clients to resume from.
+	DefaultRetention = 7 * 24 * time.Hour
+	// DefaultShutdownTimeout bounds a graceful stop.
+	DefaultShutdownTimeout = 20 * time.Second
+	// DefaultExpireAfterMissing is how many healthy runs in a row must miss
+	// a job before it counts as expired.
+	DefaultExpireAfterMissing = 2
+)
+
+// Demo modes.
+const (
+	DemoAuto = "auto" // on when no source is configured yet
+	DemoOn   = "on"
+	DemoOff  = "off"
+)
+
+// Config is the whole configuration of one birjob process.
+type Config struct {
+	DatabaseURL     string
+	Addr            string
+	DataDir         string
+	Demo            string
+	AdminEmail      string
+	AdminPassword   string
+	Keepalive       time.Duration
+	Retention       time.Duration
+	ShutdownTimeout time.Duration
+	// Roles; each can be switched off so that a deployment can run many web
+	// nodes and scrape/match on some of them.
+	Web     bool
+	Scrape  bool
+	Match   bool
+	LogJSON bool
+	Debug   bool
+	// AllowPrivate lets sources point at loopback and private addresses.
+	// Off by default outside demo mode; the demo board itself is local.
+	AllowPrivate       string // "auto", "true", "false"
+	ExpireAfterMissing int
+	AllowedOrigins     []string
+	Node               string
+}
+
+type setting struct {
+	env, flag, usage string
+	secret           bool
+	bind             func(c *Config, v string) error
+	show             func(c *Config) string
+}
+
+func str(p func(*Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *p(c) = v; return nil },
+		func(c *Config) string { return *p(c) }
+}
+
+func dur(p func(*Config) *time.Duration) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration like 25s or 1h: %q", v)
+			}
+			if d <= 0 {
+				return fmt.Errorf("must be positive, got %s", v)
+			}
+			*p(c) = d
+			return nil
+		},
+		func(c *Config) string { return p(c).String() }
+}
+
+func boolean(p func(*Config) *bool) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", v)
+			}
+			*p(c) = b
+			return nil
+		},
+		func(c *Config) string { return strconv.FormatBool(*p(c)) }
+}
+
+func settings() []setting {
+	mk := func(env, fl, usage string, secret bool, b func(*Config, string) error, s func(*Config) string) setting {
+		return setting{env: env, flag: fl, usage: usage, secret: secret, bind: b, show: s}
+	}
+	var out []setting
+	add := func(s setting) { out = append(out, s) }
+	b, s := str(func(c *Config) *string { return &c.DatabaseURL })
+	add(mk("DATABASE_URL", "database-url", "PostgreSQL URL; empty: run an embedded cluster under the data dir", true, b, s))
+	b, s = str(func(c *Config) *string { return &c.Addr })
+	add(mk("BIRJOB_ADDR", "addr", "listen address of the web server", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.DataDir })
+	add(mk("BIRJOB_DATA_DIR", "data-dir", "where the embedded cluster and other local state live", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.Demo })
+	add(mk("BIRJOB_DEMO", "demo", "demo job board: auto (when no source exists yet), on, off", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.AdminEmail })
+	add(mk("BIRJOB_ADMIN_EMAIL", "admin-email", "create or update this admin at start", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.AdminPassword })
+	add(mk("BIRJOB_ADMIN_PASSWORD", "admin-password", "password of that admin", true, b, s))
+	b, s = dur(func(c *Config) *time.Duration { return &c.Keepalive })
+	add(mk("BIRJOB_KEEPALIVE", "keepalive", "stream keepalive interval", false, b, s))
+	b, s = dur(func(c *Config) *time.Duration { return &c.Retention })
+	add(mk("BIRJOB_RETENTION", "retention", "how long events are kept for resuming clients", false, b, s))
+	b, s = dur(func(c *Config) *time.Duration { return &c.ShutdownTimeout })
+	add(mk("BIRJOB_SHUTDOWN_TIMEOUT", "shutdown-timeout", "bound on a graceful stop", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.Web })
+	add(mk("BIRJOB_WEB", "web", "role: serve the web page, API and streams", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.Scrape })
+	add(mk("BIRJOB_SCRAPE", "scrape", "role: run the source scheduler and scrapers", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.Match })
+	add(mk("BIRJOB_MATCH", "match", "role: run the matcher", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.AllowPrivate })
+	add(mk("BIRJOB_ALLOW_PRIVATE", "allow-private", "let sources fetch loopback/private addresses: auto (only in demo mode), true, false", false, b, s))
+	add(mk("BIRJOB_EXPIRE_AFTER_MISSING", "expire-after-missing", "healthy runs in a row a job must be missing from before it expires", false,
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("must be a whole number ≥ 1, got %q", v)
+			}
+			c.ExpireAfterMissing = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(c.ExpireAfterMissing) }))
+	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
+		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
+		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
+	b, s = str(func(c *Config) *string { return &c.Node })
+	add(mk("BIRJOB_NODE", "node", "name of this node in logs and scrape runs (default: host name)", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.LogJSON })
+	add(mk("BIRJOB_LOG_JSON", "log-json", "log as JSON lines", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.Debug })
+	add(mk("BIRJOB_DEBUG", "debug", "debug logging", false, b, s))
+	return out
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Default returns the configuration with every default applied.
+func Default() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Addr:               DefaultAddr,
+		DataDir:            DefaultDataDir,
+		Demo:               DemoAuto,
+		Keepalive:          DefaultKeepalive,
+		Retention:          DefaultRetention,
+		ShutdownTimeout:    DefaultShutdownTimeout,
+		Web:                true,
+		Scrape:             true,
+		Match:              true,
+		AllowPrivate:       "auto",
+		ExpireAfterMissing: DefaultExpireAfterMissing,
+		Node:               host,
+	}
+}
+
+// Load reads the environment (through getenv) and then args (flags without
+// the program name). It returns the remaining non-flag arguments.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	c := Default()
+	all := settings()
+	for _, s := range all {
+		if v := getenv(s.env); v != "" {
+			if err := s.bind(&c, v); err != nil {
+				return c, nil, fmt.Errorf("%s: %w", s.env, err)
+			}
+		}
+	}
+	fs := flag.NewFlagSet("birjob", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range all {
+		fs.Func(s.flag, s.usage+" ($"+s.env+")", func(v string) error { return s.bind(&c, v) })
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// Validate checks the values that flags and the environment cannot check on
+// their own.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Demo {
+	case DemoAuto, DemoOn, DemoOff:
+	default:
+		errs = append(errs, fmt.Errorf("BIRJOB_DEMO must be auto, on or off, got %q", c.Demo))
+	}
+	switch c.AllowPrivate {
+	case "auto", "true", "false":
+	default:
+		errs = append(errs, fmt.Errorf("BIRJOB_ALLOW_PRIVATE must be auto, true or false, got %q", c.AllowPrivate))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("BIRJOB_ADDR must be host:port or :port, got %q", c.Addr))
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			if !strings.Contains(c.DatabaseURL, "=") { // key=value DSNs are fine too
+				errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL or a key=value connection string"))
+			}
+		}
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("set both BIRJOB_ADMIN_EMAIL and BIRJOB_ADMIN_PASSWORD, or neither"))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		errs = append(errs, errors.New("BIRJOB_ADMIN_PASSWORD must have at least 8 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+// Print writes the effective configuration, secrets masked, one
+// `NAME=value` line per setting.
+func (c *Config) Print(w io.Writer) {
+	for _, s := range settings() {
+		v := s.show(c)
+		if s.secret && v != "" {
+			v = redact(s.env, v)
+		}
+		fmt.Fprintf(w, "%s=%s\n", s.env, v)
+	}
+}
+
+func redact(name, v string) string {
+	if name == "DATABASE_URL" {
+		if u, err := url.Parse(v); err == nil && u.Scheme != "" {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
+			return u.String()
+		}
+		return "(set)"
+	}
+	return "(set)"
+}
+
+// Usage writes the flag help.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "Settings (environment variable, or flag):")
+	for _, s := range settings() {
+		fmt.Fprintf(w, "  -%-22s $%-28s %s\n", s.flag, s.env, s.usage)
+	}
+}

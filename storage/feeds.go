@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/birjob/birjob/model"
+)
+
+const feedCols = "id, name, title, criteria, created_at"
+
+func scanFeed(row pgx.Row) (model.Feed, error) {
+	var f model.Feed
+	var crit []byte
+	if err := row.Scan(&f.ID, &f.Name, &f.Title, &crit, &f.CreatedAt); err != nil {
+		return f, notFound(err)
+	}
+	if err := json.Unmarshal(crit, &f.Criteria); err != nil {
+		return f, fmt.Errorf("feed %d: criteria: %w", f.ID, err)
+	}
+	return f, nil
+}
+
+// ListFeeds returns all public feeds by name.
+func (s *Store) ListFeeds(ctx context.Context) ([]model.Feed, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+feedCols+` FROM feeds ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list feeds: %w", err)
+	}
+	feeds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.Feed, error) { return scanFeed(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list feeds: %w", err)
+	}
+	return feeds, nil
+}
+
+// GetFeed returns the feed with this id.
+func (s *Store) GetFeed(ctx context.Context, id int64) (model.Feed, error) {
+	f, err := scanFeed(s.pool.QueryRow(ctx, `SELECT `+feedCols+` FROM feeds WHERE id = $1`, id))
+	if err != nil {
+		return f, fmt.Errorf("feed %d: %w", id, err)
+	}
+	return f, nil
+}
+
+// CreateFeed stores a feed; ErrConflict when the name is taken.
+func (s *Store) CreateFeed(ctx context.Context, f model.Feed) (model.Feed, error) {
+	crit, err := json.Marshal(f.Criteria)
+	if err != nil {
+		return f, err
+	}
+	out, err := scanFeed(s.pool.QueryRow(ctx,
+		`INSERT INTO feeds (name, title, criteria) VALUES ($1, $2, $3) RETURNING `+feedCols, f.Name, f.Title, crit))
+	if isUniqueViolation(err) {
+		return out, fmt.Errorf("create feed %q: %w", f.Name, ErrConflict)
+	}
+	if err != nil {
+		return out, fmt.Errorf("create feed: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateFeed replaces a feed's title and criteria (its name is its channel
+// and does not change).
+func (s *Store) UpdateFeed(ctx context.Context, f model.Feed) (model.Feed, error) {
+	crit, err := json.Marshal(f.Criteria)
+	if err != nil {
+		return f, err
+	}
+	out, err := scanFeed(s.pool.QueryRow(ctx,
+		`UPDATE feeds SET title = $2, criteria = $3 WHERE id = $1 RETURNING `+feedCols, f.ID, f.Title, crit))
+	if err != nil {
+		return out, fmt.Errorf("update feed %d: %w", f.ID, err)
+	}
+	return out, nil
+}
+
+// DeleteFeed deletes a feed.
+func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM feeds WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete feed %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete feed %d: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/birjob/birjob/model"
+)
+
+// jobColsJ selects a job (alias j) with its source name (alias s).
+const jobColsJ = `j.id, j.source_id, s.name, j.external_id, j.title, j.company, j.location, j.remote,
+	j.salary_min, j.salary_max, j.salary_currency, j.salary_period, j.url, j.description,
+	j.employment_type, j.posted_at, j.valid_through, j.first_seen_at, j.expired_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanJobInto scans a job row, after any extra leading columns.
+func scanJobInto(row scanner, extra ...any) (model.Job, error) {
+	var j model.Job
+	var smin, smax *float64
+	var cur, per string
+	dest := append(extra, &j.ID, &j.SourceID, &j.Source, &j.ExternalID, &j.Title, &j.Company, &j.Location, &j.Remote,
+		&smin, &smax, &cur, &per, &j.URL, &j.Description, &j.EmploymentType, &j.PostedAt, &j.ValidThrough,
+		&j.FirstSeenAt, &j.ExpiredAt)
+	if err := row.Scan(dest...); err != nil {
+		return j, notFound(err)
+	}
+	if smin != nil || smax != nil {
+		j.Salary = &model.Salary{Currency: cur, Period: per}
+		if smin != nil {
+			j.Salary.Min = *smin
+		}
+		if smax != nil {
+			j.Salary.Max = *smax
+		}
+	}
+	return j, nil
+}
+
+// JobQuery selects jobs for the list.
+type JobQuery struct {
+	// Q filters by words in title, company or location (all must appear,
+	// case-insensitive).
+	Q string
+	// Before is the cursor: only jobs with a smaller id (0: from newest).
+	Before int64
+	// Limit is the page size (default 50, at most 200).
+	Limit int
+	// IncludeExpired keeps expired jobs in the list (marked by expiredAt).
+	IncludeExpired bool
+	// Since limits to jobs first seen after this time.
+	Since time.Time
+}
+
+// ListJobs returns jobs newest first, and the cursor of the next page (0
+// when this is the last).
+func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > 200 {
+		q.Limit = 200
+	}
+	var where []string
+	args := []any{}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if q.Before > 0 {
+		where = append(where, "j.id < "+arg(q.Before))
+	}
+	if !q.IncludeExpired {
+		where = append(where, "j.expired_at IS NULL")
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "j.first_seen_at > "+arg(q.Since))
+	}
+	for _, w := range strings.Fields(q.Q) {
+		if len(where) > 20 {
+			break
+		}
+		p := arg("%" + likeEscape(w) + "%")
+		where = append(where, "(j.title ILIKE "+p+" OR j.company ILIKE "+p+" OR j.location ILIKE "+p+")")
+	}
+	sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	sql += " ORDER BY j.id DESC LIMIT " + arg(q.Limit+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	jobs := []model.Job{}
+	for rows.Next() {
+		j, err := scanJobInto(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list jobs: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list jobs: %w", err)
+	}
+	var next int64
+	if len(jobs) > q.Limit {
+		jobs = jobs[:q.Limit]
+		next = jobs[len(jobs)-1].ID
+	}
+	return jobs, next, nil
+}
+
+// GetJob returns one job.
+func (s *Store) GetJob(ctx context.Context, id int64) (model.Job, error) {
+	j, err := scanJobInto(s.pool.QueryRow(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = $1`, id))
+	if err != nil {
+		return j, fmt.Errorf("job %d: %w", id, err)
+	}
+	return j, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// CountSources returns how many scrape sources exist (the manual source of
+// POST /api/jobs excluded); demo mode "auto" starts the demo board at zero.
+func (s *Store) CountSources(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sources WHERE kind <> 'manual'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count sources: %w", err)
+	}
+	return n, nil
+}
