@@ -150,7 +150,12 @@ func runAs() (*syscall.Credential, error) {
 }
 
 func prepareDir(dir string, cred *syscall.Credential) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Parents stay enterable (0755) for the server's account; the cluster
+	// folder itself is private to it (PostgreSQL insists on 0700).
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("embedded postgres: create %s: %w", filepath.Dir(dir), err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("embedded postgres: create %s: %w", dir, err)
 	}
 	if cred == nil {
