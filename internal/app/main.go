@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/internal/pgembed"
@@ -22,6 +25,7 @@ Usage:
   birjob migrate [flags]      apply database migrations and exit
   birjob demo-board [-addr :8081] [-seed 1] [-interval 5s]
                               serve the demo job board on its own
+  birjob healthcheck          exit 0 when the local server answers /healthz (for container health checks)
   birjob help                 this text
 
 `
@@ -43,6 +47,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "healthcheck":
+		return healthcheck(stderr)
 	case "", "serve", "config", "admin", "migrate":
 	default:
 		fmt.Fprintf(stderr, "birjob: unknown command %q (try birjob help)\n", cmd)
@@ -86,6 +92,29 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "birjob:", err)
+		return 1
+	}
+	return 0
+}
+
+// healthcheck asks the local server's /healthz; for a container's health
+// check, where no curl is installed.
+func healthcheck(stderr io.Writer) int {
+	cfg, _, err := config.Load(nil, os.Getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "birjob:", err)
+		return 2
+	}
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(stderr, "birjob healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "birjob healthcheck: status", resp.Status)
 		return 1
 	}
 	return 0

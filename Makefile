@@ -1,0 +1,39 @@
+# birjob — two commands for a newcomer: `make run` and `make test`.
+GO      ?= go
+BIN     := bin/birjob
+PKGS    := ./...
+
+.DEFAULT_GOAL := help
+
+.PHONY: help run build test test-short lint bench fmt clean
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+build: ## build bin/birjob
+	$(GO) build -o $(BIN) ./cmd/birjob
+
+# The binary is run directly (not through `go run`) so Ctrl-C reaches it
+# and it can stop its embedded PostgreSQL in order.
+run: build ## run everything on :8080 (embedded PostgreSQL and demo board unless configured)
+	./$(BIN)
+
+test: ## run all tests (real PostgreSQL: DATABASE_URL, else a throwaway cluster)
+	$(GO) vet $(PKGS)
+	$(GO) test -p 2 -timeout 20m $(PKGS)
+
+test-short: ## quick tests only
+	$(GO) test -short -timeout 10m $(PKGS)
+
+lint: ## gofmt, go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## benchmarks and load runs (long; results go in BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./matcher/... ./scraper/... ./notify/...
+
+clean: ## remove build output (not the data folder)
+	rm -rf bin

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad_EnvThenFlags(t *testing.T) {
+	c, rest, err := Load([]string{"-addr", ":9090", "extra"}, env(map[string]string{
+		"BIRJOB_ADDR": ":7070", "BIRJOB_KEEPALIVE": "5s", "BIRJOB_DEMO": "off", "BIRJOB_SCRAPE": "false",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9090" {
+		t.Errorf("flag did not override env: addr %q", c.Addr)
+	}
+	if c.Keepalive != 5*time.Second || c.Demo != DemoOff || c.Scrape || !c.Web {
+		t.Errorf("env not applied: %+v", c)
+	}
+	if len(rest) != 1 || rest[0] != "extra" {
+		t.Errorf("rest = %v", rest)
+	}
+}
+
+func TestLoad_Invalid(t *testing.T) {
+	for name, e := range map[string]map[string]string{
+		"keepalive":      {"BIRJOB_KEEPALIVE": "soon"},
+		"negative":       {"BIRJOB_KEEPALIVE": "-1s"},
+		"demo":           {"BIRJOB_DEMO": "maybe"},
+		"addr":           {"BIRJOB_ADDR": "8080"},
+		"admin half":     {"BIRJOB_ADMIN_EMAIL": "a@b.c"},
+		"admin short pw": {"BIRJOB_ADMIN_EMAIL": "a@b.c", "BIRJOB_ADMIN_PASSWORD": "short"},
+		"db":             {"DATABASE_URL": "mysql://x"},
+		"role":           {"BIRJOB_WEB": "perhaps"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := Load(nil, env(e), io.Discard)
+			if err == nil {
+				t.Fatalf("accepted %v", e)
+			}
+			named := false
+			for k := range e {
+				named = named || strings.Contains(err.Error(), k)
+			}
+			if !named {
+				t.Errorf("error %q names none of %v", err, e)
+			}
+		})
+	}
+}
+
+func TestPrint_HidesSecrets(t *testing.T) {
+	c, _, err := Load(nil, env(map[string]string{
+		"DATABASE_URL":          "postgres://bob:hunter22@db:5432/birjob",
+		"BIRJOB_ADMIN_EMAIL":    "admin@example.com",
+		"BIRJOB_ADMIN_PASSWORD": "topsecret1",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	out := b.String()
+	for _, secret := range []string{"hunter22", "topsecret1"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("config output leaks %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"DATABASE_URL=postgres://bob:xxxxx@db:5432/birjob", "BIRJOB_ADMIN_EMAIL=admin@example.com",
+		"BIRJOB_ADDR=:8080", "BIRJOB_DATA_DIR=data", "BIRJOB_DEMO=auto", "BIRJOB_KEEPALIVE=25s", "BIRJOB_ADMIN_PASSWORD=(set)"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("config output lacks %q:\n%s", want, out)
+		}
+	}
+}
