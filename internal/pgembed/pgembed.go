@@ -64,6 +64,9 @@ type Cluster struct {
 	logFile *os.File
 }
 
+// binGlob is where Debian-style installs keep the server binaries.
+var binGlob = "/usr/lib/postgresql/*/bin"
+
 // FindBinDir returns the folder holding initdb and postgres: found on PATH,
 // else the newest /usr/lib/postgresql/*/bin.
 func FindBinDir() (string, error) {
@@ -76,7 +79,7 @@ func FindBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(binGlob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {

@@ -1,0 +1,189 @@
+package pgembed
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func tempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pgembed-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755) // the server's account must reach it
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "pg")
+}
+
+func start(t *testing.T, dir string) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	return c
+}
+
+func exec1(t *testing.T, c *Cluster, sql string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.URL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var out string
+	if err := conn.QueryRow(ctx, sql).Scan(&out); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+// waitGone waits for a foreign process to exit (there is no signal to wait
+// on for a process that is not our child).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still running", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStart_InitReuseStop(t *testing.T) {
+	dir := tempDir(t)
+	c := start(t, dir)
+	if got := exec1(t, c, "SELECT current_database()"); got != "birjob" {
+		t.Fatalf("database %q, want birjob created at first start", got)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept AS SELECT 'survives restart'::text AS v"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	pid := c.PID()
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Exited():
+	default:
+		t.Fatal("Stop returned before the server exited")
+	}
+	if syscall.Kill(pid, 0) == nil {
+		t.Fatalf("server %d still running after Stop", pid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("postmaster.pid left behind after a clean stop: %v", err)
+	}
+
+	c2 := start(t, dir)
+	if got := exec1(t, c2, "SELECT v FROM kept"); got != "survives restart" {
+		t.Fatalf("reused cluster lost data: %q", got)
+	}
+}
+
+func TestStart_StalePidFile(t *testing.T) {
+	dir := tempDir(t)
+	c := start(t, dir)
+	c.Stop()
+	// A pid file from a crash whose pid now belongs to some other process
+	// (here: this test) must not block the start.
+	if err := os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte(fmt.Sprintf("%d\n%s\n", os.Getpid(), dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, dir)
+	if got := exec1(t, c2, "SELECT 'up'"); got != "up" {
+		t.Fatal(got)
+	}
+}
+
+func TestStart_StopsLeftoverServer(t *testing.T) {
+	dir := tempDir(t)
+	old := start(t, dir)
+	oldPID := old.PID()
+	// Start again on the same folder while the first server still runs, as
+	// after a crash of birjob that left its server behind.
+	c2 := start(t, dir)
+	<-old.Exited()
+	if c2.PID() == oldPID {
+		t.Fatal("same server")
+	}
+	if got := exec1(t, c2, "SELECT 'up'"); got != "up" {
+		t.Fatal(got)
+	}
+}
+
+// TestStart_ParentCrash runs a child process that starts the cluster and is
+// then killed with SIGKILL: the server must go down with it, and the next
+// start must work on the same data.
+func TestStart_ParentCrash(t *testing.T) {
+	if dir := os.Getenv("PGEMBED_CHILD_DIR"); dir != "" {
+		c, err := Start(context.Background(), Options{Dir: dir, Fast: true})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("ready", c.PID())
+		select {}
+	}
+	dir := tempDir(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStart_ParentCrash$")
+	cmd.Env = append(os.Environ(), "PGEMBED_CHILD_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "ready ") {
+		cmd.Process.Kill()
+		t.Fatalf("child: %q %v", line, err)
+	}
+	pgPID, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitGone(t, pgPID)
+	c := start(t, dir)
+	if got := exec1(t, c, "SELECT 'recovered'"); got != "recovered" {
+		t.Fatal(got)
+	}
+}
+
+func TestFindBinDir_NoServer(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	old := binGlob
+	binGlob = filepath.Join(t.TempDir(), "*", "bin")
+	defer func() { binGlob = old }()
+	_, err := FindBinDir()
+	if !errors.Is(err, ErrNoServer) {
+		t.Fatalf("err = %v, want ErrNoServer", err)
+	}
+	if !strings.Contains(err.Error(), "install") || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("message does not say what to install or set: %v", err)
+	}
+}
