@@ -1,7 +1,12 @@
 package app
 
-import "errors"
+import "github.com/birjob/birjob/demoboard"
 
-func demoBoardMain(args []string) error {
-	return errors.New("not built yet")
-}
+// DemoSourceName is the source that demo mode creates for the in-process
+// demo board.
+const DemoSourceName = "demo-board"
+
+// demoBasePath is where the in-process demo board is mounted.
+const demoBasePath = "/demo-board"
+
+func demoBoardMain(args []string) error { return demoboard.Main(args) }
