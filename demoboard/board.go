@@ -193,37 +193,33 @@ func (b *Board) kRange(t time.Time) (lo, hi int, ok bool) {
 
 // JobsAt returns the postings listed at t, newest first.
 func (b *Board) JobsAt(t time.Time) []Posting {
-	lo, hi, ok := b.kRange(t)
-	if !ok {
-		return nil
-	}
-	out := make([]Posting, 0, hi-lo+1)
-	for k := hi; k >= lo; k-- {
-		if p := b.Posting(k); p.ListedAt(t) {
-			out = append(out, p)
-		}
-	}
-	return out
+	jobs, _ := b.listing(t)
+	return jobs
 }
 
-// lastChange is the latest instant <= t at which the list changed: a
-// posting appeared or expired. It is Start when nothing happened yet.
-func (b *Board) lastChange(t time.Time) time.Time {
-	last := b.opts.Start
+// listing returns the postings listed at t, newest first, and the latest
+// instant <= t at which that list changed (a posting appeared or expired;
+// Start when nothing happened yet), in one pass over the postings.
+func (b *Board) listing(t time.Time) (jobs []Posting, changed time.Time) {
+	changed = b.opts.Start
 	lo, hi, ok := b.kRange(t)
 	if !ok {
-		return last
+		return nil, changed
 	}
-	for k := lo; k <= hi; k++ {
+	jobs = make([]Posting, 0, hi-lo+1)
+	for k := hi; k >= lo; k-- {
 		p := b.Posting(k)
-		if p.AppearsAt.After(last) && !p.AppearsAt.After(t) {
-			last = p.AppearsAt
+		if p.ListedAt(t) {
+			jobs = append(jobs, p)
 		}
-		if p.ExpiresAt.After(last) && !p.ExpiresAt.After(t) {
-			last = p.ExpiresAt
+		if p.AppearsAt.After(changed) && !p.AppearsAt.After(t) {
+			changed = p.AppearsAt
+		}
+		if p.ExpiresAt.After(changed) && !p.ExpiresAt.After(t) {
+			changed = p.ExpiresAt
 		}
 	}
-	return last
+	return jobs, changed
 }
 
 // parseID returns k of an id "demo-<k>".

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -591,5 +592,73 @@ func TestServe_StopsOnContext(t *testing.T) {
 	}
 	if err := Main([]string{"-interval", "soon"}); err == nil {
 		t.Error("Main accepted a bad flag")
+	}
+}
+
+// FuzzServeHTTP feeds hostile paths and queries: the board answers every one
+// with a known status and a charset, and never panics.
+func FuzzServeHTTP(f *testing.F) {
+	for _, s := range [][2]string{
+		{"/jobs", "page=2"}, {"/jobs", "page=-1"}, {"/jobs/demo-3", ""}, {"/demo-board/jobs/demo-%00", ""},
+		{"/jobs", "page=99999999999999999999"}, {"/feed.rss", "x=<script>"}, {"/../../etc/passwd", ""},
+		{"/demo-board", "page=1;page=2"}, {"/jobs/demo-9223372036854775807", ""}, {"/api/jobs.json", "%"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	c := &clock{t: testStart.Add(7 * time.Minute)}
+	b := New(Options{Seed: 1, Start: testStart, Now: c.Now, BasePath: "/demo-board"})
+	f.Fuzz(func(t *testing.T, path, query string) {
+		req := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: path, RawQuery: query}, Host: "example.test", Header: http.Header{}}
+		rec := httptest.NewRecorder()
+		b.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 302, 400, 404, 410:
+		default:
+			t.Fatalf("%q?%q: status %d", path, query, rec.Code)
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.Contains(ct, "charset=utf-8") {
+			t.Fatalf("%q?%q: Content-Type %q", path, query, ct)
+		}
+	})
+}
+
+func TestServeHTTP_Head(t *testing.T) {
+	_, _, srv := newServer(t, Options{Seed: 1}, 3*time.Minute)
+	resp, err := http.Head(srv.URL + "/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" || resp.Header.Get("Last-Modified") == "" {
+		t.Errorf("HEAD /jobs: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// BenchmarkListPage measures one list page at the default settings (about
+// 120 listed jobs).
+func BenchmarkListPage(b *testing.B) {
+	c := &clock{t: testStart.Add(time.Hour)}
+	board := New(Options{Seed: 1, Start: testStart, Now: c.Now})
+	req := httptest.NewRequest(http.MethodGet, "/jobs?page=3", nil)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		board.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkDetailPage measures one detail page.
+func BenchmarkDetailPage(b *testing.B) {
+	c := &clock{t: testStart.Add(time.Hour)}
+	board := New(Options{Seed: 1, Start: testStart, Now: c.Now})
+	req := httptest.NewRequest(http.MethodGet, board.JobsAt(c.Now())[5].URL, nil)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		board.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
 	}
 }

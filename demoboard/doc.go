@@ -74,7 +74,9 @@
 // "1500-2500 AZN", "from 1200 ₼", "1200 AZN-dən", "от 1600 ₼", "900 AZN",
 // "$3,000 – $4,500 / month", "from $3,000/month", "$60k–$80k / year",
 // "€2 000 – €3 000 / month", and "Razılaşma yolu ilə" / "Negotiable" /
-// "по договорённости" when there is none. Fully remote jobs have the
+// "по договорённости" when there is none. Prose without a unit ("1500-2500
+// AZN", "from 1200 ₼", "900 AZN") is per month, as the detail page's
+// baseSalary unitText says. Fully remote jobs have the
 // location "Remote" and no JSON-LD jobLocation; all remote jobs have
 // jobLocationType TELECOMMUTE.
 package demoboard

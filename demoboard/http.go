@@ -134,7 +134,7 @@ func (b *Board) serveList(w http.ResponseWriter, r *http.Request, now time.Time)
 		}
 		page = n
 	}
-	jobs := b.JobsAt(now)
+	jobs, changed := b.listing(now)
 	per := b.opts.PerPage
 	pages := max(1, (len(jobs)+per-1)/per)
 	d := pageData{Base: b.opts.BasePath, now: now, Page: page, Pages: pages, Total: len(jobs)}
@@ -163,7 +163,7 @@ func (b *Board) serveList(w http.ResponseWriter, r *http.Request, now time.Time)
 	// Weak: the relative times ("5 dəqiqə əvvəl") drift while the list is
 	// the same.
 	w.Header().Set("ETag", fmt.Sprintf(`W/"list-%x"`, h.Sum64()))
-	b.render(w, r, "list", d, http.StatusOK, b.lastChange(now))
+	b.render(w, r, "list", d, http.StatusOK, changed)
 }
 
 // serveDetail serves /jobs/{id}: 404 for unknown or future postings, 410
@@ -351,7 +351,7 @@ type (
 
 func (b *Board) serveRSS(w http.ResponseWriter, r *http.Request, now time.Time) {
 	base := absBase(r)
-	last := b.lastChange(now)
+	jobs, last := b.listing(now)
 	doc := rssDoc{Version: "2.0", Channel: rssChannel{
 		Title:         "Bakı İş Elanları (demo)",
 		Link:          b.StartURL(base),
@@ -359,7 +359,7 @@ func (b *Board) serveRSS(w http.ResponseWriter, r *http.Request, now time.Time) 
 		Language:      "az",
 		LastBuildDate: last.In(baku).Format(time.RFC1123Z),
 	}}
-	for _, p := range b.JobsAt(now) {
+	for _, p := range jobs {
 		desc := p.Summary
 		if p.SalaryText != "" {
 			desc += " — " + p.SalaryText
@@ -412,8 +412,9 @@ type apiSalary struct {
 
 func (b *Board) serveAPI(w http.ResponseWriter, r *http.Request, now time.Time) {
 	base := absBase(r)
+	jobs, changed := b.listing(now)
 	items := []apiJob{}
-	for _, p := range b.JobsAt(now) {
+	for _, p := range jobs {
 		j := apiJob{
 			ID: p.ID, Title: p.Title, Company: p.Company, Location: p.Location, Remote: p.Remote,
 			SalaryText: p.SalaryText, EmploymentType: p.EmploymentType, URL: base + p.URL,
@@ -433,7 +434,7 @@ func (b *Board) serveAPI(w http.ResponseWriter, r *http.Request, now time.Time) 
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("ETag", fmt.Sprintf(`"api-%x"`, hashBytes(body)))
-	http.ServeContent(w, r, "", b.lastChange(now), bytes.NewReader(body))
+	http.ServeContent(w, r, "", changed, bytes.NewReader(body))
 }
 
 func hashBytes(p []byte) uint64 {
