@@ -1,0 +1,660 @@
+package matcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/birjob/birjob/model"
+)
+
+// Notification channels the worker listens on.
+const (
+	ChannelJobsNotify   = "birjob_jobs"
+	ChannelAlertsNotify = "birjob_alerts"
+)
+
+// Defaults of the worker's options.
+const (
+	// DefaultBatchSize is how many outbox rows one transaction claims: big
+	// enough to amortise a commit, small enough that a batch of jobs each
+	// matching many users stays a short transaction.
+	DefaultBatchSize = 100
+	// DefaultPollInterval is how often the worker looks for work when no
+	// notification arrives; notifications are the fast path, this is the
+	// safety net for a lost one.
+	DefaultPollInterval = 30 * time.Second
+	// DefaultChangeRetention is how long criteria_changes rows are kept.
+	DefaultChangeRetention = 24 * time.Hour
+)
+
+// Option configures a Worker.
+type Option func(*Worker)
+
+// WithBatchSize sets how many job changes one transaction claims.
+func WithBatchSize(n int) Option {
+	return func(w *Worker) {
+		if n > 0 {
+			w.batch = n
+		}
+	}
+}
+
+// WithPollInterval sets the safety-net polling interval.
+func WithPollInterval(d time.Duration) Option {
+	return func(w *Worker) {
+		if d > 0 {
+			w.poll = d
+		}
+	}
+}
+
+// WithChangeRetention sets how long criteria changes are kept.
+func WithChangeRetention(d time.Duration) Option {
+	return func(w *Worker) {
+		if d > 0 {
+			w.retention = d
+		}
+	}
+}
+
+// WithNewIndex sets the constructor of the alerts index (tests use it to
+// run the pipeline on Brute). The default is NewIndex.
+func WithNewIndex(f func() Matcher) Option {
+	return func(w *Worker) { w.newIndex = f }
+}
+
+// Worker is the matching stage of the pipeline: it keeps every active
+// alert and feed in memory, claims new and expired jobs from the
+// job_changes outbox and writes their events. Run it on any number of
+// nodes against one database: each change is matched exactly once.
+type Worker struct {
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	batch     int
+	poll      time.Duration
+	retention time.Duration
+	newIndex  func() Matcher
+
+	// Touched only by the Run goroutine, except through atomics.
+	alerts     atomic.Pointer[matcherBox]
+	feeds      atomic.Pointer[matcherBox]
+	cursor     int64
+	loaded     bool
+	lastPrune  time.Time
+	ready      chan struct{}
+	readyOnce  bool
+	matched    atomic.Int64
+	eventsSent atomic.Int64
+}
+
+type matcherBox struct{ m Matcher }
+
+// NewWorker returns a worker on pool; call Run to start it.
+func NewWorker(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Worker {
+	if log == nil {
+		log = slog.Default()
+	}
+	w := &Worker{
+		pool:      pool,
+		log:       log.With("component", "matcher"),
+		batch:     DefaultBatchSize,
+		poll:      DefaultPollInterval,
+		retention: DefaultChangeRetention,
+		newIndex:  func() Matcher { return NewBrute() },
+		ready:     make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	return w
+}
+
+// Ready is closed once the worker has loaded every criteria and processed
+// the outbox once.
+func (w *Worker) Ready() <-chan struct{} { return w.ready }
+
+// Stats are counters of a worker since it started.
+type Stats struct {
+	Alerts  int   // criteria in the alerts index
+	Feeds   int   // feeds held
+	Changes int64 // job changes processed
+	Events  int64 // events written
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() Stats {
+	var s Stats
+	if b := w.alerts.Load(); b != nil {
+		s.Alerts = b.m.Len()
+	}
+	if b := w.feeds.Load(); b != nil {
+		s.Feeds = b.m.Len()
+	}
+	s.Changes = w.matched.Load()
+	s.Events = w.eventsSent.Load()
+	return s
+}
+
+// Run matches until ctx ends, then returns nil. A lost database connection
+// is retried with backoff; on reconnect the worker listens again and
+// catches up on everything it may have missed.
+func (w *Worker) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := w.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		w.log.Warn("matcher session ended, retrying", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// session holds one listening connection until it fails or ctx ends.
+func (w *Worker) session(ctx context.Context) error {
+	pc, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire listen connection: %w", err)
+	}
+	// The listening connection is ours until it breaks: never hand a
+	// connection with LISTENs (or a broken one) back to the pool.
+	conn := pc.Hijack()
+	defer conn.Close(context.Background())
+	for _, ch := range []string{ChannelJobsNotify, ChannelAlertsNotify} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return fmt.Errorf("listen %s: %w", ch, err)
+		}
+	}
+	if !w.loaded {
+		if err := w.loadAll(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		if err := w.catchUp(ctx); err != nil {
+			return err
+		}
+		if !w.readyOnce {
+			w.readyOnce = true
+			close(w.ready)
+		}
+		wctx, cancel := context.WithTimeout(ctx, w.poll)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err) {
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		if err != nil && conn.IsClosed() {
+			return fmt.Errorf("listen connection closed: %w", err)
+		}
+	}
+}
+
+// catchUp applies criteria changes and processes the outbox until empty.
+func (w *Worker) catchUp(ctx context.Context) error {
+	if err := w.applyChanges(ctx, w.pool); err != nil {
+		return err
+	}
+	for {
+		n, err := w.processBatch(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if time.Since(w.lastPrune) > time.Hour {
+		w.lastPrune = time.Now()
+		if err := w.prune(ctx); err != nil {
+			w.log.Warn("prune criteria changes", "err", err)
+		}
+	}
+	return nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// loadAll builds fresh indexes from every active alert and feed, and sets
+// the change cursor from the same snapshot.
+func (w *Worker) loadAll(ctx context.Context) error {
+	start := time.Now()
+	alerts, feeds := w.newIndex(), Matcher(NewBrute())
+	var cursor int64
+	err := pgx.BeginTxFunc(ctx, w.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM criteria_changes`).Scan(&cursor); err != nil {
+			return fmt.Errorf("change cursor: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT id, user_id, criteria FROM alerts WHERE NOT paused`)
+		if err != nil {
+			return fmt.Errorf("load alerts: %w", err)
+		}
+		var id, user int64
+		var crit []byte
+		_, err = pgx.ForEachRow(rows, []any{&id, &user, &crit}, func() error {
+			w.put(alerts, id, Owner{UserID: user}, crit)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load alerts: %w", err)
+		}
+		var name string
+		rows, err = tx.Query(ctx, `SELECT id, name, criteria FROM feeds`)
+		if err != nil {
+			return fmt.Errorf("load feeds: %w", err)
+		}
+		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
+			w.put(feeds, id, Owner{Feed: name}, crit)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load feeds: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.alerts.Store(&matcherBox{alerts})
+	w.feeds.Store(&matcherBox{feeds})
+	w.cursor = cursor
+	w.loaded = true
+	w.log.Info("matcher loaded criteria", "alerts", alerts.Len(), "feeds", feeds.Len(),
+		"change_cursor", cursor, "took_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// put adds criteria stored as JSON; bad criteria are logged and left out,
+// never stopping the others.
+func (w *Worker) put(m Matcher, id int64, owner Owner, crit []byte) {
+	var c model.Criteria
+	if err := json.Unmarshal(crit, &c); err != nil {
+		m.Remove(id)
+		w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "feed", owner.Feed, "err", err)
+		return
+	}
+	if err := m.Update(id, owner, c); err != nil {
+		m.Remove(id)
+		w.log.Warn("skipping invalid criteria", "criteria_id", id, "feed", owner.Feed, "err", err)
+	}
+}
+
+// applyChanges brings the indexes up to every criteria change committed so
+// far.
+func (w *Worker) applyChanges(ctx context.Context, q querier) error {
+	rows, err := q.Query(ctx, `SELECT id, kind, ref_id FROM criteria_changes WHERE id > $1 ORDER BY id`, w.cursor)
+	if err != nil {
+		return fmt.Errorf("read criteria changes: %w", err)
+	}
+	var id, ref, last int64
+	var kind string
+	var alertIDs, feedIDs []int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &kind, &ref}, func() error {
+		last = id
+		if kind == "alert" {
+			alertIDs = append(alertIDs, ref)
+		} else {
+			feedIDs = append(feedIDs, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read criteria changes: %w", err)
+	}
+	var purged int64
+	if err := q.QueryRow(ctx, `SELECT purged_upto FROM criteria_changes_retention`).Scan(&purged); err != nil {
+		return fmt.Errorf("read criteria retention: %w", err)
+	}
+	if purged > w.cursor {
+		w.log.Info("criteria changes were pruned past this node's cursor; reloading", "cursor", w.cursor, "purged_upto", purged)
+		return w.loadAll(ctx)
+	}
+	if last == 0 {
+		return nil
+	}
+	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
+	if len(alertIDs) > 0 {
+		alertIDs = uniq(alertIDs)
+		seen := map[int64]bool{}
+		rows, err := q.Query(ctx, `SELECT id, user_id, criteria, paused FROM alerts WHERE id = ANY($1)`, alertIDs)
+		if err != nil {
+			return fmt.Errorf("read changed alerts: %w", err)
+		}
+		var user int64
+		var crit []byte
+		var paused bool
+		_, err = pgx.ForEachRow(rows, []any{&id, &user, &crit, &paused}, func() error {
+			seen[id] = true
+			if paused {
+				alerts.Remove(id)
+			} else {
+				w.put(alerts, id, Owner{UserID: user}, crit)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read changed alerts: %w", err)
+		}
+		for _, a := range alertIDs {
+			if !seen[a] {
+				alerts.Remove(a)
+			}
+		}
+	}
+	if len(feedIDs) > 0 {
+		feedIDs = uniq(feedIDs)
+		seen := map[int64]bool{}
+		rows, err := q.Query(ctx, `SELECT id, name, criteria FROM feeds WHERE id = ANY($1)`, feedIDs)
+		if err != nil {
+			return fmt.Errorf("read changed feeds: %w", err)
+		}
+		var name string
+		var crit []byte
+		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
+			seen[id] = true
+			w.put(feeds, id, Owner{Feed: name}, crit)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read changed feeds: %w", err)
+		}
+		for _, f := range feedIDs {
+			if !seen[f] {
+				feeds.Remove(f)
+			}
+		}
+	}
+	w.log.Debug("applied criteria changes", "alerts", len(alertIDs), "feeds", len(feedIDs), "change_cursor", last)
+	w.cursor = last
+	return nil
+}
+
+func uniq(s []int64) []int64 {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// prune deletes old criteria changes and records how far it went.
+func (w *Worker) prune(ctx context.Context) error {
+	_, err := w.pool.Exec(ctx, `
+		WITH d AS (DELETE FROM criteria_changes WHERE created_at < now() - make_interval(secs => $1) RETURNING id)
+		UPDATE criteria_changes_retention
+		SET purged_upto = greatest(purged_upto, (SELECT coalesce(max(id), 0) FROM d))`,
+		w.retention.Seconds())
+	if err != nil {
+		return fmt.Errorf("prune criteria changes: %w", err)
+	}
+	return nil
+}
+
+type change struct {
+	id    int64
+	jobID int64
+	kind  string
+}
+
+const jobCols = `j.id, j.source_id, s.name, j.external_id, j.url, j.title, j.company, j.location, j.remote,
+	j.salary_min, j.salary_max, j.salary_currency, j.salary_period, j.employment_type, j.description,
+	j.posted_at, j.valid_through, j.first_seen_at, j.expired_at`
+
+func scanJob(row pgx.Row) (*model.Job, error) {
+	var j model.Job
+	var smin, smax *float64
+	var cur, per string
+	if err := row.Scan(&j.ID, &j.SourceID, &j.Source, &j.ExternalID, &j.URL, &j.Title, &j.Company, &j.Location,
+		&j.Remote, &smin, &smax, &cur, &per, &j.EmploymentType, &j.Description, &j.PostedAt, &j.ValidThrough,
+		&j.FirstSeenAt, &j.ExpiredAt); err != nil {
+		return nil, err
+	}
+	if smin != nil || smax != nil {
+		j.Salary = &model.Salary{Currency: cur, Period: per}
+		if smin != nil {
+			j.Salary.Min = *smin
+		}
+		if smax != nil {
+			j.Salary.Max = *smax
+		}
+	}
+	return &j, nil
+}
+
+// batchWriter accumulates the rows one batch writes.
+type batchWriter struct {
+	channels, types, data []string
+	delJobs               []int64
+	delChannels           []string
+	delAlerts             []string
+}
+
+func (b *batchWriter) event(channel, typ string, data []byte) {
+	b.channels = append(b.channels, channel)
+	b.types = append(b.types, typ)
+	b.data = append(b.data, string(data))
+}
+
+func (b *batchWriter) delivery(jobID int64, channel string, alerts []int64) {
+	b.delJobs = append(b.delJobs, jobID)
+	b.delChannels = append(b.delChannels, channel)
+	b.delAlerts = append(b.delAlerts, pgIntArray(alerts))
+}
+
+func pgIntArray(ids []int64) string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatInt(id, 10))
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
+// withAlerts returns the job event JSON base (an object) with an "alerts"
+// member appended.
+func withAlerts(base []byte, ids []int64) []byte {
+	out := make([]byte, 0, len(base)+12+len(ids)*8)
+	out = append(out, base[:len(base)-1]...)
+	out = append(out, `,"alerts":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, id, 10)
+	}
+	return append(out, "]}"...)
+}
+
+// eventJSON is the data of a job's events: the job as the spec describes
+// it, without the description (clients fetch it with the job) and internal
+// fields, so that a job matching many users stays cheap to write.
+func eventJSON(j *model.Job) ([]byte, error) {
+	e := *j
+	e.Description = ""
+	e.ExternalID = ""
+	return json.Marshal(model.JobEvent{Job: e})
+}
+
+// processBatch claims up to w.batch outbox rows, writes their events and
+// deletes them, in one transaction. It returns the number of rows claimed.
+func (w *Worker) processBatch(ctx context.Context) (int, error) {
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("begin batch: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+
+	rows, err := tx.Query(ctx, `SELECT id, job_id, kind FROM job_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim job changes: %w", err)
+	}
+	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (change, error) {
+		var c change
+		err := r.Scan(&c.id, &c.jobID, &c.kind)
+		return c, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim job changes: %w", err)
+	}
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	// A node with a stale index must not miss an alert saved before the
+	// job was ingested: apply every criteria change committed so far.
+	if err := w.applyChanges(ctx, tx); err != nil {
+		return 0, err
+	}
+	jobIDs := make([]int64, 0, len(changes))
+	var expiredIDs []int64
+	for _, c := range changes {
+		jobIDs = append(jobIDs, c.jobID)
+		if c.kind == "expired" {
+			expiredIDs = append(expiredIDs, c.jobID)
+		}
+	}
+	rows, err = tx.Query(ctx, `SELECT `+jobCols+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, uniq(jobIDs))
+	if err != nil {
+		return 0, fmt.Errorf("load jobs: %w", err)
+	}
+	jobs := map[int64]*model.Job{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("load jobs: %w", err)
+		}
+		jobs[j.ID] = j
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("load jobs: %w", err)
+	}
+	type delivery struct {
+		channel string
+		alerts  []int64
+	}
+	told := map[int64][]delivery{}
+	if len(expiredIDs) > 0 {
+		rows, err := tx.Query(ctx, `SELECT job_id, channel, alert_ids FROM job_deliveries WHERE job_id = ANY($1) ORDER BY job_id, channel`, uniq(expiredIDs))
+		if err != nil {
+			return 0, fmt.Errorf("load deliveries: %w", err)
+		}
+		var jid int64
+		var d delivery
+		_, err = pgx.ForEachRow(rows, []any{&jid, &d.channel, &d.alerts}, func() error {
+			told[jid] = append(told[jid], delivery{d.channel, slices.Clone(d.alerts)})
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("load deliveries: %w", err)
+		}
+	}
+
+	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
+	var b batchWriter
+	for _, c := range changes {
+		j := jobs[c.jobID]
+		if j == nil {
+			continue // deleted since; its outbox row goes too
+		}
+		base, err := eventJSON(j)
+		if err != nil {
+			return 0, fmt.Errorf("job %d: encode event: %w", j.ID, err)
+		}
+		switch c.kind {
+		case "new":
+			b.event(model.ChannelJobs, model.EventNewJob, base)
+			byUser := map[int64][]int64{}
+			for _, h := range alerts.Match(j) {
+				byUser[h.Owner.UserID] = append(byUser[h.Owner.UserID], h.AlertID)
+			}
+			users := make([]int64, 0, len(byUser))
+			for u := range byUser {
+				users = append(users, u)
+			}
+			slices.Sort(users)
+			for _, u := range users {
+				ids := byUser[u]
+				slices.Sort(ids)
+				ch := model.UserChannel(u)
+				b.event(ch, model.EventNewJob, withAlerts(base, ids))
+				b.delivery(j.ID, ch, ids)
+				told[j.ID] = append(told[j.ID], delivery{ch, ids})
+			}
+			var feedNames []string
+			for _, h := range feeds.Match(j) {
+				feedNames = append(feedNames, h.Owner.Feed)
+			}
+			slices.Sort(feedNames)
+			for _, f := range slices.Compact(feedNames) {
+				b.event(f, model.EventNewJob, base)
+				b.delivery(j.ID, f, nil)
+				told[j.ID] = append(told[j.ID], delivery{f, nil})
+			}
+			w.log.Debug("matched job", "job_id", j.ID, "users", len(users), "feeds", len(feedNames))
+		case "expired":
+			b.event(model.ChannelJobs, model.EventJobExpired, base)
+			for _, d := range told[j.ID] {
+				if len(d.alerts) > 0 {
+					b.event(d.channel, model.EventJobExpired, withAlerts(base, d.alerts))
+				} else {
+					b.event(d.channel, model.EventJobExpired, base)
+				}
+			}
+			delete(told, j.ID) // a second expiry in the batch tells only jobs
+		}
+	}
+	if len(b.channels) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
+			pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
+				return []any{b.channels[i], b.types[i], b.data[i]}, nil
+			})); err != nil {
+			return 0, fmt.Errorf("write events: %w", err)
+		}
+	}
+	if len(b.delJobs) > 0 {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO job_deliveries (job_id, channel, alert_ids)
+			SELECT job_id, channel, alert_ids::bigint[] FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(job_id, channel, alert_ids)
+			ON CONFLICT (job_id, channel) DO UPDATE SET alert_ids = EXCLUDED.alert_ids`,
+			b.delJobs, b.delChannels, b.delAlerts); err != nil {
+			return 0, fmt.Errorf("write deliveries: %w", err)
+		}
+	}
+	ids := make([]int64, len(changes))
+	for i, c := range changes {
+		ids[i] = c.id
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
+		return 0, fmt.Errorf("delete job changes: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("commit batch: %w", err)
+	}
+	w.matched.Add(int64(len(changes)))
+	w.eventsSent.Add(int64(len(b.channels)))
+	return len(changes), nil
+}
