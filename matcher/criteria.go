@@ -128,10 +128,10 @@ var employmentTypes = map[string]string{
 	"contract": model.EmploymentContract, "contractor": model.EmploymentContract, "freelance": model.EmploymentContract,
 	"muqavile": model.EmploymentContract, "договор": model.EmploymentContract,
 	"temporary": model.EmploymentTemporary, "temp": model.EmploymentTemporary, "muveqqeti": model.EmploymentTemporary,
-	"временная": model.EmploymentTemporary,
+	"временная":  model.EmploymentTemporary,
 	"internship": model.EmploymentInternship, "intern": model.EmploymentInternship, "tecrube": model.EmploymentInternship,
 	"стажировка": model.EmploymentInternship,
-	"volunteer": model.EmploymentVolunteer, "konullu": model.EmploymentVolunteer, "волонтер": model.EmploymentVolunteer,
+	"volunteer":  model.EmploymentVolunteer, "konullu": model.EmploymentVolunteer, "волонтер": model.EmploymentVolunteer,
 	"other": model.EmploymentOther,
 }
 
@@ -365,14 +365,14 @@ func locationNode(loc string) (*node, error) {
 // doc is a job prepared for evaluation: folded tokens per field, a map of
 // token → fields it occurs in, place keys and normalised filters.
 type doc struct {
-	fields   [4][]string // title, company, description, location
-	tokens   map[string]Field
-	places   []string
-	remote   bool
-	source   string
-	emp      string // "" when unknown
-	salary   float64
-	hasSal   bool
+	fields [4][]string // title, company, description, location
+	tokens map[string]Field
+	places []string
+	remote bool
+	source string
+	emp    string // "" when unknown
+	salary float64
+	hasSal bool
 }
 
 func fieldIndex(f Field) int {
