@@ -17,12 +17,19 @@ const (
 	DefaultLifetime = 10 * time.Minute
 	// DefaultPerPage is the number of postings per list page.
 	DefaultPerPage = 10
-	// DefaultBacklog is how many intervals before "now" a zero Start is
-	// placed, so that a freshly started board already lists jobs.
-	DefaultBacklog = 30
 	// maxPerPage bounds PerPage.
 	maxPerPage = 200
+	// MaxListed bounds Lifetime/Interval, the number of postings a request
+	// looks at: New shortens Lifetime to fit.
+	MaxListed = 5000
 )
+
+// DefaultStart is the Start of a board whose Options leave it zero: a
+// fixed instant, so that job numbers and ids go on growing across restarts
+// (a restarted birjob must not meet ids it already stored with new content
+// or times), and a board already lists a full Lifetime of jobs when it
+// starts.
+var DefaultStart = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // IDPrefix starts every posting's external id ("demo-123").
 const IDPrefix = "demo-"
@@ -36,11 +43,11 @@ type Options struct {
 	Seed int64
 	// Interval is the time between two new postings (DefaultInterval).
 	Interval time.Duration
-	// Lifetime is how long a posting stays listed (DefaultLifetime). About
-	// one posting in five expires earlier, between 20% and 70% of it.
+	// Lifetime is how long a posting stays listed (DefaultLifetime), at most
+	// MaxListed intervals. About one posting in five expires earlier,
+	// between 20% and 70% of it.
 	Lifetime time.Duration
-	// Start is when posting 0 appears; zero means DefaultBacklog intervals
-	// before the clock's time at New.
+	// Start is when posting 0 appears; zero means DefaultStart.
 	Start time.Time
 	// Now is the clock (time.Now).
 	Now func() time.Time
@@ -66,11 +73,14 @@ func New(opts Options) *Board {
 	if opts.Lifetime <= 0 {
 		opts.Lifetime = DefaultLifetime
 	}
+	if opts.Lifetime/opts.Interval > MaxListed {
+		opts.Lifetime = MaxListed * opts.Interval
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Start.IsZero() {
-		opts.Start = opts.Now().Add(-DefaultBacklog * opts.Interval)
+		opts.Start = DefaultStart
 	}
 	if opts.PerPage <= 0 {
 		opts.PerPage = DefaultPerPage

@@ -662,3 +662,24 @@ func BenchmarkDetailPage(b *testing.B) {
 		}
 	}
 }
+
+// TestNew_DefaultStartSurvivesRestart: two boards made at different times
+// with a zero Start (birjob before and after a restart) agree on every id,
+// and a new board already lists a full Lifetime of jobs.
+func TestNew_DefaultStartSurvivesRestart(t *testing.T) {
+	c := &clock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+	before := New(Options{Seed: 1, Now: c.Now})
+	c.Set(c.Now().Add(time.Hour))
+	after := New(Options{Seed: 1, Now: c.Now})
+	a, b := before.JobsAt(c.Now()), after.JobsAt(c.Now())
+	if len(a) < 80 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("before/after restart: %d and %d jobs, equal %v", len(a), len(b), reflect.DeepEqual(a, b))
+	}
+	tiny := New(Options{Interval: time.Nanosecond, Now: c.Now})
+	if o := tiny.Options(); o.Lifetime/o.Interval > MaxListed {
+		t.Fatalf("Lifetime %v at Interval %v was not bounded", o.Lifetime, o.Interval)
+	}
+	if n := len(tiny.JobsAt(c.Now())); n == 0 || n > MaxListed {
+		t.Fatalf("%d jobs listed at a 1ns interval", n)
+	}
+}

@@ -26,7 +26,9 @@
 // Posting number k (k >= 0) appears at Start + k*Interval. Its content
 // (title, company, location, remote, salary and its prose, employment type,
 // description, whether it expires early) is a pure function of (Seed, k);
-// its times follow from Start, Interval and Lifetime. It is listed while
+// its times follow from Start, Interval and Lifetime. Start defaults to a
+// fixed instant (DefaultStart), so numbers keep growing across restarts and
+// the same seed and interval always give the same job under the same id. It is listed while
 // AppearsAt <= t < ExpiresAt, where ExpiresAt is AppearsAt + Lifetime, or
 // for about one job in five between 20% and 70% of Lifetime. datePosted is
 // AppearsAt and validThrough is ExpiresAt, in Baku time (UTC+4). The clock
