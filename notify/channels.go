@@ -1,0 +1,84 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/model"
+)
+
+// feedName is the shape of a public feed's name; it never contains ':', so
+// no name a client can send maps to a user's channel.
+var feedName = regexp.MustCompile(`^[a-z0-9_-]{1,100}$`)
+
+// feedCacheTTL is how long a feed's existence is remembered, so that long
+// pollers of a feed cost no query per poll.
+const feedCacheTTL = time.Minute
+
+// channelError is a refusal to subscribe, with its HTTP status.
+type channelError struct {
+	status int
+	msg    string
+}
+
+func (e *channelError) Error() string { return e.msg }
+
+// resolve maps the channel a client names to the stored channel it may
+// read: "jobs"; "me" (the signed-in user's own, 401 when anonymous); or an
+// existing public feed (404 otherwise).
+func (h *Hub) resolve(ctx context.Context, name string) (string, error) {
+	switch name {
+	case model.ChannelJobs:
+		return name, nil
+	case model.ChannelMe:
+		p, ok := auth.PrincipalFrom(ctx)
+		if !ok {
+			return "", &channelError{http.StatusUnauthorized, "channel \"me\" needs you signed in (session cookie or Authorization: Bearer token)"}
+		}
+		return model.UserChannel(p.UserID), nil
+	}
+	if !feedName.MatchString(name) {
+		return "", &channelError{http.StatusNotFound, fmt.Sprintf("no channel %q: use \"jobs\", \"me\" or the name of a public feed", name)}
+	}
+	ok, err := h.feedExists(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", &channelError{http.StatusNotFound, fmt.Sprintf("no public feed named %q", name)}
+	}
+	return name, nil
+}
+
+func (h *Hub) feedExists(ctx context.Context, name string) (bool, error) {
+	if exp, ok := h.feeds.Load(name); ok && time.Now().Before(exp.(time.Time)) {
+		return true, nil
+	}
+	var ok bool
+	if err := h.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM feeds WHERE name = $1)", name).Scan(&ok); err != nil {
+		return false, fmt.Errorf("notify: look up feed %q: %w", name, err)
+	}
+	if ok {
+		h.feeds.Store(name, time.Now().Add(feedCacheTTL))
+	}
+	return ok, nil
+}
+
+// resolvePublish maps a publish target: like resolve, plus "user:<id>" for
+// admins (who publish to any user's channel).
+func (h *Hub) resolvePublish(ctx context.Context, name string) (string, error) {
+	if rest, ok := strings.CutPrefix(name, "user:"); ok {
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || id <= 0 {
+			return "", &channelError{http.StatusNotFound, fmt.Sprintf("no channel %q: a user's channel is user:<numeric id>", name)}
+		}
+		return model.UserChannel(id), nil
+	}
+	return h.resolve(ctx, name)
+}

@@ -1,0 +1,115 @@
+// Package notify delivers birjob's events to clients: one hub per node
+// follows the event log in PostgreSQL and fans events out over Server-Sent
+// Events, WebSocket and long polling, all through one subscribe path.
+//
+// # The event log and its ids
+//
+// Writers (the matcher, the publish endpoint) insert rows into events with
+// Append, usually inside the transaction that decided them. The schema
+// (migrations/001_init.sql) assigns ids in a trigger that holds one
+// transaction-scoped advisory lock, so ids are handed out in commit order:
+// a reader that sees id N has already seen every committed id below N. An
+// AFTER INSERT statement trigger sends pg_notify('birjob_events') at
+// commit. Ids are decimal strings of an int64 on every transport; rolled-
+// back writers leave gaps, which readers never wait for, because they ask
+// for "id > N".
+//
+// # The hub
+//
+// Hub.Run keeps one dedicated connection with LISTEN birjob_events. On
+// each notification it reads every event after its cursor (one query per
+// wake-up for the whole node, never per client), advances the cursor and
+// hands each event to the subscriptions of its channel. Each event is
+// encoded once per transport; every connection shares those bytes. When the
+// LISTEN connection is lost (network, server restart, pg_terminate_backend)
+// Run reconnects with backoff, LISTENs again and reads from its cursor, so
+// events committed meanwhile are delivered late but never lost.
+//
+// # Subscribing: replay, then live, with no gap and no duplicate
+//
+// A client subscribes to a channel from a position (Last-Event-ID, the
+// lastEventId parameter, or a WebSocket join's lastEventId). Under the lock
+// that dispatch holds, the hub registers the subscription and reads its
+// cursor C: every event after C will be pushed live. Events in (position,
+// C] are replayed first, from the node's memory ring of recent events when
+// it reaches back far enough (no query at all: long polls and quick
+// reconnects cost nothing), else from the database, while live events wait
+// in the subscription. Every subscription remembers the last id it queued
+// and skips anything at or below it, so a client resuming on a node that is
+// behind the one it came from gets no duplicate either. Without a position,
+// a subscription starts at C ("only what happens from now on").
+//
+// # Retention and reset
+//
+// Each node purges, every PurgeInterval, the prefix of the log older than
+// Retention (idempotent across nodes) and records the highest purged id in
+// event_retention. A resume from below it may have lost events, so the
+// client gets a "reset" event (id: the position to continue from) telling
+// it to reload its state, and continues live from there.
+//
+// # Slow clients
+//
+// Dispatch never blocks on a connection: it appends to the connection's
+// queue (at most QueueSize frames) and, if no writer is running, starts a
+// short-lived goroutine that writes the queue and exits. A client whose
+// queue is full, or whose write blocks longer than WriteTimeout, is
+// disconnected; it resumes from its last id and loses nothing. Everyone
+// else is unaffected.
+//
+// # Idle connections
+//
+// An idle SSE connection holds no goroutine: after the response head is
+// written the HTTP/1.x connection is hijacked, net/http's goroutines and
+// buffers are released, and only the socket and a small struct remain.
+// Keepalives come from one wheel per hub (50 slots, each visited
+// once per Keepalive interval), not from per-connection timers. A dead peer
+// is noticed when a keepalive write fails. On HTTP/2 (no hijacking) the
+// handler keeps its goroutine and writes through the ResponseWriter.
+// A WebSocket keeps one goroutine, its reader; keepalives are protocol
+// pings.
+//
+// # SSE and r3labs/sse
+//
+// r3labs/sse/v2 (v2.10.0) is used for its Event type, which describes
+// every frame birjob writes; its Server is not used, because of its traps
+// (see the spec, "Known library traps"): its EventLog renumbers ids and
+// replays the last event again, so replay comes from our log with our ids,
+// verbatim; its stream publisher blocks on one slow subscriber, so fan-out
+// and the slow-client policy are the hub's; an event with neither data nor
+// comment ends its stream, so our encoder always writes a data line (null
+// when empty); it parses Last-Event-ID with strconv.Atoi, so we parse
+// int64 ourselves and answer 400 to a malformed one. Its per-stream
+// goroutines and 1024-slot channel would also cost each idle connection far
+// more memory than a bare net/http stream. Each trap has a test
+// (TestSSE_ResumeVerbatimIDs, TestSSE_SlowClientIsolated,
+// TestSSE_EventWithoutDataKeepsStream).
+//
+// # Wire protocol
+//
+// SSE: GET /api/events/{channel}; first "retry: <ms>" and "event:
+// connected" with data {"channel","timestamp"}; then "id", "event",
+// "data" per event; ": keepalive" comments. Long poll: GET
+// /api/poll/{channel}?timeout=<ms>&lastEventId=<id>; the answer's
+// lastEventId is always the position to continue from. WebSocket: GET
+// /api/ws with JSON messages welcome, join/joined, leave/left, ping/pong,
+// error, and events {"type","id","room","data","timestamp"}; the Origin
+// must be the request's host or match Config.AllowedOrigins. Publish: POST
+// /api/publish/{channel} (admins) stores the event like any other; its
+// clientCount is this node's subscriber count. Admins may also publish to
+// "user:<id>".
+//
+// # Channels and authorisation
+//
+// "jobs" is public; "me" is the signed-in user's own channel (stored as
+// user:<id>; 401 for anonymous); any other name must be an existing public
+// feed (404 otherwise). Feed names never contain ':', so no client-chosen
+// name can reach a user's channel, on any transport.
+//
+// # Shutdown
+//
+// Hub.Shutdown stops new subscriptions, ends SSE streams with a "retry:"
+// hint, closes WebSockets with status 1012 (service restart) and answers
+// waiting long polls at once, so clients reconnect, to another node or to
+// this one after restart, from their last id. Call it before
+// http.Server.Shutdown, which does not track hijacked connections.
+package notify

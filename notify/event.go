@@ -1,0 +1,172 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/r3labs/sse/v2"
+
+	"github.com/birjob/birjob/model"
+)
+
+// Querier is what Append needs: a pgx.Tx, a *pgx.Conn or a *pgxpool.Pool.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// ErrBadEvent is returned by Append for an event without a channel or type.
+var ErrBadEvent = errors.New("notify: event needs a channel and a type")
+
+// Append writes evs to the event log through q and returns their ids, in
+// order. Inside a transaction the events become visible (and are delivered)
+// when it commits, never before; ids are then in commit order (see the
+// package documentation). Data must be valid JSON; nil Data is stored as
+// null.
+func Append(ctx context.Context, q Querier, evs ...model.Event) ([]int64, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	chans := make([]string, len(evs))
+	types := make([]string, len(evs))
+	datas := make([]string, len(evs))
+	for i, ev := range evs {
+		if ev.Channel == "" || ev.Type == "" {
+			return nil, ErrBadEvent
+		}
+		chans[i], types[i] = ev.Channel, ev.Type
+		if len(bytes.TrimSpace(ev.Data)) == 0 {
+			datas[i] = "null"
+		} else {
+			if !json.Valid(ev.Data) {
+				return nil, fmt.Errorf("%w: data of event %d is not valid JSON", ErrBadEvent, i)
+			}
+			datas[i] = string(ev.Data)
+		}
+	}
+	// WITH ORDINALITY + ORDER BY keeps the ids in the order of evs: the
+	// trigger assigns ids row by row in insertion order.
+	rows, err := q.Query(ctx, `
+		INSERT INTO events (channel, type, data)
+		SELECT c, t, d::json FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, t, d, n)
+		ORDER BY n
+		RETURNING id`, chans, types, datas)
+	if err != nil {
+		return nil, fmt.Errorf("notify: append events: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("notify: append events: %w", err)
+	}
+	return ids, nil
+}
+
+// evt is one event of the log as the hub holds it: read once per node and
+// encoded once per transport, then shared by every connection.
+type evt struct {
+	id      int64
+	channel string // stored channel
+	typ     string
+	created time.Time
+	data    []byte // compact JSON
+	sse     []byte // "id: …\nevent: …\ndata: …\n\n"
+	ws      []byte // {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}
+	poll    []byte // {"id":"…","type":…,"data":…,"timestamp":ms}
+}
+
+// roomOf is the name a client subscribes to for a stored channel: a user's
+// channel is "me" to its owner.
+func roomOf(channel string) string {
+	if strings.HasPrefix(channel, "user:") {
+		return model.ChannelMe
+	}
+	return channel
+}
+
+// cleanType makes an event type safe for one SSE field line.
+func cleanType(t string) string {
+	if strings.ContainsAny(t, "\r\n") {
+		t = strings.NewReplacer("\r", " ", "\n", " ").Replace(t)
+	}
+	return t
+}
+
+func newEvt(id int64, channel, typ string, created time.Time, data []byte) *evt {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil || buf.Len() == 0 {
+		// The column is json, so this cannot happen with our schema; keep
+		// the stream well-formed if it ever does.
+		buf.Reset()
+		buf.WriteString("null")
+	}
+	e := &evt{id: id, channel: channel, typ: cleanType(typ), created: created, data: buf.Bytes()}
+	e.encode(roomOf(channel))
+	return e
+}
+
+func (e *evt) encode(room string) {
+	ids := strconv.FormatInt(e.id, 10)
+	ms := e.created.UnixMilli()
+	// SSE: JSON compacted above has no raw newlines, so one data line.
+	e.sse = appendSSE(make([]byte, 0, len(e.data)+len(e.typ)+40),
+		&sse.Event{ID: []byte(ids), Event: []byte(e.typ), Data: e.data})
+
+	tq, _ := json.Marshal(e.typ)
+	rq, _ := json.Marshal(room)
+	w := make([]byte, 0, len(e.data)+len(tq)+len(rq)+64)
+	w = append(w, `{"type":`...)
+	w = append(w, tq...)
+	w = append(w, `,"id":"`...)
+	w = append(w, ids...)
+	w = append(w, `","room":`...)
+	w = append(w, rq...)
+	w = append(w, `,"data":`...)
+	w = append(w, e.data...)
+	w = append(w, `,"timestamp":`...)
+	w = strconv.AppendInt(w, ms, 10)
+	w = append(w, '}')
+	e.ws = w
+
+	p := make([]byte, 0, len(e.data)+len(tq)+48)
+	p = append(p, `{"id":"`...)
+	p = append(p, ids...)
+	p = append(p, `","type":`...)
+	p = append(p, tq...)
+	p = append(p, `,"data":`...)
+	p = append(p, e.data...)
+	p = append(p, `,"timestamp":`...)
+	p = strconv.AppendInt(p, ms, 10)
+	p = append(p, '}')
+	e.poll = p
+}
+
+// resetEvt is the control event telling a client that the history it asks
+// for is gone and it must reload its state; its id is the position to
+// continue from.
+func resetEvt(upto int64, channel string) *evt {
+	data, _ := json.Marshal(map[string]string{
+		"reason":      "the events after your last id are older than the retention and were deleted; reload your state",
+		"lastEventId": strconv.FormatInt(upto, 10),
+	})
+	return newEvt(upto, channel, model.EventReset, time.Now(), data)
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+// parseID parses an event id as sent back by a client: a decimal int64.
+func parseID(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 {
+		return 0, fmt.Errorf("event id %q is not a decimal number", s)
+	}
+	return id, nil
+}

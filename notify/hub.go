@@ -1,0 +1,692 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// NotifyChannel is the PostgreSQL LISTEN channel the events trigger
+// notifies on every committed insert.
+const NotifyChannel = "birjob_events"
+
+// ErrShuttingDown is returned to subscribers arriving after Shutdown.
+var ErrShuttingDown = errors.New("notify: hub is shutting down")
+
+// kaBuckets is the number of slots of the keepalive wheel: each client is
+// visited once per keepalive interval, spread over the interval so that
+// keepalives do not all go out at the same moment.
+const kaBuckets = 50
+
+// Hub is one node's notification hub: it follows the event log from its
+// cursor (woken by LISTEN/NOTIFY), fans events out to the connections of
+// this node, and serves SSE, WebSocket, long polling and publishing.
+type Hub struct {
+	pool *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+	m    *metrics
+
+	mu        sync.Mutex
+	cursor    int64 // highest event id dispatched
+	ready     chan struct{}
+	readyOnce sync.Once
+	subs      map[string]map[*sub]struct{}
+	ring      []*evt // recent events, ascending; holds every event in (ringFloor, cursor]
+	ringFloor int64
+	clients   [kaBuckets]map[*client]struct{}
+	nextBkt   int
+	closing   bool
+	conns     [3]int // by transport index
+
+	shutdownCh chan struct{}
+	shutOnce   sync.Once
+
+	listenPID atomic.Uint32 // backend pid of the LISTEN connection (tests)
+	listening atomic.Bool
+
+	feeds sync.Map // feed name → expiry (time.Time) of a positive lookup
+
+	rateMu  sync.Mutex
+	rate    [60]uint64
+	rateSec [60]int64
+	total   atomic.Uint64
+}
+
+// NewHub returns a hub on pool. reg receives the hub's metrics (nil: a
+// private registry). Call Run to start it and Routes to serve it.
+func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Hub {
+	if log == nil {
+		log = slog.Default()
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h := &Hub{
+		pool:       pool,
+		cfg:        cfg.withDefaults(),
+		log:        log,
+		m:          newMetrics(reg),
+		ready:      make(chan struct{}),
+		subs:       make(map[string]map[*sub]struct{}),
+		shutdownCh: make(chan struct{}),
+	}
+	for i := range h.clients {
+		h.clients[i] = make(map[*client]struct{})
+	}
+	return h
+}
+
+// Routes registers the hub's endpoints on mux.
+func (h *Hub) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/events/{channel}", h.handleSSE)
+	mux.HandleFunc("GET /api/ws", h.handleWS)
+	mux.HandleFunc("GET /api/poll/{channel}", h.handlePoll)
+	mux.HandleFunc("POST /api/publish/{channel}", h.handlePublish)
+}
+
+// Run follows the event log until ctx ends: LISTEN on a dedicated
+// connection, read every event after the cursor, dispatch, wait for the
+// next notification. A lost connection is re-established and the hub
+// catches up from its cursor, so nothing is missed. Run also runs the
+// retention purge and the keepalive wheel. It returns nil when ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); h.keepaliveLoop(ctx) }()
+	go func() { defer wg.Done(); h.purgeLoop(ctx) }()
+	defer wg.Wait()
+
+	backoff := 100 * time.Millisecond
+	for {
+		err := h.follow(ctx)
+		h.listening.Store(false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.m.reconnects.Inc()
+		h.log.Warn("notify: event log listener lost; reconnecting", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+		if err == nil {
+			backoff = 100 * time.Millisecond
+		}
+	}
+}
+
+// follow runs one LISTEN connection until it fails.
+func (h *Hub) follow(ctx context.Context) error {
+	cfg := h.pool.Config().ConnConfig.Copy()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("notify: connect listener: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+		return fmt.Errorf("notify: listen: %w", err)
+	}
+	h.listenPID.Store(conn.PgConn().PID())
+	// The cursor starts at the end of the log as it is after LISTEN, so no
+	// commit between the two is missed.
+	select {
+	case <-h.ready:
+	default:
+		var maxID int64
+		if err := conn.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&maxID); err != nil {
+			return fmt.Errorf("notify: read log end: %w", err)
+		}
+		h.mu.Lock()
+		h.cursor, h.ringFloor = maxID, maxID
+		h.mu.Unlock()
+		h.readyOnce.Do(func() { close(h.ready) })
+		h.log.Info("notify: hub following the event log", "cursor", maxID)
+	}
+	h.listening.Store(true)
+	for {
+		if err := h.catchUp(ctx, conn); err != nil {
+			return err
+		}
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("notify: wait for notification: %w", err)
+		}
+	}
+}
+
+const catchUpPage = 1000
+
+// catchUp reads and dispatches every event after the cursor.
+func (h *Hub) catchUp(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		h.mu.Lock()
+		from := h.cursor
+		h.mu.Unlock()
+		batch, err := readEvents(ctx, conn, `
+			SELECT id, channel, type, data::text, created_at FROM events
+			WHERE id > $1 ORDER BY id LIMIT $2`, from, catchUpPage)
+		if err != nil {
+			return fmt.Errorf("notify: read events after %d: %w", from, err)
+		}
+		h.dispatch(batch)
+		if len(batch) < catchUpPage {
+			return nil
+		}
+	}
+}
+
+type rowQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func readEvents(ctx context.Context, q rowQuerier, sql string, args ...any) ([]*evt, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*evt, error) {
+		var (
+			id      int64
+			ch, typ string
+			data    []byte
+			created time.Time
+		)
+		if err := row.Scan(&id, &ch, &typ, &data, &created); err != nil {
+			return nil, err
+		}
+		return newEvt(id, ch, typ, created, data), nil
+	})
+}
+
+// dispatch hands events to the subscribers of their channels. It never
+// blocks on a connection.
+func (h *Hub) dispatch(batch []*evt) {
+	if len(batch) == 0 {
+		return
+	}
+	h.mu.Lock()
+	n := 0
+	for _, e := range batch {
+		if e.id <= h.cursor {
+			continue
+		}
+		n++
+		h.cursor = e.id
+		h.ring = append(h.ring, e)
+		for s := range h.subs[e.channel] {
+			if !s.push(e) {
+				h.dropSubLocked(s)
+			}
+		}
+	}
+	if over := len(h.ring) - h.cfg.RingSize; over > 0 {
+		h.ringFloor = h.ring[over-1].id
+		h.ring = append(h.ring[:0:0], h.ring[over:]...)
+	}
+	h.mu.Unlock()
+	if n > 0 {
+		h.m.published.Add(float64(n))
+		h.countRate(n)
+	}
+}
+
+func (h *Hub) dropSubLocked(s *sub) {
+	if m := h.subs[s.channel]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(h.subs, s.channel)
+		}
+	}
+}
+
+// waitReady waits until Run has found the end of the log.
+func (h *Hub) waitReady(ctx context.Context) error {
+	select {
+	case <-h.ready:
+		return nil
+	case <-h.shutdownCh:
+		return ErrShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// addClient registers a connection (metrics, keepalive wheel).
+func (h *Hub) addClient(c *client) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return ErrShuttingDown
+	}
+	c.bucket = h.nextBkt
+	h.nextBkt = (h.nextBkt + 1) % kaBuckets
+	h.clients[c.bucket][c] = struct{}{}
+	h.conns[transportIndex(c.transport)]++
+	h.m.connections.WithLabelValues(c.transport).Inc()
+	return nil
+}
+
+// forget removes a finished client and its subscriptions.
+func (h *Hub) forget(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c.bucket][c]; ok {
+		delete(h.clients[c.bucket], c)
+		h.conns[transportIndex(c.transport)]--
+		h.m.connections.WithLabelValues(c.transport).Dec()
+	}
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for _, s := range subs {
+		h.dropSubLocked(s)
+	}
+}
+
+func transportIndex(t string) int {
+	switch t {
+	case TransportSSE:
+		return 0
+	case TransportWS:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// replayPlan says what a new subscription still needs from the database.
+type replayPlan struct {
+	fromDB bool
+	from   int64 // replay ids in (from, upto]
+	upto   int64
+}
+
+// subscribe registers c on channel from position `from` (hasFrom false:
+// from now on). Events after the hub's cursor arrive live; missed events
+// up to the cursor come from the in-memory ring (queued at once) or, when
+// older than the ring, are left to the caller to replay from the database
+// (plan.fromDB; live events wait in the subscription meanwhile). The seam
+// is exact: the cursor is read under the same lock that dispatch holds.
+func (h *Hub) subscribe(c *client, channel, room string, from int64, hasFrom bool) (*sub, replayPlan, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, replayPlan{}, ErrShuttingDown
+	}
+	s := &sub{c: c, channel: channel, room: room}
+	var plan replayPlan
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, plan, errors.New("notify: connection closed")
+	}
+	if c.subs == nil {
+		c.subs = make(map[string]*sub, 1)
+	}
+	if old := c.subs[room]; old != nil {
+		h.dropSubLocked(old)
+	}
+	c.subs[room] = s
+	switch {
+	case !hasFrom || from >= h.cursor:
+		s.last = max(from, h.cursor)
+		if !hasFrom {
+			s.last = h.cursor
+		}
+	case from >= h.ringFloor:
+		s.last = from
+		n := 0
+		for _, e := range h.ringAfterLocked(from) {
+			if e.channel == channel {
+				c.out = append(c.out, outItem{ev: e})
+				s.last = e.id
+				n++
+			}
+		}
+		s.last = h.cursor
+		if n > 0 {
+			h.m.replayed.WithLabelValues(c.transport).Add(float64(n))
+			c.kickLocked()
+		}
+	default:
+		s.last = from
+		s.replaying = true
+		plan = replayPlan{fromDB: true, from: from, upto: h.cursor}
+	}
+	c.mu.Unlock()
+	m := h.subs[channel]
+	if m == nil {
+		m = make(map[*sub]struct{})
+		h.subs[channel] = m
+	}
+	m[s] = struct{}{}
+	return s, plan, nil
+}
+
+// ringAfterLocked returns the ring's events with id > from.
+func (h *Hub) ringAfterLocked(from int64) []*evt {
+	lo, hi := 0, len(h.ring)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if h.ring[mid].id <= from {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return h.ring[lo:]
+}
+
+// unsubscribe removes one subscription of c.
+func (h *Hub) unsubscribe(c *client, room string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c.mu.Lock()
+	s := c.subs[room]
+	delete(c.subs, room)
+	c.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	h.dropSubLocked(s)
+	return true
+}
+
+// replayPage reads up to DefaultReplayPage events of channel in (from, upto].
+func (h *Hub) replayPage(ctx context.Context, channel string, from, upto int64) ([]*evt, error) {
+	evs, err := readEvents(ctx, h.pool, `
+		SELECT id, channel, type, data::text, created_at FROM events
+		WHERE channel = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
+		channel, from, upto, DefaultReplayPage)
+	if err != nil {
+		return nil, fmt.Errorf("notify: replay %s after %d: %w", channel, from, err)
+	}
+	return evs, nil
+}
+
+// purgedUpto reads the highest id removed by retention.
+func (h *Hub) purgedUpto(ctx context.Context) (int64, error) {
+	var upto int64
+	if err := h.pool.QueryRow(ctx, "SELECT purged_upto FROM event_retention").Scan(&upto); err != nil {
+		return 0, fmt.Errorf("notify: read retention: %w", err)
+	}
+	return upto, nil
+}
+
+// replayDB replays plan for s from the database through write (which
+// writes frames to the connection directly, before any live frame), then
+// releases the live events that waited. A resume from before the retention
+// gets a reset event instead of the replay.
+func (h *Hub) replayDB(ctx context.Context, s *sub, plan replayPlan, write func([]*evt) error) error {
+	purged, err := h.purgedUpto(ctx)
+	if err != nil {
+		return err
+	}
+	from := plan.from
+	if from < purged {
+		r := resetEvt(plan.upto, s.channel)
+		if err := write([]*evt{r}); err != nil {
+			return err
+		}
+		from = plan.upto
+	}
+	for from < plan.upto {
+		evs, err := h.replayPage(ctx, s.channel, from, plan.upto)
+		if err != nil {
+			return err
+		}
+		if len(evs) > 0 {
+			if err := write(evs); err != nil {
+				return err
+			}
+			h.m.replayed.WithLabelValues(s.c.transport).Add(float64(len(evs)))
+		}
+		if len(evs) < DefaultReplayPage {
+			break
+		}
+		from = evs[len(evs)-1].id
+	}
+	h.endReplay(s, plan.upto)
+	return nil
+}
+
+// endReplay moves the live events that waited during a replay to the queue.
+func (h *Hub) endReplay(s *sub, upto int64) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.replaying = false
+	if upto > s.last {
+		s.last = upto
+	}
+	for _, e := range s.pending {
+		if e.id > s.last {
+			c.out = append(c.out, outItem{ev: e})
+			s.last = e.id
+		}
+	}
+	s.pending = nil
+	if len(c.out) > 0 && !c.closed {
+		c.kickLocked()
+	}
+}
+
+// memberCount is the number of subscriptions to channel on this node.
+func (h *Hub) memberCount(channel string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[channel])
+}
+
+// Cursor returns the id of the last event this node has dispatched.
+func (h *Hub) Cursor() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cursor
+}
+
+func (h *Hub) keepaliveLoop(ctx context.Context) {
+	t := time.NewTicker(h.cfg.Keepalive / kaBuckets)
+	defer t.Stop()
+	b := 0
+	var batch []*client
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		batch = batch[:0]
+		for c := range h.clients[b] {
+			if c.sink != nil {
+				batch = append(batch, c)
+			}
+		}
+		h.mu.Unlock()
+		for _, c := range batch {
+			c.keepalive()
+		}
+		clear(batch)
+		b = (b + 1) % kaBuckets
+	}
+}
+
+func (h *Hub) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(h.cfg.PurgeInterval)
+	defer t.Stop()
+	for {
+		if _, err := h.purge(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("notify: retention purge failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purge deletes the events older than the retention. It removes a prefix
+// of the log (every id up to the newest expired one), records it in
+// event_retention so that resumes from before it get a reset, and drops it
+// from the ring.
+func (h *Hub) purge(ctx context.Context) (int64, error) {
+	var upto int64
+	err := pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `
+			SELECT coalesce(max(id), 0) FROM events
+			WHERE created_at < now() - make_interval(secs => $1)`,
+			h.cfg.Retention.Seconds()).Scan(&upto); err != nil {
+			return err
+		}
+		if upto == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE id <= $1`, upto); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE event_retention SET purged_upto = greatest(purged_upto, $1)`, upto)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("notify: purge: %w", err)
+	}
+	if upto > 0 {
+		h.mu.Lock()
+		if upto > h.ringFloor {
+			i := 0
+			for i < len(h.ring) && h.ring[i].id <= upto {
+				i++
+			}
+			h.ring = append(h.ring[:0:0], h.ring[i:]...)
+			h.ringFloor = upto
+		}
+		h.mu.Unlock()
+		h.log.Info("notify: retention purged events", "purged_upto", upto)
+	}
+	return upto, nil
+}
+
+// Shutdown ends every stream with a retry hint so that clients resume,
+// from their last id, on another node (or this one after a restart), and
+// waits for them to close until ctx ends; then it closes the rest. Call it
+// before http.Server.Shutdown: hijacked connections (WebSockets, SSE) are
+// not tracked by net/http.
+func (h *Hub) Shutdown(ctx context.Context) {
+	h.shutOnce.Do(func() { close(h.shutdownCh) })
+	h.mu.Lock()
+	h.closing = true
+	var all []*client
+	for _, b := range h.clients {
+		for c := range b {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		switch c.transport {
+		case TransportSSE:
+			c.endGracefully(h.sseShutdownFrame())
+		case TransportWS:
+			c.endGracefully(nil)
+		default:
+			c.mu.Lock()
+			c.kickLocked()
+			c.mu.Unlock()
+		}
+	}
+	for _, c := range all {
+		select {
+		case <-c.finished:
+		case <-ctx.Done():
+			c.finish(true)
+		}
+	}
+}
+
+// Stats is a snapshot of a hub for the admin page.
+type Stats struct {
+	// Connections counts open connections by transport ("sse", "ws", "poll").
+	Connections map[string]int `json:"connections"`
+	// Subscriptions counts channel subscriptions (a WebSocket may hold several).
+	Subscriptions int `json:"subscriptions"`
+	// EventsPerSecond is the rate of events read from the log over the last minute.
+	EventsPerSecond float64 `json:"eventsPerSecond"`
+	// EventsTotal counts events read from the log since start.
+	EventsTotal uint64 `json:"eventsTotal"`
+	// Cursor is the id of the last event dispatched.
+	Cursor int64 `json:"cursor,string"`
+	// Listening reports whether the LISTEN connection is up.
+	Listening bool `json:"listening"`
+}
+
+// Stats returns a snapshot of the hub.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	st := Stats{
+		Connections: map[string]int{TransportSSE: h.conns[0], TransportWS: h.conns[1], TransportPoll: h.conns[2]},
+		Cursor:      h.cursor,
+		Listening:   h.listening.Load(),
+		EventsTotal: h.total.Load(),
+	}
+	for _, m := range h.subs {
+		st.Subscriptions += len(m)
+	}
+	h.mu.Unlock()
+	now := time.Now().Unix()
+	h.rateMu.Lock()
+	var sum uint64
+	for i := range h.rate {
+		if now-h.rateSec[i] < 60 {
+			sum += h.rate[i]
+		}
+	}
+	h.rateMu.Unlock()
+	st.EventsPerSecond = float64(sum) / 60
+	return st
+}
+
+func (h *Hub) countRate(n int) {
+	h.total.Add(uint64(n))
+	now := time.Now().Unix()
+	i := now % 60
+	h.rateMu.Lock()
+	if h.rateSec[i] != now {
+		h.rateSec[i], h.rate[i] = now, 0
+	}
+	h.rate[i] += uint64(n)
+	h.rateMu.Unlock()
+}
+
+// delivered records frames written to a client.
+func (h *Hub) delivered(transport string, items []outItem) {
+	n := 0
+	now := time.Now()
+	lat := h.m.latency.WithLabelValues(transport)
+	for _, it := range items {
+		if it.ev != nil {
+			n++
+			lat.Observe(now.Sub(it.ev.created).Seconds())
+		}
+	}
+	if n > 0 {
+		h.m.delivered.WithLabelValues(transport).Add(float64(n))
+	}
+}

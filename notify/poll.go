@@ -1,0 +1,154 @@
+package notify
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/birjob/birjob/internal/httpx"
+)
+
+// handlePoll serves GET /api/poll/{channel}?timeout=<ms>&lastEventId=<id>.
+//
+// It answers at once when events after lastEventId exist (from the memory
+// ring, or the database when older), else holds the request on the same
+// subscription as the streams until an event arrives, the timeout ends or
+// the node shuts down. lastEventId in the answer is the position to
+// continue from, so events published between two polls are never lost.
+// Without lastEventId the poll starts at the end of the log.
+func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("channel")
+	q := r.URL.Query()
+	from, hasFrom, err := resumePosition(r)
+	if err != nil {
+		httpx.Error(w, http.StatusBadRequest, "lastEventId: "+err.Error())
+		return
+	}
+	timeout := DefaultPollTimeout
+	if v := q.Get("timeout"); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			httpx.Error(w, http.StatusBadRequest, "timeout must be a number of milliseconds")
+			return
+		}
+		timeout = time.Duration(ms) * time.Millisecond
+	}
+	timeout = min(timeout, h.cfg.PollTimeoutMax)
+	channel, err := h.resolve(r.Context(), room)
+	if err == nil {
+		err = h.waitReady(r.Context())
+	}
+	if err != nil {
+		writeChannelError(w, r, err)
+		return
+	}
+
+	c := h.newClient(TransportPoll, nil)
+	if err := h.addClient(c); err != nil {
+		writeChannelError(w, r, err)
+		return
+	}
+	defer c.finish(false)
+	sb, plan, err := h.subscribe(c, channel, room, from, hasFrom)
+	if err != nil {
+		writeChannelError(w, r, err)
+		return
+	}
+	if plan.fromDB {
+		var got []*evt
+		err := h.replayDBOnce(r.Context(), sb, plan, func(evs []*evt) error {
+			got = append(got, evs...)
+			return nil
+		})
+		if err != nil {
+			httpx.ServerError(w, r, err)
+			return
+		}
+		if len(got) > 0 {
+			h.forget(c)
+			h.m.delivered.WithLabelValues(TransportPoll).Add(float64(len(got)))
+			writePoll(w, got, got[len(got)-1].id)
+			return
+		}
+	}
+
+	c.mu.Lock()
+	ready := len(c.out) > 0
+	c.mu.Unlock()
+	if !ready && timeout > 0 {
+		t := time.NewTimer(timeout)
+		select {
+		case <-c.wake:
+		case <-t.C:
+		case <-r.Context().Done():
+		case <-h.shutdownCh:
+		}
+		t.Stop()
+	}
+
+	// Forget the subscription first: after it nothing more is queued, and
+	// every event of the channel up to the cursor read here is in the queue.
+	h.mu.Lock()
+	cursor := h.cursor
+	h.mu.Unlock()
+	h.forget(c)
+	items, _ := c.take()
+	c.mu.Lock()
+	pos := sb.last
+	if !c.full && cursor > pos {
+		pos = cursor
+	}
+	c.mu.Unlock()
+	evs := make([]*evt, 0, len(items))
+	for _, it := range items {
+		if it.ev != nil {
+			evs = append(evs, it.ev)
+		}
+	}
+	h.delivered(TransportPoll, items)
+	writePoll(w, evs, pos)
+}
+
+// replayDBOnce is replayDB for long polls: one page (the client continues
+// from the last id of the answer), or a reset.
+func (h *Hub) replayDBOnce(ctx context.Context, s *sub, plan replayPlan, collect func([]*evt) error) error {
+	purged, err := h.purgedUpto(ctx)
+	if err != nil {
+		return err
+	}
+	if plan.from < purged {
+		return collect([]*evt{resetEvt(plan.upto, s.channel)})
+	}
+	evs, err := h.replayPage(ctx, s.channel, plan.from, plan.upto)
+	if err != nil {
+		return err
+	}
+	if len(evs) > 0 {
+		h.m.replayed.WithLabelValues(TransportPoll).Add(float64(len(evs)))
+		return collect(evs)
+	}
+	h.endReplay(s, plan.upto)
+	return nil
+}
+
+func writePoll(w http.ResponseWriter, evs []*evt, pos int64) {
+	n := 32
+	for _, e := range evs {
+		n += len(e.poll) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"events":[`...)
+	for i, e := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.poll...)
+	}
+	b = append(b, `],"lastEventId":"`...)
+	b = strconv.AppendInt(b, pos, 10)
+	b = append(b, "\"}\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,281 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+
+	"github.com/birjob/birjob/internal/httpx"
+)
+
+// appendSSE encodes one r3labs/sse Event as an SSE frame. We use the
+// library's Event type to describe frames but encode them ourselves, once
+// per event for all connections (see the package documentation, "SSE and
+// r3labs/sse"): ids are written verbatim, and a frame always carries a
+// data line (or is a comment/retry-only block), so no event can end a
+// stream.
+func appendSSE(b []byte, ev *sse.Event) []byte {
+	if len(ev.Retry) > 0 {
+		b = append(b, "retry: "...)
+		b = append(b, ev.Retry...)
+		b = append(b, '\n')
+	}
+	if len(ev.ID) > 0 {
+		b = append(b, "id: "...)
+		b = append(b, ev.ID...)
+		b = append(b, '\n')
+	}
+	if len(ev.Event) > 0 {
+		b = append(b, "event: "...)
+		b = append(b, ev.Event...)
+		b = append(b, '\n')
+	}
+	if len(ev.Data) > 0 || len(ev.Event) > 0 || len(ev.ID) > 0 {
+		data := ev.Data
+		if len(data) == 0 {
+			data = []byte("null")
+		}
+		// Data with newlines is split into several data lines, as the
+		// format requires; compact JSON has none.
+		start := 0
+		for i := 0; i <= len(data); i++ {
+			if i == len(data) || data[i] == '\n' {
+				b = append(b, "data: "...)
+				b = append(b, data[start:i]...)
+				b = append(b, '\n')
+				start = i + 1
+			}
+		}
+	}
+	if len(ev.Comment) > 0 {
+		b = append(b, ": "...)
+		b = append(b, ev.Comment...)
+		b = append(b, '\n')
+	}
+	return append(b, '\n')
+}
+
+var sseKeepalive = appendSSE(nil, &sse.Event{Comment: []byte("keepalive")})
+
+func (h *Hub) retryMs() []byte {
+	return strconv.AppendInt(nil, h.cfg.RetryHint.Milliseconds(), 10)
+}
+
+func (h *Hub) sseShutdownFrame() []byte {
+	return appendSSE(nil, &sse.Event{Retry: h.retryMs(), Comment: []byte("server shutting down; reconnect")})
+}
+
+func (h *Hub) sseConnectedFrame(room string) []byte {
+	data, _ := json.Marshal(map[string]any{"channel": room, "timestamp": nowMs()})
+	return appendSSE(nil, &sse.Event{Retry: h.retryMs(), Event: []byte("connected"), Data: data})
+}
+
+// resumePosition reads the id a client resumes from: the Last-Event-ID
+// header (sent by EventSource on reconnect) or the lastEventId query
+// parameter (sent by a page that remembers it). Ids are decimal int64.
+func resumePosition(r *http.Request) (int64, bool, error) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	id, err := parseID(v)
+	if err != nil {
+		return 0, false, err
+	}
+	return id, true, nil
+}
+
+// writeChannelError answers a refused subscription.
+func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
+	var ce *channelError
+	switch {
+	case errors.As(err, &ce):
+		httpx.Error(w, ce.status, ce.msg)
+	case errors.Is(err, ErrShuttingDown):
+		w.Header().Set("Retry-After", "1")
+		httpx.Error(w, http.StatusServiceUnavailable, "this node is shutting down; reconnect")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		httpx.Error(w, http.StatusServiceUnavailable, "the event stream is not ready yet; retry")
+	default:
+		httpx.ServerError(w, r, err)
+	}
+}
+
+// sseSink writes SSE frames to a hijacked connection (HTTP/1.x), or through
+// the ResponseWriter when the connection cannot be hijacked (HTTP/2).
+type sseSink struct {
+	h    *Hub
+	mu   sync.Mutex
+	conn net.Conn // hijacked
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	dead bool
+	done chan struct{} // ResponseWriter mode: closed when the stream must end
+}
+
+var errDead = errors.New("notify: connection closed")
+
+func (s *sseSink) writeBufs(bufs net.Buffers) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead {
+		return errDead
+	}
+	if s.conn != nil {
+		_ = s.conn.SetWriteDeadline(s.h.clientDeadline())
+		_, err := bufs.WriteTo(s.conn)
+		return err
+	}
+	_ = s.rc.SetWriteDeadline(s.h.clientDeadline())
+	for _, b := range bufs {
+		if _, err := s.w.Write(b); err != nil {
+			return err
+		}
+	}
+	return s.rc.Flush()
+}
+
+func (s *sseSink) write(items []outItem, ka bool) error {
+	bufs := make(net.Buffers, 0, len(items)+1)
+	for _, it := range items {
+		if it.ev != nil {
+			bufs = append(bufs, it.ev.sse)
+		} else {
+			bufs = append(bufs, it.raw)
+		}
+	}
+	if ka {
+		bufs = append(bufs, sseKeepalive)
+	}
+	return s.writeBufs(bufs)
+}
+
+func (s *sseSink) writeEvts(evs []*evt) error {
+	bufs := make(net.Buffers, 0, len(evs))
+	for _, e := range evs {
+		bufs = append(bufs, e.sse)
+	}
+	return s.writeBufs(bufs)
+}
+
+func (s *sseSink) close() {
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dead {
+		s.dead = true
+		if s.done != nil {
+			close(s.done)
+		}
+	}
+}
+
+func (s *sseSink) abort() { s.close() }
+func (s *sseSink) end()   { s.close() }
+
+// handleSSE serves GET /api/events/{channel}.
+//
+// On HTTP/1.x the connection is hijacked once the response head is
+// written: net/http's per-connection goroutines and buffers are released,
+// and an idle stream costs only its socket and a small struct (frames are
+// written by a short-lived goroutine when there is something to write).
+// A peer that went away is noticed at the next write (keepalive at the
+// latest).
+func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
+	room := r.PathValue("channel")
+	from, hasFrom, err := resumePosition(r)
+	if err != nil {
+		httpx.Error(w, http.StatusBadRequest, "Last-Event-ID / lastEventId: "+err.Error())
+		return
+	}
+	channel, err := h.resolve(r.Context(), room)
+	if err == nil {
+		err = h.waitReady(r.Context())
+	}
+	if err != nil {
+		writeChannelError(w, r, err)
+		return
+	}
+
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	hd.Del("Content-Length")
+
+	s := &sseSink{h: h}
+	rc := http.NewResponseController(w)
+	conn, brw, herr := rc.Hijack()
+	head := h.sseConnectedFrame(room)
+	if herr == nil {
+		_ = brw // nothing follows a GET; its buffers are dropped with it
+		_ = conn.SetDeadline(time.Time{})
+		s.conn = conn
+		hd.Set("Connection", "close")
+		hd.Del("Transfer-Encoding")
+		b := []byte("HTTP/1.1 200 OK\r\n")
+		for k, vs := range hd {
+			for _, v := range vs {
+				b = append(b, k...)
+				b = append(b, ": "...)
+				b = append(b, v...)
+				b = append(b, "\r\n"...)
+			}
+		}
+		b = append(b, "\r\n"...)
+		head = append(b, head...)
+	} else {
+		s.w, s.rc, s.done = w, rc, make(chan struct{})
+		w.WriteHeader(http.StatusOK)
+	}
+	if err := s.writeBufs(net.Buffers{head}); err != nil {
+		s.close()
+		return
+	}
+
+	c := h.newClient(TransportSSE, s)
+	if err := h.addClient(c); err != nil {
+		if s.conn != nil {
+			_ = s.writeBufs(net.Buffers{h.sseShutdownFrame()})
+		}
+		s.close()
+		return
+	}
+	sb, plan, err := h.subscribe(c, channel, room, from, hasFrom)
+	if err != nil {
+		c.finish(true)
+		return
+	}
+	if plan.fromDB {
+		// The request's context ends when this handler returns (hijacked
+		// mode), so the replay has its own bound.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := h.replayDB(ctx, sb, plan, s.writeEvts)
+		cancel()
+		if err != nil {
+			h.log.Warn("notify: sse replay failed", "channel", channel, "err", err)
+			c.finish(true)
+			return
+		}
+	}
+	if s.conn != nil {
+		return // the connection lives on without this goroutine
+	}
+	select {
+	case <-s.done:
+	case <-r.Context().Done():
+	}
+	c.finish(true)
+}
