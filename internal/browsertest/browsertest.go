@@ -1,0 +1,304 @@
+// Package browsertest starts a headless Chromium for tests and gives the
+// few helpers a page test needs: wait for a selector or a condition with a
+// deadline, fail on JavaScript exceptions, and keep a screenshot of a
+// failing test.
+//
+// # Finding the browser
+//
+// New looks for $BIRJOB_CHROMIUM, /usr/bin/chromium, then chromium,
+// chromium-browser, google-chrome on PATH (Debian's package is "chromium").
+// When none is found the test is skipped, unless BIRJOB_REQUIRE_BROWSER=1
+// (CI sets it), where a missing browser fails the test.
+//
+// # Usage
+//
+//	ctx := browsertest.New(t)
+//	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL))
+//	browsertest.WaitVisible(t, ctx, "#jobs li")
+//	got := browsertest.Eval[string](t, ctx, `document.querySelector("#conn").dataset.state`)
+//
+// Every helper fails the test (t.Fatal) on error or timeout, after saving a
+// screenshot. At the end of the test, uncaught exceptions and unhandled
+// promise rejections of the page fail the test; console.error calls are
+// logged. Screenshots go to $BIRJOB_SCREENSHOTS when set, else to
+// os.TempDir()/birjob-screenshots.
+package browsertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// DefaultTimeout bounds each helper's wait. It is generous: the tests share
+// two CPU cores with everything else, and a wait ends as soon as its
+// condition holds.
+const DefaultTimeout = 20 * time.Second
+
+// Browser is the state New keeps for a test; reach it with From.
+type Browser struct {
+	t       testing.TB
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+	// AllowExceptions, when set, accepts page exceptions instead of
+	// failing the test at cleanup (for tests of broken pages).
+	AllowExceptions bool
+}
+
+type ctxKey struct{}
+
+// From returns the Browser of a context made by New.
+func From(ctx context.Context) *Browser {
+	b, _ := ctx.Value(ctxKey{}).(*Browser)
+	return b
+}
+
+// ExecPath finds the Chromium binary, or returns "".
+func ExecPath() string {
+	if p := os.Getenv("BIRJOB_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// New starts a headless Chromium with a fresh profile and returns the
+// context of one tab. The browser stops when the test ends.
+func New(t testing.TB) context.Context {
+	t.Helper()
+	path := ExecPath()
+	if path == "" {
+		if os.Getenv("BIRJOB_REQUIRE_BROWSER") == "1" {
+			t.Fatal("browsertest: no Chromium found (install the Debian package chromium, or set BIRJOB_CHROMIUM); BIRJOB_REQUIRE_BROWSER=1 makes this an error")
+		}
+		t.Skip("browsertest: no Chromium found; install the Debian package chromium (set BIRJOB_REQUIRE_BROWSER=1 to fail instead)")
+	}
+	profile := t.TempDir()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(profile),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	b := &Browser{t: t}
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx = context.WithValue(ctx, ctxKey{}, b)
+	// Cleanups run last-registered first: the screenshot and the console
+	// check below run while the browser still lives.
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	// The first action starts the browser process under the context it
+	// gets, so it must be the test-long ctx, not one with a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("browsertest: start %s: %v", path, err)
+	}
+	messages := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m)
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			saveScreenshot(t, ctx, "failed")
+		}
+		cancelTab()
+		<-done
+		b.check()
+	})
+	return ctx
+}
+
+// Console returns the console messages of the page so far.
+func (b *Browser) Console() []chromedp.ConsoleMessage {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]chromedp.ConsoleMessage(nil), b.console...)
+}
+
+// Exceptions returns the uncaught exceptions and unhandled rejections so far.
+func (b *Browser) Exceptions() []string {
+	var out []string
+	for _, m := range b.Console() {
+		if m.IsException() {
+			out = append(out, fmt.Sprintf("%s (%s:%d)", m.Text, m.URL, m.Line+1))
+		}
+	}
+	return out
+}
+
+// check logs console errors and fails the test on exceptions.
+func (b *Browser) check() {
+	for _, m := range b.Console() {
+		switch {
+		case m.IsException():
+			if b.AllowExceptions {
+				b.t.Logf("browser exception (allowed): %s (%s:%d)", m.Text, m.URL, m.Line+1)
+			} else {
+				b.t.Errorf("browser exception: %s (%s:%d)", m.Text, m.URL, m.Line+1)
+			}
+		case m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning:
+			b.t.Logf("browser console %s: %s", m.Type, m.Text)
+		}
+	}
+}
+
+// Do runs actions with DefaultTimeout; on error it saves a screenshot and
+// fails the test.
+func Do(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		fail(t, ctx, "actions", err)
+	}
+}
+
+// Run runs one action that returns a value, like Do.
+func Run[T any](t testing.TB, ctx context.Context, action chromedp.Action[T]) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	v, err := chromedp.Run(tctx, action)
+	if err != nil {
+		fail(t, ctx, "action", err)
+	}
+	return v
+}
+
+// WaitVisible waits until an element matching the CSS selector is visible.
+func WaitVisible(t testing.TB, ctx context.Context, selector string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(selector))); err != nil {
+		fail(t, ctx, "wait for "+selector, err)
+	}
+}
+
+// WaitTrue waits until the JavaScript expression is truthy; it polls the
+// page (on every animation frame), so it ends as soon as the condition holds.
+func WaitTrue(t testing.TB, ctx context.Context, expression string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool]("!!("+expression+")")); err != nil {
+		fail(t, ctx, "wait for "+expression, err)
+	}
+}
+
+// Eval evaluates a JavaScript expression and returns its value.
+func Eval[T any](t testing.TB, ctx context.Context, expression string) T {
+	t.Helper()
+	return Run(t, ctx, chromedp.Evaluate[T](expression))
+}
+
+// Text returns the textContent of the first element matching selector.
+func Text(t testing.TB, ctx context.Context, selector string) string {
+	t.Helper()
+	return Run(t, ctx, chromedp.TextContent(chromedp.CSS(selector)))
+}
+
+// Screenshot saves a full-page PNG to path.
+func Screenshot(t testing.TB, ctx context.Context, path string) {
+	t.Helper()
+	buf := Run(t, ctx, chromedp.FullScreenshot(90))
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatalf("browsertest: save screenshot: %v", err)
+	}
+}
+
+// ScreenshotDir is where failure screenshots go.
+func ScreenshotDir() string {
+	if d := os.Getenv("BIRJOB_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "birjob-screenshots")
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// saveScreenshot keeps a screenshot of the page for a failing test; it
+// only logs its own errors.
+func saveScreenshot(t testing.TB, ctx context.Context, what string) {
+	if ctx.Err() != nil {
+		return
+	}
+	dir := ScreenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Logf("browsertest: screenshot dir: %v", err)
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Logf("browsertest: screenshot: %v", err)
+		return
+	}
+	name := unsafeName.ReplaceAllString(t.Name()+"-"+what, "_") + ".png"
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Logf("browsertest: screenshot: %v", err)
+		return
+	}
+	t.Logf("browsertest: screenshot of the page: %s", p)
+}
+
+// fail saves a screenshot and the page's exceptions, then fails the test.
+func fail(t testing.TB, ctx context.Context, what string, err error) {
+	t.Helper()
+	saveScreenshot(t, ctx, strings.ReplaceAll(what, " ", "_")[:min(len(what), 40)])
+	msg := fmt.Sprintf("browsertest: %s: %v", what, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("browsertest: %s: not done within %s", what, DefaultTimeout)
+	}
+	if b := From(ctx); b != nil {
+		if ex := b.Exceptions(); len(ex) > 0 {
+			msg += "\npage exceptions:\n  " + strings.Join(ex, "\n  ")
+		}
+	}
+	t.Fatal(msg)
+}
