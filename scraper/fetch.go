@@ -1,0 +1,178 @@
+package scraper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrForbiddenAddress is returned when a request would reach a loopback,
+// private, link-local or unspecified address and Config.AllowPrivate is off.
+var ErrForbiddenAddress = errors.New("refusing to connect to a private or loopback address")
+
+// cgnat is the carrier-grade NAT range, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// forbiddenIP reports whether ip must not be dialled without AllowPrivate.
+func forbiddenIP(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() ||
+		ip.IsUnspecified() || cgnat.Contains(ip) ||
+		(ip.Is4() && ip.As4()[0] == 0) // 0.0.0.0/8 ("this network")
+}
+
+// safeControl runs after DNS resolution, on the address actually dialled,
+// so it also covers redirects and DNS rebinding.
+func safeControl(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
+	}
+	if forbiddenIP(ap.Addr()) {
+		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ap.Addr())
+	}
+	return nil
+}
+
+// newBaseTransport is the HTTP transport of the service's fetches. It
+// ignores proxy environment variables: a proxy would dial the target itself
+// and bypass the address check.
+func newBaseTransport(allowPrivate bool, requestTimeout time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = safeControl
+	}
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: requestTimeout,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       60 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// hostLimiter spaces requests to each host by an interval and caps their
+// concurrency. Waiting honours the request's context, unlike colly's
+// LimitRule, whose sleeps cannot be interrupted.
+type hostLimiter struct {
+	interval time.Duration
+	parallel int
+
+	mu    sync.Mutex
+	hosts map[string]*hostSlot
+}
+
+type hostSlot struct {
+	sem  chan struct{}
+	next time.Time
+}
+
+func newHostLimiter(interval time.Duration, parallel int) *hostLimiter {
+	if parallel <= 0 {
+		parallel = 1
+	}
+	return &hostLimiter{interval: interval, parallel: parallel, hosts: map[string]*hostSlot{}}
+}
+
+// acquire waits for a free slot of host and its turn; the returned func
+// releases the slot.
+func (h *hostLimiter) acquire(ctx context.Context, host string) (func(), error) {
+	h.mu.Lock()
+	s := h.hosts[host]
+	if s == nil {
+		s = &hostSlot{sem: make(chan struct{}, h.parallel)}
+		h.hosts[host] = s
+	}
+	h.mu.Unlock()
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release := func() { <-s.sem }
+	if h.interval > 0 {
+		h.mu.Lock()
+		now := time.Now()
+		at := s.next
+		if at.Before(now) {
+			at = now
+		}
+		s.next = at.Add(h.interval)
+		h.mu.Unlock()
+		if wait := time.Until(at); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				release()
+				return nil, ctx.Err()
+			}
+		}
+	}
+	return release, nil
+}
+
+// politeTransport applies the node-wide per-host limiter and the run's own
+// limiter (a source's delay and parallelism) before each request, and holds
+// the slots until the body is closed.
+type politeTransport struct {
+	base  http.RoundTripper
+	hosts *hostLimiter
+	run   *hostLimiter
+}
+
+func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	var releases []func()
+	releaseAll := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	for _, l := range []*hostLimiter{t.run, t.hosts} {
+		if l == nil {
+			continue
+		}
+		key := req.URL.Host
+		if l == t.run {
+			key = ""
+		}
+		rel, err := l.acquire(ctx, key)
+		if err != nil {
+			releaseAll()
+			return nil, err
+		}
+		releases = append(releases, rel)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		releaseAll()
+		return nil, err
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: releaseAll}
+	return resp, nil
+}
+
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}

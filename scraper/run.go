@@ -1,0 +1,277 @@
+package scraper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/birjob/birjob/model"
+)
+
+// ErrAlreadyRunning is returned by RunNow when the source is being scraped
+// on this node.
+var ErrAlreadyRunning = errors.New("source is already running")
+
+// transport returns the node's shared base transport.
+func (s *Service) transport() http.RoundTripper {
+	s.transportOnce.Do(func() {
+		s.base = newBaseTransport(s.cfg.AllowPrivate, s.cfg.RequestTimeout)
+	})
+	return s.base
+}
+
+// options merges a source's settings over the service defaults.
+func (s *Service) options(src model.Source) (crawlOptions, Settings) {
+	st, _ := ParseSettings(src.Settings)
+	o := crawlOptions{
+		maxPages:       s.cfg.MaxPages,
+		maxDetail:      s.cfg.MaxDetailPages,
+		requestTimeout: s.cfg.RequestTimeout,
+		runTimeout:     s.cfg.RunTimeout,
+		maxBody:        s.cfg.MaxBodyBytes,
+		delay:          time.Duration(st.Delay),
+		parallelism:    st.Parallelism,
+	}
+	if st.MaxPages > 0 {
+		o.maxPages = st.MaxPages
+	}
+	if st.MaxDetailPages > 0 {
+		o.maxDetail = st.MaxDetailPages
+	}
+	if st.RequestTimeout > 0 {
+		o.requestTimeout = time.Duration(st.RequestTimeout)
+	}
+	if st.RunTimeout > 0 {
+		o.runTimeout = time.Duration(st.RunTimeout)
+	}
+	if st.MaxBodyBytes > 0 {
+		o.maxBody = st.MaxBodyBytes
+	}
+	if o.requestTimeout > o.runTimeout {
+		o.requestTimeout = o.runTimeout
+	}
+	return o, st
+}
+
+// PreviewResult is what POST /api/sources/{id}/preview answers.
+type PreviewResult struct {
+	Jobs   []model.Job `json:"jobs"`
+	Pages  int         `json:"pages"`
+	Found  int         `json:"found"`
+	Errors []string    `json:"errors"`
+	// Gone lists the postings whose detail page answered 404/410.
+	Gone []string `json:"gone,omitempty"`
+}
+
+// Preview extracts a source (saved or not) without saving anything, over
+// at most DefaultPreviewPages list pages and DefaultPreviewDetailPages
+// detail pages.
+func (s *Service) Preview(ctx context.Context, src model.Source) PreviewResult {
+	o, _ := s.options(src)
+	o.maxPages = min(o.maxPages, DefaultPreviewPages)
+	o.maxDetail = min(o.maxDetail, DefaultPreviewDetailPages)
+	o.runTimeout = min(o.runTimeout, 60*time.Second)
+	res := s.crawl(ctx, src, o)
+	out := PreviewResult{Jobs: res.Jobs, Pages: res.Pages, Found: len(res.Jobs), Errors: append(res.Errors, res.Notes...), Gone: res.Gone}
+	if out.Jobs == nil {
+		out.Jobs = []model.Job{}
+	}
+	if out.Errors == nil {
+		out.Errors = []string{}
+	}
+	return out
+}
+
+// RunNow starts a run of the source by hand. It returns the run record as
+// claimed and a channel that receives the finished record.
+func (s *Service) RunNow(ctx context.Context, sourceID int64) (Run, <-chan Run, error) {
+	src, err := GetSource(ctx, s.db, sourceID)
+	if err != nil {
+		return Run{}, nil, err
+	}
+	if !s.lockSource(sourceID) {
+		return Run{}, nil, ErrAlreadyRunning
+	}
+	run, _, err := claimRun(ctx, s.db, sourceID, nil, s.cfg.Node, "manual")
+	if err != nil {
+		s.unlockSource(sourceID)
+		return Run{}, nil, err
+	}
+	done := make(chan Run, 1)
+	go func() {
+		defer s.unlockSource(sourceID)
+		done <- s.execute(s.baseContext(), src, run)
+	}()
+	return run, done, nil
+}
+
+func (s *Service) lockSource(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[id] {
+		return false
+	}
+	s.running[id] = true
+	return true
+}
+
+func (s *Service) unlockSource(id int64) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+}
+
+func (s *Service) baseContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx != nil {
+		return s.ctx
+	}
+	return context.Background()
+}
+
+// runTick runs a source for a scheduled tick, unless another node claimed
+// the tick first. It returns the finished run, or ok=false when the tick
+// was not ours.
+func (s *Service) runTick(ctx context.Context, sourceID int64, tick time.Time) (Run, bool, error) {
+	src, err := GetSource(ctx, s.db, sourceID)
+	if errors.Is(err, ErrNotFound) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, err
+	}
+	if !src.Enabled {
+		return Run{}, false, nil
+	}
+	if !s.lockSource(sourceID) {
+		s.log.Info("tick skipped: the source is still running on this node", "source_id", sourceID, "tick", tick)
+		return Run{}, false, nil
+	}
+	defer s.unlockSource(sourceID)
+	tick = tick.UTC().Truncate(time.Millisecond)
+	run, ok, err := claimRun(ctx, s.db, sourceID, &tick, s.cfg.Node, "schedule")
+	if err != nil || !ok {
+		return Run{}, false, err
+	}
+	return s.execute(ctx, src, run), true, nil
+}
+
+// execute crawls, stores, expires and records one run. It never returns an
+// error: what went wrong is in the run record.
+func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
+	log := s.log.With("source_id", src.ID, "run_id", run.ID)
+	o, st := s.options(src)
+	if run.Trigger == "schedule" {
+		etag, lm, err := loadValidators(ctx, s.db, src.ID)
+		if err == nil {
+			o.etag, o.lastModified = etag, lm
+		}
+	}
+	res := s.crawl(ctx, src, o)
+	run.Pages, run.Found = res.Pages, len(res.Jobs)
+	run.ErrorCount = res.ErrorCount
+	run.Errors = append(append([]string{}, res.Errors...), prefixed("note: ", res.Notes)...)
+
+	// A fresh context for the bookkeeping: a run cut short by its deadline
+	// (or by shutdown) still records what it found.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+
+	switch {
+	case res.NotModified:
+		run.Status = StatusNotModified
+	case !res.FirstPageOK:
+		run.Status = StatusFailed
+	default:
+		run.Status = StatusOK
+		if res.ErrorCount > 0 || res.CutShort {
+			run.Status = StatusSuspect
+			run.Errors = append(run.Errors, fmt.Sprintf("suspect: %d errors; nothing expired", res.ErrorCount))
+		} else if recent, err := recentFound(wctx, s.db, src.ID, run.ID, 5); err == nil && len(recent) > 0 {
+			ratio := st.SuspectRatio
+			if ratio <= 0 {
+				ratio = s.cfg.SuspectRatio
+			}
+			if med := median(recent); float64(run.Found) < ratio*float64(med) {
+				run.Status = StatusSuspect
+				run.Errors = append(run.Errors, fmt.Sprintf("suspect: found %d postings where recent runs found %d; nothing expired", run.Found, med))
+			}
+		}
+		if len(res.Jobs) > 0 {
+			ir, err := s.Ingest(wctx, src.ID, res.Jobs)
+			if err != nil {
+				run.Status = StatusFailed
+				run.ErrorCount++
+				run.Errors = append(run.Errors, "storing jobs failed: "+err.Error())
+				log.Error("ingest failed", "err", err)
+			} else {
+				run.New, run.Updated = ir.New, ir.Updated
+			}
+		}
+		if run.Status == StatusOK {
+			n, err := s.expireAfterRun(wctx, src, run, res, st)
+			run.Expired = n
+			if err != nil {
+				run.ErrorCount++
+				run.Errors = append(run.Errors, err.Error())
+				log.Error("expiry failed", "err", err)
+			}
+			if err := saveValidators(wctx, s.db, src.ID, res.ETag, res.LastModified); err != nil {
+				log.Warn("saving validators failed", "err", err)
+			}
+		}
+	}
+	if len(run.Errors) > MaxErrorSamples+5 {
+		run.Errors = run.Errors[:MaxErrorSamples+5]
+	}
+	if err := finishRun(wctx, s.db, &run); err != nil {
+		log.Error("recording the run failed", "err", err)
+	}
+	log.Info("run finished", "status", run.Status, "pages", run.Pages, "found", run.Found,
+		"new", run.New, "updated", run.Updated, "expired", run.Expired, "errors", run.ErrorCount)
+	return run
+}
+
+// expireAfterRun applies the expiry rules a healthy run allows: detail
+// pages gone, validThrough passed, and (unless the page limit cut the crawl)
+// missing from N healthy runs in a row.
+func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run Run, res crawlResult, st Settings) (int, error) {
+	total := 0
+	n, err := expireJobs(ctx, s.db, src.ID, res.Gone, "gone")
+	if err != nil {
+		return total, err
+	}
+	total += n
+	n, err = ExpireValidThrough(ctx, s.db, src.ID)
+	if err != nil {
+		return total, err
+	}
+	total += n
+	if res.Limited {
+		return total, nil
+	}
+	threshold := st.ExpireAfterMissing
+	if threshold <= 0 {
+		threshold = s.cfg.ExpireAfterMissing
+	}
+	n, err = expireMissing(ctx, s.db, src.ID, run.StartedAt, threshold)
+	return total + n, err
+}
+
+func median(xs []int) int {
+	c := append([]int(nil), xs...)
+	sort.Ints(c)
+	return c[len(c)/2]
+}
+
+func prefixed(p string, xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = p + x
+	}
+	return out
+}

@@ -1,0 +1,153 @@
+package scraper
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Defaults of Config; each says why.
+const (
+	// DefaultUserAgent identifies birjob to the boards it reads.
+	DefaultUserAgent = "birjob/1.0 (+https://github.com/birjob/birjob; job-alert bot)"
+	// DefaultExpireAfterMissing: one missed run can be a board's hiccup,
+	// two in a row rarely is.
+	DefaultExpireAfterMissing = 2
+	// DefaultRequestTimeout bounds one request, headers and body.
+	DefaultRequestTimeout = 20 * time.Second
+	// DefaultRunTimeout bounds a run; a run never outlives it even when
+	// colly's Wait would hang.
+	DefaultRunTimeout = 5 * time.Minute
+	// DefaultMaxBodyBytes: job list pages are rarely above 1 MiB.
+	DefaultMaxBodyBytes = 5 << 20
+	// DefaultMaxPages caps list pages per run (a board whose "next" link
+	// never ends cannot keep a run busy forever).
+	DefaultMaxPages = 50
+	// DefaultMaxDetailPages caps the detail pages per run.
+	DefaultMaxDetailPages = 1000
+	// DefaultDomainInterval is the least time between two requests to one
+	// host across all runs of this node.
+	DefaultDomainInterval = 250 * time.Millisecond
+	// DefaultDomainParallelism caps concurrent requests to one host.
+	DefaultDomainParallelism = 2
+	// DefaultSuspectRatio: a run finding less than half the usual count is
+	// more likely a broken page than a mass expiry.
+	DefaultSuspectRatio = 0.5
+	// DefaultReloadInterval is how often the scheduler reloads sources even
+	// without a notification (a safety net for a lost LISTEN connection).
+	DefaultReloadInterval = 30 * time.Second
+	// DefaultPreviewPages caps the list pages a preview fetches.
+	DefaultPreviewPages = 3
+	// DefaultPreviewDetailPages caps the detail pages a preview fetches.
+	DefaultPreviewDetailPages = 20
+)
+
+// Config configures the scraper stage. Zero values take the Default*
+// constants.
+type Config struct {
+	// AllowPrivate permits fetching loopback, private, link-local and
+	// unspecified addresses. Keep it false in production (a source URL or
+	// a redirect could otherwise reach internal services); demo mode and
+	// tests turn it on.
+	AllowPrivate bool
+	// UserAgent is sent with every request and matched against robots.txt.
+	UserAgent string
+	// Node names this node in run records (hostname by default).
+	Node string
+	// ExpireAfterMissing is the default N of "missing from N healthy runs".
+	ExpireAfterMissing int
+	RequestTimeout     time.Duration
+	RunTimeout         time.Duration
+	MaxBodyBytes       int
+	MaxPages           int
+	MaxDetailPages     int
+	// DomainInterval and DomainParallelism limit this node's requests to
+	// each host, across all sources.
+	DomainInterval    time.Duration
+	DomainParallelism int
+	SuspectRatio      float64
+	ReloadInterval    time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.Node == "" {
+		c.Node, _ = os.Hostname()
+	}
+	if c.ExpireAfterMissing <= 0 {
+		c.ExpireAfterMissing = DefaultExpireAfterMissing
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.RunTimeout <= 0 {
+		c.RunTimeout = DefaultRunTimeout
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxPages <= 0 {
+		c.MaxPages = DefaultMaxPages
+	}
+	if c.MaxDetailPages <= 0 {
+		c.MaxDetailPages = DefaultMaxDetailPages
+	}
+	if c.DomainInterval < 0 {
+		c.DomainInterval = 0
+	} else if c.DomainInterval == 0 {
+		c.DomainInterval = DefaultDomainInterval
+	}
+	if c.DomainParallelism <= 0 {
+		c.DomainParallelism = DefaultDomainParallelism
+	}
+	if c.SuspectRatio <= 0 {
+		c.SuspectRatio = DefaultSuspectRatio
+	}
+	if c.ReloadInterval <= 0 {
+		c.ReloadInterval = DefaultReloadInterval
+	}
+	return c
+}
+
+// Service is the scraper stage: source CRUD, runs, the scheduler and the
+// admin API.
+type Service struct {
+	db   *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+	host *hostLimiter
+
+	// running guards against two runs of one source on this node (a
+	// scheduled tick and "run now").
+	mu      sync.Mutex
+	running map[int64]bool
+	ctx     context.Context // Run's context, for runs started by hand
+
+	transportOnce sync.Once
+	base          http.RoundTripper
+}
+
+// NewService returns the scraper stage on pool. log may be nil.
+func NewService(pool *pgxpool.Pool, cfg Config, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	return &Service{
+		db:      pool,
+		cfg:     cfg,
+		log:     log.With("component", "scraper"),
+		host:    newHostLimiter(cfg.DomainInterval, cfg.DomainParallelism),
+		running: map[int64]bool{},
+	}
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Service) Config() Config { return s.cfg }
