@@ -227,6 +227,7 @@ func (c *sseClient) connected(t *testing.T) frame {
 type wsClient struct {
 	conn *websocket.Conn
 	msgs chan map[string]any
+	err  error // why the reader stopped; read after msgs is closed
 }
 
 func dialWS(t *testing.T, base string, hdr http.Header) *wsClient {
@@ -244,6 +245,7 @@ func dialWS(t *testing.T, base string, hdr http.Header) *wsClient {
 		for {
 			_, b, err := conn.Read(context.Background())
 			if err != nil {
+				c.err = err
 				return
 			}
 			var m map[string]any

@@ -109,7 +109,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := h.follow(ctx)
-		h.listening.Store(false)
+		if h.listening.Swap(false) {
+			backoff = 100 * time.Millisecond // it had been up: retry soon
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -121,9 +123,6 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 5*time.Second)
-		if err == nil {
-			backoff = 100 * time.Millisecond
-		}
 	}
 }
 
@@ -256,6 +255,11 @@ func (h *Hub) dropSubLocked(s *sub) {
 
 // waitReady waits until Run has found the end of the log.
 func (h *Hub) waitReady(ctx context.Context) error {
+	select {
+	case <-h.shutdownCh:
+		return ErrShuttingDown
+	default:
+	}
 	select {
 	case <-h.ready:
 		return nil

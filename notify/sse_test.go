@@ -95,7 +95,6 @@ func TestSSE_Conformance(t *testing.T) {
 	}
 }
 
-
 // TestSSE_ResumeVerbatimIDs covers two r3labs/sse traps: ids are ours,
 // verbatim (its EventLog renumbers them and replays the last event again),
 // and Last-Event-ID is a decimal int64, not an int parsed by the library.

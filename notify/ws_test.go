@@ -1,0 +1,123 @@
+package notify
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/birjob/birjob/internal/pgtest"
+)
+
+func TestWS_Conformance(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{})
+	c := dialWS(t, n.srv.URL, nil)
+	w := c.next(t)
+	if w["type"] != "welcome" || w["clientId"] == "" || w["timestamp"] == nil {
+		t.Fatalf("welcome = %v", w)
+	}
+
+	c.send(t, `{"type":"join","room":"jobs"}`)
+	j := c.next(t)
+	if j["type"] != "joined" || j["room"] != "jobs" || j["memberCount"] != float64(1) {
+		t.Fatalf("joined = %v", j)
+	}
+	id := appendEv(t, pool, "jobs", "new-job", `{"title":"x"}`)
+	m := c.next(t)
+	if m["type"] != "new-job" || m["id"] != strconv.FormatInt(id, 10) || m["room"] != "jobs" || m["timestamp"] == nil {
+		t.Fatalf("event = %v", m)
+	}
+	if d, _ := m["data"].(map[string]any); d["title"] != "x" {
+		t.Fatalf("event data = %v", m["data"])
+	}
+
+	c.send(t, `{"type":"ping"}`)
+	if p := c.next(t); p["type"] != "pong" || p["timestamp"] == nil {
+		t.Fatalf("pong = %v", p)
+	}
+	for _, bad := range []string{`{not json`, `{"type":"dance"}`, `{"room":"jobs"}`, `{"type":"join"}`, `{"type":"join","room":"jobs","lastEventId":"x"}`} {
+		c.send(t, bad)
+		if e := c.next(t); e["type"] != "error" || e["message"] == "" {
+			t.Fatalf("%s → %v, want error", bad, e)
+		}
+	}
+	// The connection is kept after errors.
+	c.send(t, `{"type":"leave","room":"jobs"}`)
+	if l := c.next(t); l["type"] != "left" {
+		t.Fatalf("leave → %v", l)
+	}
+	appendEv(t, pool, "jobs", "new-job", `{}`)
+	// Resume on join, in the "data" form, from the first event.
+	c.send(t, `{"type":"join","data":{"room":"jobs","lastEventId":"`+strconv.FormatInt(id, 10)+`"}}`)
+	if j := c.next(t); j["type"] != "joined" {
+		t.Fatalf("joined = %v", j)
+	}
+	got := c.nextIDs(t, 1)
+	next := appendEv(t, pool, "jobs", "new-job", `{}`)
+	got = append(got, c.nextIDs(t, 1)...)
+	if got[0] != id+1 || got[1] != next {
+		t.Fatalf("after resume got %v, want [%d %d]", got, id+1, next)
+	}
+}
+
+func TestWS_OriginChecked(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{AllowedOrigins: []string{"app.example.com"}})
+	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/api/ws"
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"", true}, // not a browser
+		{n.srv.URL, true},
+		{"https://app.example.com", true},
+		{"https://evil.example", false},
+	} {
+		hdr := http.Header{}
+		if tc.origin != "" {
+			hdr.Set("Origin", tc.origin)
+		}
+		conn, resp, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPHeader: hdr})
+		if tc.ok != (err == nil) {
+			t.Errorf("origin %q: err %v, want ok=%v", tc.origin, err, tc.ok)
+		}
+		if err == nil {
+			conn.CloseNow()
+		} else if resp != nil && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %q: status %d, want 403", tc.origin, resp.StatusCode)
+		}
+	}
+}
+
+func TestWS_ProtocolPingKeepsAlive(t *testing.T) {
+	pool := pgtest.New(t)
+	var pongs = make(chan struct{}, 100)
+	n := startNode(t, pool, Config{Keepalive: 200 * time.Millisecond})
+	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/api/ws"
+	conn, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool { pongs <- struct{}{}; return true },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	go func() {
+		for {
+			if _, _, err := conn.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	for range 2 {
+		select {
+		case <-pongs:
+		case <-time.After(waitFor):
+			t.Fatal("no protocol ping from the server")
+		}
+	}
+}
