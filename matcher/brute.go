@@ -31,7 +31,6 @@ type Matcher interface {
 
 var (
 	_ Matcher = (*Brute)(nil)
-	_ Matcher = (*Brute)(nil)
 )
 
 // Brute evaluates every criteria against every job. It is the oracle the

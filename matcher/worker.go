@@ -112,7 +112,7 @@ func NewWorker(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Worker {
 		batch:     DefaultBatchSize,
 		poll:      DefaultPollInterval,
 		retention: DefaultChangeRetention,
-		newIndex:  func() Matcher { return NewBrute() },
+		newIndex:  func() Matcher { return NewIndex() },
 		ready:     make(chan struct{}),
 	}
 	for _, o := range opts {

@@ -1,0 +1,531 @@
+package matcher
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/birjob/birjob/model"
+)
+
+// Key namespaces besides the field bit sets of term keys.
+const (
+	nsPlace  uint8 = 0x10
+	nsSource uint8 = 0x11
+	nsPrefix uint8 = 0x80 // or-ed with a field set: a token prefix
+	noKey          = ^uint32(0)
+	// maxClauses bounds how many clauses one criteria may be indexed under
+	// before it goes to the always-check list instead.
+	maxClauses = 256
+	// maxCross bounds the cross product of two AND children's clauses.
+	maxCross = 16
+	// maxPrefixRunes is the longest prefix (before *) the index keys.
+	maxPrefixRunes = 24
+)
+
+// key is an indexable fact about a job: a token in a field set, a token
+// prefix, a place, a source.
+type key struct {
+	ns uint8
+	s  string
+}
+
+// member is one alert of an entry.
+type member struct {
+	id     int64
+	owner  Owner
+	salary float64 // minimum in AZN per month, 0 for none
+}
+
+// entry is one distinct criteria tree (salary aside) with every alert that
+// has it; alerts saved with the same criteria are evaluated once.
+type entry struct {
+	root    *node
+	canon   string
+	members []member
+	posts   [][2]uint32 // (k1, k2 or noKey) postings this entry sits in
+	always  int         // position in Index.always, or -1
+}
+
+// prim holds the entries indexed under one key: alone, or together with a
+// second key that must also be present.
+type prim struct {
+	single []*entry
+	pairs  map[uint32][]*entry
+}
+
+type memberLoc struct {
+	e *entry
+	i int
+}
+
+// Index finds the criteria that match a job without evaluating all of them:
+// see "Index" in the package documentation. It is safe for concurrent use:
+// any number of Match calls run in parallel with one writer at a time.
+type Index struct {
+	mu      sync.RWMutex
+	byID    map[int64]memberLoc
+	entries map[string]*entry
+	dict    map[key]uint32
+	use     []int32 // postings naming each key, for the cost estimate
+	keys    []key   // by key id
+	prims   []*prim // by key id
+	always  []*entry
+	// prefixLens counts indexed prefix keys by length in runes.
+	prefixLens [maxPrefixRunes + 1]int
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{
+		byID:    map[int64]memberLoc{},
+		entries: map[string]*entry{},
+		dict:    map[key]uint32{},
+	}
+}
+
+var _ Matcher = (*Index)(nil)
+
+// Len returns the number of criteria held.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byID)
+}
+
+// IndexStats describes the shape of an index.
+type IndexStats struct {
+	Criteria int // alerts held
+	Entries  int // distinct criteria trees
+	Keys     int // distinct index keys
+	Always   int // entries evaluated for every job
+}
+
+// Stats returns the shape of the index.
+func (ix *Index) Stats() IndexStats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return IndexStats{Criteria: len(ix.byID), Entries: len(ix.entries), Keys: len(ix.dict), Always: len(ix.always)}
+}
+
+// Add adds criteria id of owner, replacing what id had; invalid criteria
+// are refused and leave the index unchanged.
+func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
+	cc, err := compile(c)
+	if err != nil {
+		return fmt.Errorf("criteria %d: %w", id, err)
+	}
+	canon := ""
+	if cc.root != nil {
+		canon = cc.root.String()
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if loc, ok := ix.byID[id]; ok {
+		if loc.e.canon == canon {
+			loc.e.members[loc.i] = member{id, owner, cc.salary}
+			return nil
+		}
+		ix.removeLocked(id)
+	}
+	e := ix.entries[canon]
+	if e == nil {
+		e = &entry{root: cc.root, canon: canon, always: -1}
+		ix.entries[canon] = e
+		ix.indexLocked(e)
+	}
+	e.members = append(e.members, member{id, owner, cc.salary})
+	ix.byID[id] = memberLoc{e, len(e.members) - 1}
+	return nil
+}
+
+// Update is Add: it replaces criteria id.
+func (ix *Index) Update(id int64, owner Owner, c model.Criteria) error { return ix.Add(id, owner, c) }
+
+// Remove removes criteria id, if present.
+func (ix *Index) Remove(id int64) {
+	ix.mu.Lock()
+	ix.removeLocked(id)
+	ix.mu.Unlock()
+}
+
+func (ix *Index) removeLocked(id int64) {
+	loc, ok := ix.byID[id]
+	if !ok {
+		return
+	}
+	delete(ix.byID, id)
+	e := loc.e
+	last := len(e.members) - 1
+	if loc.i != last {
+		e.members[loc.i] = e.members[last]
+		ix.byID[e.members[loc.i].id] = memberLoc{e, loc.i}
+	}
+	e.members[last] = member{}
+	e.members = e.members[:last]
+	if len(e.members) > 0 {
+		return
+	}
+	delete(ix.entries, e.canon)
+	if e.always >= 0 {
+		lastE := ix.always[len(ix.always)-1]
+		ix.always[e.always] = lastE
+		lastE.always = e.always
+		ix.always = ix.always[:len(ix.always)-1]
+		e.always = -1
+	}
+	for _, p := range e.posts {
+		pr := ix.prims[p[0]]
+		if p[1] == noKey {
+			pr.single = removeEntry(pr.single, e)
+		} else {
+			l := removeEntry(pr.pairs[p[1]], e)
+			if len(l) == 0 {
+				delete(pr.pairs, p[1])
+			} else {
+				pr.pairs[p[1]] = l
+			}
+			ix.unuse(p[1])
+		}
+		ix.unuse(p[0])
+		if len(pr.single) == 0 && len(pr.pairs) == 0 {
+			ix.prims[p[0]] = nil
+		}
+	}
+}
+
+func removeEntry(s []*entry, e *entry) []*entry {
+	for i, x := range s {
+		if x == e {
+			s[i] = s[len(s)-1]
+			s[len(s)-1] = nil
+			return s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+func (ix *Index) unuse(id uint32) {
+	ix.use[id]--
+	if k := ix.keys[id]; k.ns&nsPrefix != 0 && ix.use[id] == 0 {
+		ix.prefixLens[min(utf8.RuneCountInString(k.s), maxPrefixRunes)]--
+	}
+}
+
+func (ix *Index) keyID(k key) uint32 {
+	if id, ok := ix.dict[k]; ok {
+		return id
+	}
+	id := uint32(len(ix.use))
+	ix.dict[k] = id
+	ix.use = append(ix.use, 0)
+	ix.keys = append(ix.keys, k)
+	ix.prims = append(ix.prims, nil)
+	return id
+}
+
+func (ix *Index) useKey(id uint32, k key) {
+	if k.ns&nsPrefix != 0 && ix.use[id] == 0 {
+		ix.prefixLens[min(utf8.RuneCountInString(k.s), maxPrefixRunes)]++
+	}
+	ix.use[id]++
+}
+
+// indexLocked files a new entry under the keys its criteria require.
+func (ix *Index) indexLocked(e *entry) {
+	clauses, ok := ix.extract(e.root)
+	if !ok || len(clauses) == 0 || len(clauses) > maxClauses {
+		e.always = len(ix.always)
+		ix.always = append(ix.always, e)
+		return
+	}
+	for _, cl := range clauses {
+		// The two keys that the fewest others use go first.
+		slices.SortFunc(cl, func(a, b key) int {
+			ca, cb := ix.cost(a), ix.cost(b)
+			switch {
+			case ca < cb:
+				return -1
+			case ca > cb:
+				return 1
+			}
+			return 0
+		})
+		k1 := ix.keyID(cl[0])
+		ix.useKey(k1, cl[0])
+		if ix.prims[k1] == nil {
+			ix.prims[k1] = &prim{}
+		}
+		p := ix.prims[k1]
+		k2 := noKey
+		if len(cl) > 1 {
+			k2 = ix.keyID(cl[1])
+			ix.useKey(k2, cl[1])
+			if p.pairs == nil {
+				p.pairs = map[uint32][]*entry{}
+			}
+			p.pairs[k2] = append(p.pairs[k2], e)
+		} else {
+			p.single = append(p.single, e)
+		}
+		e.posts = append(e.posts, [2]uint32{k1, k2})
+	}
+}
+
+// prior is how common a key's namespace is in jobs, relative to a title
+// word: a place such as Baku or a source is on a large share of all jobs.
+func prior(ns uint8) float64 {
+	switch {
+	case ns&nsPrefix != 0:
+		return 4
+	case ns == uint8(FieldTitle), ns == uint8(FieldCompany):
+		return 1
+	case ns == uint8(FieldText):
+		return 2
+	case ns == uint8(FieldDescription):
+		return 3
+	case ns == uint8(FieldLocation):
+		return 6
+	case ns == nsPlace:
+		return 20
+	case ns == nsSource:
+		return 40
+	}
+	return 10
+}
+
+// cost estimates how many jobs carry k, scaled: the namespace's prior
+// times the number of postings that already name it (popular words in
+// alerts are popular in jobs too).
+func (ix *Index) cost(k key) float64 {
+	n := 0
+	if id, ok := ix.dict[k]; ok {
+		n = int(ix.use[id])
+	}
+	return prior(k.ns) * float64(1+n)
+}
+
+func (ix *Index) clausesCost(cls [][]key) float64 {
+	var sum float64
+	for _, cl := range cls {
+		best := -1.0
+		for _, k := range cl {
+			if c := ix.cost(k); best < 0 || c < best {
+				best = c
+			}
+		}
+		if len(cl) > 1 {
+			best /= 8 // two keys are far more selective than one
+		}
+		sum += best
+	}
+	return sum
+}
+
+// extract returns clauses such that every job matching n satisfies at
+// least one clause (a set of keys the job must all carry); ok is false when
+// n can match a job that carries no particular key.
+func (ix *Index) extract(n *node) (clauses [][]key, ok bool) {
+	if n == nil {
+		return nil, false
+	}
+	switch n.kind {
+	case kTerm:
+		if n.prefix {
+			if utf8.RuneCountInString(n.toks[0]) > maxPrefixRunes {
+				return nil, false
+			}
+			return [][]key{{{nsPrefix | uint8(n.field), n.toks[0]}}}, true
+		}
+		return [][]key{{{uint8(n.field), n.toks[0]}}}, true
+	case kPhrase:
+		cl := make([]key, 0, len(n.toks))
+		for _, t := range n.toks {
+			k := key{uint8(n.field), t}
+			if !slices.Contains(cl, k) {
+				cl = append(cl, k)
+			}
+		}
+		return [][]key{cl}, true
+	case kPlace:
+		return [][]key{{{nsPlace, n.toks[0]}}}, true
+	case kRemote:
+		if n.want {
+			return [][]key{{{nsPlace, placeRemote}}}, true
+		}
+		return nil, false
+	case kSource:
+		return [][]key{{{nsSource, n.toks[0]}}}, true
+	case kOr:
+		var all [][]key
+		for _, k := range n.kids {
+			cls, ok := ix.extract(k)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, cls...)
+			if len(all) > maxClauses {
+				return nil, false
+			}
+		}
+		return all, true
+	case kAnd:
+		type cand struct {
+			cls  [][]key
+			cost float64
+		}
+		var cands []cand
+		for _, k := range n.kids {
+			if cls, ok := ix.extract(k); ok {
+				cands = append(cands, cand{cls, ix.clausesCost(cls)})
+			}
+		}
+		if len(cands) == 0 {
+			return nil, false
+		}
+		slices.SortStableFunc(cands, func(a, b cand) int {
+			switch {
+			case a.cost < b.cost:
+				return -1
+			case a.cost > b.cost:
+				return 1
+			}
+			return 0
+		})
+		best := cands[0].cls
+		if len(cands) > 1 && len(best)*len(cands[1].cls) <= maxCross {
+			// Both children must hold: a job satisfies some clause of each,
+			// so it satisfies some union of one from each.
+			var cross [][]key
+			for _, a := range best {
+				for _, b := range cands[1].cls {
+					cl := slices.Clone(a)
+					for _, k := range b {
+						if !slices.Contains(cl, k) {
+							cl = append(cl, k)
+						}
+					}
+					cross = append(cross, cl)
+				}
+			}
+			return cross, true
+		}
+		return best, true
+	}
+	// kNot, kEmp: satisfied by jobs without any particular key.
+	return nil, false
+}
+
+// jobKeys returns the ids of the index keys the job carries, in a set.
+func (ix *Index) jobKeys(d *doc) map[uint32]struct{} {
+	set := make(map[uint32]struct{}, 64)
+	add := func(k key) {
+		if id, ok := ix.dict[k]; ok {
+			set[id] = struct{}{}
+		}
+	}
+	prefixes := false
+	for _, n := range ix.prefixLens {
+		if n > 0 {
+			prefixes = true
+			break
+		}
+	}
+	for i, toks := range d.fields {
+		f := uint8(1) << i
+		for _, t := range toks {
+			add(key{f, t})
+			if i < 3 {
+				add(key{uint8(FieldText), t})
+			}
+			if prefixes {
+				n := 0
+				for j := range t {
+					if n > 0 && n <= maxPrefixRunes && ix.prefixLens[n] > 0 {
+						add(key{nsPrefix | f, t[:j]})
+						if i < 3 {
+							add(key{nsPrefix | uint8(FieldText), t[:j]})
+						}
+					}
+					n++
+				}
+				if n <= maxPrefixRunes && ix.prefixLens[n] > 0 {
+					add(key{nsPrefix | f, t})
+					if i < 3 {
+						add(key{nsPrefix | uint8(FieldText), t})
+					}
+				}
+			}
+		}
+	}
+	for _, p := range d.places {
+		add(key{nsPlace, p})
+	}
+	if d.source != "" {
+		add(key{nsSource, d.source})
+	}
+	return set
+}
+
+// Match returns every criteria that matches job, in no particular order:
+// the same set as Brute.Match, found by looking only at the entries whose
+// required keys the job carries, plus the always-check list.
+func (ix *Index) Match(job *model.Job) []Hit {
+	d := prepare(job)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	set := ix.jobKeys(d)
+	var hits []Hit
+	var seen map[*entry]struct{}
+	consider := func(e *entry) {
+		if len(e.posts) > 1 {
+			if seen == nil {
+				seen = map[*entry]struct{}{}
+			}
+			if _, ok := seen[e]; ok {
+				return
+			}
+			seen[e] = struct{}{}
+		}
+		if e.root != nil && !e.root.eval(d) {
+			return
+		}
+		for _, m := range e.members {
+			if d.salaryOK(m.salary) {
+				hits = append(hits, Hit{AlertID: m.id, Owner: m.owner})
+			}
+		}
+	}
+	for k1 := range set {
+		p := ix.prims[k1]
+		if p == nil {
+			continue
+		}
+		for _, e := range p.single {
+			consider(e)
+		}
+		if len(p.pairs) == 0 {
+			continue
+		}
+		if len(p.pairs) <= len(set) {
+			for k2, es := range p.pairs {
+				if _, ok := set[k2]; ok {
+					for _, e := range es {
+						consider(e)
+					}
+				}
+			}
+		} else {
+			for k2 := range set {
+				for _, e := range p.pairs[k2] {
+					consider(e)
+				}
+			}
+		}
+	}
+	for _, e := range ix.always {
+		consider(e)
+	}
+	return hits
+}
