@@ -3,10 +3,14 @@
 // deadline, fail on JavaScript exceptions, and keep a screenshot of a
 // failing test.
 //
-// # Finding the browser
+// # The browser
 //
-// New looks for $BIRJOB_CHROMIUM, /usr/bin/chromium, then chromium,
-// chromium-browser, google-chrome on PATH (Debian's package is "chromium").
+// One browser serves all tests of a test binary (started on first use);
+// every test gets a tab in a browser context of its own, so cookies,
+// storage and cache are not shared. It runs headless with a fresh profile
+// in a temporary folder. New looks for $BIRJOB_CHROMIUM, /usr/bin/chromium,
+// then chromium, chromium-browser, google-chrome on PATH (Debian's package
+// is "chromium").
 // When none is found the test is skipped, unless BIRJOB_REQUIRE_BROWSER=1
 // (CI sets it), where a missing browser fails the test.
 //
@@ -16,6 +20,10 @@
 //	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL))
 //	browsertest.WaitVisible(t, ctx, "#jobs li")
 //	got := browsertest.Eval[string](t, ctx, `document.querySelector("#conn").dataset.state`)
+//
+// and, to stop the browser when the package's tests end:
+//
+//	func TestMain(m *testing.M) { browsertest.Main(m) }
 //
 // Every helper fails the test (t.Fatal) on error or timeout, after saving a
 // screenshot. At the end of the test, uncaught exceptions and unhandled
@@ -32,8 +40,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,18 +89,34 @@ func ExecPath() string {
 	return ""
 }
 
-// New starts a headless Chromium with a fresh profile and returns the
-// context of one tab. The browser stops when the test ends.
-func New(t testing.TB) context.Context {
-	t.Helper()
-	path := ExecPath()
-	if path == "" {
-		if os.Getenv("BIRJOB_REQUIRE_BROWSER") == "1" {
-			t.Fatal("browsertest: no Chromium found (install the Debian package chromium, or set BIRJOB_CHROMIUM); BIRJOB_REQUIRE_BROWSER=1 makes this an error")
-		}
-		t.Skip("browsertest: no Chromium found; install the Debian package chromium (set BIRJOB_REQUIRE_BROWSER=1 to fail instead)")
+// shared is the one browser of the test binary; each test gets a tab in a
+// browser context of its own (no cookies, storage or cache shared).
+var shared struct {
+	mu      sync.Mutex
+	ctx     context.Context // the browser's chromedp context
+	cancel  func()
+	profile string
+	err     error
+}
+
+// profilePrefix names the profile folders in os.TempDir; the pid after it
+// lets a later run remove the folders of test binaries that ended without
+// Shutdown.
+const profilePrefix = "birjob-chromium-"
+
+// browser starts the shared browser once.
+func browser(path string) (context.Context, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ctx != nil || shared.err != nil {
+		return shared.ctx, shared.err
 	}
-	profile := t.TempDir()
+	removeStaleProfiles()
+	profile, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", profilePrefix, os.Getpid()))
+	if err != nil {
+		shared.err = fmt.Errorf("browsertest: profile folder: %w", err)
+		return nil, shared.err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(profile),
@@ -113,19 +139,88 @@ func New(t testing.TB) context.Context {
 		chromedp.WindowSize(1200, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	b := &Browser{t: t}
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx = context.WithValue(ctx, ctxKey{}, b)
-	// Cleanups run last-registered first: the screenshot and the console
-	// check below run while the browser still lives.
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
+	bctx, cancelBrowser := chromedp.NewContext(actx)
 	// The first action starts the browser process under the context it
-	// gets, so it must be the test-long ctx, not one with a timeout.
+	// gets, so it must be the long-lived one, not one with a timeout.
+	if err := chromedp.Do(bctx); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+		shared.err = fmt.Errorf("browsertest: start %s: %w", path, err)
+		return nil, shared.err
+	}
+	shared.ctx, shared.profile = bctx, profile
+	shared.cancel = func() {
+		cancelBrowser()
+		cancelAlloc()
+	}
+	return bctx, nil
+}
+
+// removeStaleProfiles removes the profile folders of test binaries that
+// are gone (the kernel killed their browser with them).
+func removeStaleProfiles() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), profilePrefix+"*"))
+	for _, d := range dirs {
+		pidStr, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), profilePrefix), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
+
+// Shutdown stops the shared browser and removes its profile. Call it after
+// m.Run in TestMain (Main does); without it the browser dies with the test
+// binary and a later run removes the profile.
+func Shutdown() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.cancel != nil {
+		shared.cancel()
+		_ = os.RemoveAll(shared.profile)
+	}
+	shared.ctx, shared.cancel, shared.err = nil, nil, nil
+}
+
+// Main runs the tests of a package and then Shutdown:
+//
+//	func TestMain(m *testing.M) { browsertest.Main(m) }
+//
+// A package that needs another TestMain helper too calls m.Run, then
+// Shutdown, then os.Exit itself.
+func Main(m *testing.M) {
+	code := m.Run()
+	Shutdown()
+	os.Exit(code)
+}
+
+// New returns the context of a new tab, in a browser context of its own,
+// of the test binary's headless Chromium (started on first use). The tab
+// closes when the test ends; before that, a failing test gets a screenshot
+// and page exceptions fail the test.
+func New(t testing.TB) context.Context {
+	t.Helper()
+	path := ExecPath()
+	if path == "" {
+		if os.Getenv("BIRJOB_REQUIRE_BROWSER") == "1" {
+			t.Fatal("browsertest: no Chromium found (install the Debian package chromium, or set BIRJOB_CHROMIUM); BIRJOB_REQUIRE_BROWSER=1 makes this an error")
+		}
+		t.Skip("browsertest: no Chromium found; install the Debian package chromium (set BIRJOB_REQUIRE_BROWSER=1 to fail instead)")
+	}
+	bctx, err := browser(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Browser{t: t}
+	ctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	ctx = context.WithValue(ctx, ctxKey{}, b)
+	t.Cleanup(cancelTab)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("browsertest: start %s: %v", path, err)
+		t.Fatalf("browsertest: open a tab: %v", err)
 	}
 	messages := chromedp.Console(ctx)
 	done := make(chan struct{})
@@ -140,6 +235,7 @@ func New(t testing.TB) context.Context {
 			b.mu.Unlock()
 		}
 	}()
+	// Cleanups run last-registered first: this one runs while the tab lives.
 	t.Cleanup(func() {
 		if t.Failed() {
 			saveScreenshot(t, ctx, "failed")
@@ -244,7 +340,7 @@ func Text(t testing.TB, ctx context.Context, selector string) string {
 // Screenshot saves a full-page PNG to path.
 func Screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
-	buf := Run(t, ctx, chromedp.FullScreenshot(90))
+	buf := Run(t, ctx, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Fatalf("browsertest: save screenshot: %v", err)
 	}
@@ -273,7 +369,7 @@ func saveScreenshot(t testing.TB, ctx context.Context, what string) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("browsertest: screenshot: %v", err)
 		return

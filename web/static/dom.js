@@ -119,7 +119,9 @@ export function status(el, message, kind = "error") {
 }
 
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-const CURRENCY_SIGNS = { AZN: "₼", USD: "$", EUR: "€", GBP: "£", RUB: "₽", TRY: "₺" };
+// Signs every common font has; other currencies (₼ is missing from many
+// fonts) are shown by their code.
+const CURRENCY_SIGNS = { USD: "$", EUR: "€", GBP: "£" };
 
 /** formatSalary renders {min,max,currency,period} or "" when unknown. */
 export function formatSalary(s) {

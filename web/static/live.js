@@ -317,12 +317,16 @@ function openPoll(channel, last, deliver, up, down) {
   let done = false;
   let ctrl = null;
   const loop = async () => {
+    // The first request of an attempt asks for an answer at once, so the
+    // page knows it is live (and, without an id, gets its position).
+    let timeout = 1;
     while (!done) {
       ctrl = new AbortController();
       // Abort a request the network silently dropped.
-      const guard = setTimeout(() => ctrl.abort(), POLL_TIMEOUT_MS + 15000);
+      const guard = setTimeout(() => ctrl.abort(), timeout + 15000);
       const id = last();
-      let url = `/api/poll/${encodeURIComponent(channel)}?timeout=${POLL_TIMEOUT_MS}`;
+      let url = `/api/poll/${encodeURIComponent(channel)}?timeout=${timeout}`;
+      timeout = POLL_TIMEOUT_MS;
       if (id) url += `&lastEventId=${encodeURIComponent(id)}`;
       let body;
       try {
