@@ -36,8 +36,8 @@ type fakeBackend struct {
 	events    []fakeEvent
 	changed   chan struct{} // closed and replaced on every push
 	stop      chan struct{}
-	sseStatus int             // when not 0, SSE answers this status
-	user      map[string]any  // /api/me; nil: 401
+	sseStatus int            // when not 0, SSE answers this status
+	user      map[string]any // /api/me; nil: 401
 	alerts    []map[string]any
 	notFound  map[string]bool // paths that answer 404 with an error body
 	resumes   []string        // lastEventId of each stream/poll request, in order
@@ -250,9 +250,15 @@ func (b *fakeBackend) start() *httptest.Server {
 
 func job(id int, title, url string) map[string]any {
 	return map[string]any{
-		"id": id, "title": title, "company": "Acme " + strconv.Itoa(id), "location": "Baku", "remote": id%2 == 0,
-		"salary": map[string]any{"min": 1500, "max": 2500, "currency": "AZN", "period": "month"},
-		"url": url, "source": "demo", "postedAt": time.Now().Add(-time.Duration(id) * time.Hour).Format(time.RFC3339),
+		"id":             id,
+		"title":          title,
+		"company":        "Acme " + strconv.Itoa(id),
+		"location":       "Baku",
+		"remote":         id%2 == 0,
+		"salary":         map[string]any{"min": 1500, "max": 2500, "currency": "AZN", "period": "month"},
+		"url":            url,
+		"source":         "demo",
+		"postedAt":       time.Now().Add(-time.Duration(id) * time.Hour).Format(time.RFC3339),
 		"employmentType": "full-time",
 	}
 }
