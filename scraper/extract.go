@@ -363,6 +363,27 @@ func str(v any) string {
 	return ""
 }
 
+// idStr reads an identifier: text, or a PropertyValue's value.
+func idStr(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"value", "@value", "@id", "name"} {
+			if s := str(x[k]); s != "" {
+				return s
+			}
+		}
+		return ""
+	case []any:
+		for _, e := range x {
+			if s := idStr(e); s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	return str(v)
+}
+
 func num(v any) float64 {
 	switch x := v.(type) {
 	case float64:
@@ -527,7 +548,7 @@ func jobFromPosting(p map[string]any, base *url.URL) rawJob {
 	r.PostedAt = str(p["datePosted"])
 	r.ValidThrough = str(p["validThrough"])
 	r.Description = str(p["description"])
-	r.ExternalID = str(p["identifier"])
+	r.ExternalID = idStr(p["identifier"])
 	if et, ok := p["employmentType"].([]any); ok {
 		var parts []string
 		for _, e := range et {

@@ -107,3 +107,5 @@ func countRows(t testing.TB, db *pgxpool.Pool, sql string, args ...any) int {
 	}
 	return n
 }
+
+func newTestDB(t testing.TB) *pgxpool.Pool { return pgtest.New(t) }
