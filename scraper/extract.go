@@ -23,7 +23,7 @@ import (
 // plus structured values where the format has them.
 type rawJob struct {
 	Title, URL, Company, Location, Salary, PostedAt, ValidThrough string
-	Description, ExternalID, EmploymentType, Remote                string
+	Description, ExternalID, EmploymentType, Remote               string
 	// SalaryV is a structured salary (JSON-LD baseSalary, JSON objects).
 	SalaryV *model.Salary
 	// IsRemote is set by structured data (jobLocationType TELECOMMUTE).

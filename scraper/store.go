@@ -423,10 +423,10 @@ func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) 
 	n := len(rows)
 	var (
 		keys, ext, urls, titles, companies, locs, currs, pers, emps, descs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		remote                                                            = make([]bool, n)
-		smin, smax                                                        = make([]*float64, n), make([]*float64, n)
-		posted, valid                                                     = make([]*time.Time, n), make([]*time.Time, n)
-		hashes                                                            = make([][]byte, n)
+		remote                                                             = make([]bool, n)
+		smin, smax                                                         = make([]*float64, n), make([]*float64, n)
+		posted, valid                                                      = make([]*time.Time, n), make([]*time.Time, n)
+		hashes                                                             = make([][]byte, n)
 	)
 	for i, r := range rows {
 		j := r.job

@@ -68,7 +68,7 @@ var monthNames = []struct{ stem, en string }{
 }
 
 var (
-	reRelative = regexp.MustCompile(`(\d{1,4}|an?|one|bir|один|одна|одну)\+?\s*(second|sec|minute|min|hour|hr|day|week|wk|month|year|yr|saniyə|dəqiqə|saat|gün|həftə|ay|il|секунд|сек|минут|мин|час|дн|день|дня|недел|месяц|мес|год|лет)[a-zа-яəöüğışç.]*\s*(ago|əvvəl|once|назад)`)
+	reRelative  = regexp.MustCompile(`(\d{1,4}|an?|one|bir|один|одна|одну)\+?\s*(second|sec|minute|min|hour|hr|day|week|wk|month|year|yr|saniyə|dəqiqə|saat|gün|həftə|ay|il|секунд|сек|минут|мин|час|дн|день|дня|недел|месяц|мес|год|лет)[a-zа-яəöüğışç.]*\s*(ago|əvvəl|once|назад)`)
 	reWordMonth = regexp.MustCompile(`^(\d{1,2})\s+([a-zа-яəöüğışç]+)\.?,?\s+(\d{4})`)
 	reDigits    = regexp.MustCompile(`^\d{9,13}$`)
 	reLeadWords = regexp.MustCompile(`^(posted|published|date posted|updated|on|yerləşdirilib|tarix|опубликовано|размещено|дата)[:\s]+`)
