@@ -195,6 +195,9 @@ func (sch *scheduler) reload(ctx context.Context) error {
 		sch.entries[id] = &entry{id: eid, schedule: src.Schedule}
 		sch.s.log.Info("source scheduled", "source_id", id, "schedule", src.Schedule)
 	}
+	if sch.s.afterReload != nil {
+		sch.s.afterReload(len(sch.entries))
+	}
 	return nil
 }
 

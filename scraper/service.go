@@ -130,6 +130,10 @@ type Service struct {
 	running map[int64]bool
 	ctx     context.Context // Run's context, for runs started by hand
 
+	// afterReload, when set (tests), is called after each scheduler reload
+	// with the number of scheduled sources.
+	afterReload func(scheduled int)
+
 	transportOnce sync.Once
 	base          http.RoundTripper
 }
