@@ -2,9 +2,19 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/config"
+	"github.com/birjob/birjob/demoboard"
+	"github.com/birjob/birjob/internal/httpx"
+	"github.com/birjob/birjob/matcher"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/notify"
+	"github.com/birjob/birjob/scraper"
+	"github.com/birjob/birjob/web"
 )
 
 // worker is a background loop of this node.
@@ -19,9 +29,121 @@ type parts struct {
 	routes          func(mux *http.ServeMux)
 	validate        func(model.Criteria) error
 	shutdownStreams func(ctx context.Context)
+	hub             *notify.Hub
+	scraper         *scraper.Service
+	matcher         *matcher.Worker
+	demo            *demoboard.Board
+}
+
+// demoOn decides demo mode: "auto" is on while no source but the demo
+// board's own exists, so that a first run shows the pipeline and a
+// configured deployment does not get demo jobs.
+func demoOn(ctx context.Context, a *App) (bool, error) {
+	switch a.cfg.Demo {
+	case config.DemoOn:
+		return true, nil
+	case config.DemoOff:
+		return false, nil
+	}
+	var others int
+	err := a.pool.QueryRow(ctx, `SELECT count(*) FROM sources WHERE kind <> 'manual' AND name <> $1`, DemoSourceName).Scan(&others)
+	if err != nil {
+		return false, fmt.Errorf("demo mode: %w", err)
+	}
+	return others == 0, nil
 }
 
 func buildParts(ctx context.Context, a *App) (*parts, error) {
-	p := &parts{routes: func(*http.ServeMux) {}}
+	cfg := a.cfg
+	p := &parts{validate: matcher.Validate}
+	demo, err := demoOn(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	allowPrivate := cfg.AllowPrivate == "true" || (cfg.AllowPrivate == "auto" && demo)
+
+	scfg := scraper.Config{
+		AllowPrivate:       allowPrivate,
+		Node:               cfg.Node,
+		ExpireAfterMissing: cfg.ExpireAfterMissing,
+	}
+	if demo {
+		// The demo board is served by this very process: the per-host
+		// politeness interval meant for real boards would only make the
+		// first demo run (about 120 pages) take half a minute.
+		scfg.DomainInterval = 10 * time.Millisecond
+	}
+	p.scraper = scraper.NewService(a.pool, scfg, a.log.With("component", "scraper"))
+	if cfg.Scrape {
+		p.workers = append(p.workers, worker{"scraper", p.scraper.Run})
+	}
+	if cfg.Match {
+		p.matcher = matcher.NewWorker(a.pool, a.log, matcher.WithNewIndex(func() matcher.Matcher { return matcher.NewIndex() }))
+		p.workers = append(p.workers, worker{"matcher", p.matcher.Run})
+	}
+	if cfg.Web {
+		p.hub = notify.NewHub(a.pool, notify.Config{
+			Keepalive:      cfg.Keepalive,
+			Retention:      cfg.Retention,
+			AllowedOrigins: cfg.AllowedOrigins,
+		}, a.log.With("component", "notify"), a.reg)
+		p.workers = append(p.workers, worker{"notify", p.hub.Run})
+		p.shutdownStreams = p.hub.Shutdown
+	}
+
+	if demo && cfg.Web {
+		p.demo = demoboard.New(demoboard.Options{BasePath: demoBasePath})
+		src := model.Source{
+			Name:          DemoSourceName,
+			Kind:          model.SourceHTML,
+			URL:           p.demo.StartURL(a.URL()),
+			Schedule:      "@every 10s",
+			Enabled:       true,
+			Selectors:     demoboard.SourceSelectors(),
+			RespectRobots: true,
+		}
+		s, err := scraper.EnsureSource(ctx, a.pool, src)
+		if err != nil {
+			return nil, fmt.Errorf("demo source: %w", err)
+		}
+		a.log.Info("demo mode: the demo job board is scraped as a source", "source_id", s.ID, "url", s.URL)
+	} else if !demo {
+		// A demo source left from an earlier demo run would fail every tick
+		// against a board that is no longer served.
+		tag, err := a.pool.Exec(ctx, `UPDATE sources SET enabled = false, updated_at = now() WHERE name = $1 AND enabled`, DemoSourceName)
+		if err != nil {
+			return nil, fmt.Errorf("disable demo source: %w", err)
+		}
+		if tag.RowsAffected() > 0 {
+			a.log.Info("demo mode off: disabled the demo-board source")
+		}
+	}
+
+	page := web.Handler(web.Options{Logger: a.log})
+	p.routes = func(mux *http.ServeMux) {
+		p.scraper.Routes(mux)
+		if p.hub != nil {
+			p.hub.Routes(mux)
+		}
+		mux.HandleFunc("GET /api/admin/stats", func(w http.ResponseWriter, r *http.Request) { p.adminStats(w, r) })
+		if p.demo != nil {
+			mux.Handle(demoBasePath+"/", p.demo)
+		}
+		mux.Handle("/", page)
+	}
 	return p, nil
+}
+
+func (p *parts) adminStats(w http.ResponseWriter, r *http.Request) {
+	if _, ok := auth.RequireAdmin(w, r); !ok {
+		return
+	}
+	out := map[string]any{}
+	if p.hub != nil {
+		out["notify"] = p.hub.Stats()
+	}
+	if p.matcher != nil {
+		out["matcher"] = p.matcher.Stats()
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }

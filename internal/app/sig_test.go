@@ -1,0 +1,5 @@
+package app
+
+import "syscall"
+
+var sigZero = syscall.Signal(0)
