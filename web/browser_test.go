@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"github.com/birjob/birjob/internal/browsertest"
 	"github.com/birjob/birjob/web"
@@ -35,9 +37,11 @@ type fakeBackend struct {
 	jobs      []map[string]any // newest first
 	events    []fakeEvent
 	changed   chan struct{} // closed and replaced on every push
+	drop      chan struct{} // closed and replaced by dropStreams
 	stop      chan struct{}
-	sseStatus int            // when not 0, SSE answers this status
-	user      map[string]any // /api/me; nil: 401
+	wsJoins   []map[string]any // join messages the WebSocket got
+	sseStatus int              // when not 0, SSE answers this status
+	user      map[string]any   // /api/me; nil: 401
 	alerts    []map[string]any
 	notFound  map[string]bool // paths that answer 404 with an error body
 	resumes   []string        // lastEventId of each stream/poll request, in order
@@ -47,7 +51,7 @@ type fakeBackend struct {
 func TestMain(m *testing.M) { browsertest.Main(m) }
 
 func newFakeBackend(t *testing.T) *fakeBackend {
-	return &fakeBackend{t: t, changed: make(chan struct{}), stop: make(chan struct{}), notFound: map[string]bool{}}
+	return &fakeBackend{t: t, changed: make(chan struct{}), drop: make(chan struct{}), stop: make(chan struct{}), notFound: map[string]bool{}}
 }
 
 // push appends an event and wakes the streams; it returns the event's id.
@@ -59,6 +63,21 @@ func (b *fakeBackend) push(channel, typ string, data any) int64 {
 	close(b.changed)
 	b.changed = make(chan struct{})
 	return id
+}
+
+// dropStreams ends every open SSE stream and WebSocket, as a restarting
+// server or a proxy would.
+func (b *fakeBackend) dropStreams() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.drop)
+	b.drop = make(chan struct{})
+}
+
+func (b *fakeBackend) dropped() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.drop
 }
 
 // after returns the channel's events after id, and the channel to wait on.
@@ -132,6 +151,7 @@ func (b *fakeBackend) handler() http.Handler {
 	})
 	mux.HandleFunc("GET /api/events/{channel}", b.serveSSE)
 	mux.HandleFunc("GET /api/poll/{channel}", b.servePoll)
+	mux.HandleFunc("GET /api/ws", b.serveWS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		nf := b.notFound[r.URL.Path]
@@ -145,7 +165,7 @@ func (b *fakeBackend) handler() http.Handler {
 }
 
 func knownAPI(p string) bool {
-	for _, prefix := range []string{"/api/jobs", "/api/me", "/api/alerts", "/api/feeds", "/api/admin/stats", "/api/events/", "/api/poll/"} {
+	for _, prefix := range []string{"/api/jobs", "/api/me", "/api/alerts", "/api/feeds", "/api/admin/stats", "/api/events/", "/api/poll/", "/api/ws"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -171,6 +191,7 @@ func (b *fakeBackend) serveSSE(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]string{"error": "sign in first"})
 		return
 	}
+	drop := b.dropped()
 	cursor, _ := strconv.ParseInt(last, 10, 64)
 	if last == "" {
 		cursor = b.lastID()
@@ -194,7 +215,86 @@ func (b *fakeBackend) serveSSE(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-changed:
+		case <-drop:
+			return
 		case <-r.Context().Done():
+			return
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+// serveWS speaks the page's side of the WebSocket protocol: welcome, join
+// (with resume), joined, events of the joined rooms, pong.
+func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	wsOff := b.notFound["/api/ws"]
+	b.mu.Unlock()
+	if wsOff {
+		writeJSON(w, 404, map[string]string{"error": "no websocket here"})
+		return
+	}
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.CloseNow()
+	ctx := r.Context()
+	drop := b.dropped()
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "welcome", "clientId": "c1", "timestamp": time.Now().UnixMilli()}); err != nil {
+		return
+	}
+	msgs := make(chan map[string]any)
+	go func() {
+		defer close(msgs)
+		for {
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				return
+			}
+			msgs <- m
+		}
+	}()
+	rooms := map[string]int64{} // room → cursor
+	for {
+		for room, cursor := range rooms {
+			evs, _ := b.after(room, cursor)
+			for _, e := range evs {
+				msg := map[string]any{"type": e.Type, "id": strconv.FormatInt(e.ID, 10), "room": room, "data": e.Data, "timestamp": time.Now().UnixMilli()}
+				if err := wsjson.Write(ctx, conn, msg); err != nil {
+					return
+				}
+				rooms[room] = e.ID
+			}
+		}
+		_, changed := b.after("", 0)
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			switch m["type"] {
+			case "join":
+				b.mu.Lock()
+				b.wsJoins = append(b.wsJoins, m)
+				b.mu.Unlock()
+				room, _ := m["room"].(string)
+				last, _ := m["lastEventId"].(string)
+				b.record("ws", last)
+				cursor, err := strconv.ParseInt(last, 10, 64)
+				if err != nil {
+					cursor = b.lastID()
+				}
+				rooms[room] = cursor
+				_ = wsjson.Write(ctx, conn, map[string]any{"type": "joined", "room": room, "memberCount": 1})
+			case "ping":
+				_ = wsjson.Write(ctx, conn, map[string]any{"type": "pong", "timestamp": time.Now().UnixMilli()})
+			default:
+				_ = wsjson.Write(ctx, conn, map[string]any{"type": "error", "message": "unknown type"})
+			}
+		case <-changed:
+		case <-drop:
 			return
 		case <-b.stop:
 			return
@@ -353,7 +453,8 @@ func TestBrowser_LiveListOverSSE(t *testing.T) {
 
 func TestBrowser_FallsBackToLongPoll(t *testing.T) {
 	b := newFakeBackend(t)
-	b.sseStatus = http.StatusInternalServerError // and /api/ws is a 404
+	b.sseStatus = http.StatusInternalServerError
+	b.notFound["/api/ws"] = true
 	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
 	srv := b.start()
 	ctx := browsertest.New(t)
@@ -437,4 +538,68 @@ func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {
 		t.Errorf("stats = %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-admin.png")
+}
+
+func TestBrowser_FallsBackToWebSocketAndResumes(t *testing.T) {
+	b := newFakeBackend(t)
+	b.sseStatus = http.StatusServiceUnavailable
+	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
+	srv := b.start()
+	ctx := browsertest.New(t)
+
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.transport === "ws" && document.querySelector("#conn").dataset.state === "live"`)
+	if got := browsertest.Text(t, ctx, "#conn"); !strings.Contains(got, "WebSocket") {
+		t.Errorf("pill = %q, want it to say WebSocket", got)
+	}
+	b.push("jobs", "new-job", job(2, "Backend engineer", "https://jobs.example.com/2"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"]`)
+
+	// The connection drops; events written meanwhile arrive after the
+	// reconnect, once each, because the join resumes from the last id.
+	seen := strconv.FormatInt(b.lastID(), 10)
+	b.dropStreams()
+	b.push("jobs", "new-job", job(3, "Data engineer", "https://jobs.example.com/3"))
+	b.push("jobs", "job-expired", map[string]any{"id": 2})
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="3"]`)
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"].expired`)
+	for _, id := range []int{1, 2, 3} {
+		if n := browsertest.Eval[int](t, ctx, countRows(id)); n != 1 {
+			t.Errorf("job %d has %d rows, want 1", id, n)
+		}
+	}
+	transports, resumes := b.requests()
+	if transports[len(transports)-1] != "ws" || resumes[len(resumes)-1] != seen {
+		t.Errorf("the reconnect joined with lastEventId %q over %s, want %q over ws (all: %v %v)",
+			resumes[len(resumes)-1], transports[len(transports)-1], seen, transports, resumes)
+	}
+	// A dropped stream that worked is retried on its own transport, not
+	// given up: no poll request was made.
+	for _, tr := range transports {
+		if tr == "poll" {
+			t.Errorf("fell back to long polling after a WebSocket drop: %v", transports)
+		}
+	}
+}
+
+func TestBrowser_SSEReconnectResumes(t *testing.T) {
+	b := newFakeBackend(t)
+	srv := b.start()
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
+	b.push("jobs", "new-job", job(1, "Frontend developer", "https://jobs.example.com/1"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"]`)
+
+	seen := strconv.FormatInt(b.lastID(), 10)
+	b.dropStreams()
+	b.push("jobs", "new-job", job(2, "Backend engineer", "https://jobs.example.com/2"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"]`)
+	transports, resumes := b.requests()
+	if got := resumes[len(resumes)-1]; transports[len(transports)-1] != "sse" || got != seen {
+		t.Errorf("reconnect: %s from %q, want sse from %q (all: %v %v)", transports[len(transports)-1], got, seen, transports, resumes)
+	}
+	if n := browsertest.Eval[int](t, ctx, countRows(1)); n != 1 {
+		t.Errorf("job 1 has %d rows after the reconnect, want 1", n)
+	}
 }
