@@ -538,6 +538,19 @@ func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {
 		t.Errorf("stats = %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-admin.png")
+
+	// A phone-sized window: no page-wide horizontal scrolling on any tab.
+	browsertest.Do(t, ctx, chromedp.EmulateViewport(360, 740))
+	for _, tab := range []string{"admin", "alerts", "jobs"} {
+		browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#"+tab))
+		browsertest.WaitVisible(t, ctx, "#tab-"+tab)
+		if w := browsertest.Eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+			t.Errorf("#%s is %dpx wide in a %dpx window", tab, w[0], w[1])
+		}
+	}
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#alerts"))
+	browsertest.WaitVisible(t, ctx, `#alerts-list li[data-id="11"]`)
+	browsertest.Screenshot(t, ctx, "/tmp/birjob-narrow.png")
 }
 
 func TestBrowser_FallsBackToWebSocketAndResumes(t *testing.T) {

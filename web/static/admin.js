@@ -3,7 +3,7 @@
 // loads on its own, so an endpoint that is missing or failing shows its
 // error and leaves the others working.
 
-import { h, clear, show, api, errorText, status, str, field, dateTime, $ } from "./dom.js";
+import { h, clear, show, api, errorText, status, str, field, dateTime, ago, $ } from "./dom.js";
 import { criteriaFields, summary } from "./criteria.js";
 import { renderJob } from "./jobs.js";
 import { toast } from "./toast.js";
@@ -67,7 +67,7 @@ export class Admin {
       h("td", {}, h("strong", { text: str(s.name) }), h("div", { class: "muted small", text: str(s.url) })),
       h("td", { text: str(s.kind) }),
       h("td", { text: str(s.schedule) }),
-      h("td", {}, h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" })),
+      h("td", {}, h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" }), health(s.lastRun)),
       h(
         "td",
         { class: "actions" },
@@ -334,6 +334,21 @@ export class Admin {
       status(this.statsErr, `Stats: ${errorText(err)}`);
     }
   }
+}
+
+/** health summarises a source's last run, when the API gives it. */
+function health(run) {
+  if (!run || typeof run !== "object") return null;
+  const st = str(run.status);
+  const errs = Number(run.errorCount) || (Array.isArray(run.errors) ? run.errors.length : 0);
+  const when = ago(run.finishedAt || run.startedAt);
+  return h(
+    "div",
+    { class: "health small" },
+    h("span", { class: `badge ${st}`, text: st || "?" }),
+    " ",
+    h("span", { class: "muted", text: [when, Number.isFinite(Number(run.found)) ? `${Number(run.found)} found` : "", errs ? `${errs} error${errs === 1 ? "" : "s"}` : ""].filter(Boolean).join(" · ") }),
+  );
 }
 
 const statNumber = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });

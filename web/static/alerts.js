@@ -136,7 +136,7 @@ export class Alerts {
       for (const id of ids) {
         const entry = this.alerts.get(id);
         if (!entry) continue;
-        names.push(str(entry.alert.name));
+        if (!names.includes(str(entry.alert.name))) names.push(str(entry.alert.name));
         if (!entry.matches.querySelector(`li[data-id="${CSS.escape(str(job.id))}"]`)) {
           entry.matches.prepend(renderJob(job, { compact: true }));
           while (entry.matches.children.length > MAX_MATCHES) entry.matches.lastElementChild.remove();
