@@ -33,7 +33,10 @@ type rawJob struct {
 }
 
 // mergeOver copies the non-empty fields of d over r (detail page data over
-// list data).
+// list data). The location is the exception: a list's location is what the
+// board shows, a JSON-LD address is often a partial PostalAddress (country
+// codes, or the applicant's country for remote jobs), so it only fills an
+// empty one.
 func (r *rawJob) mergeOver(d rawJob) {
 	set := func(dst *string, v string) {
 		if strings.TrimSpace(v) != "" {
@@ -42,7 +45,9 @@ func (r *rawJob) mergeOver(d rawJob) {
 	}
 	set(&r.Title, d.Title)
 	set(&r.Company, d.Company)
-	set(&r.Location, d.Location)
+	if strings.TrimSpace(r.Location) == "" {
+		r.Location = d.Location
+	}
 	set(&r.Salary, d.Salary)
 	set(&r.PostedAt, d.PostedAt)
 	set(&r.ValidThrough, d.ValidThrough)
@@ -82,6 +87,10 @@ func normalizeJob(r rawJob, now time.Time) (model.Job, error) {
 	} else if s, ok := normalize.FindSalary(j.Title); ok {
 		j.Salary = &s
 	} else if s, ok := normalize.FindSalary(j.Description); ok {
+		j.Salary = &s
+	}
+	if j.Salary != nil {
+		s := normalize.InferPeriod(*j.Salary)
 		j.Salary = &s
 	}
 	j.Remote = r.IsRemote || normalize.IsRemote(r.Remote, j.Location, j.Title)

@@ -147,7 +147,7 @@ func NewService(pool *pgxpool.Pool, cfg Config, log *slog.Logger) *Service {
 	return &Service{
 		db:      pool,
 		cfg:     cfg,
-		log:     log.With("component", "scraper"),
+		log:     log,
 		host:    newHostLimiter(cfg.DomainInterval, cfg.DomainParallelism),
 		running: map[int64]bool{},
 	}

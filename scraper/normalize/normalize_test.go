@@ -52,6 +52,26 @@ func TestParseSalary(t *testing.T) {
 	}
 }
 
+func TestInferPeriod(t *testing.T) {
+	tests := []struct {
+		in   model.Salary
+		want string
+	}{
+		{model.Salary{Min: 1500, Currency: "AZN"}, "month"},
+		{model.Salary{Min: 150000, Currency: "RUB"}, "month"},
+		{model.Salary{Min: 45, Currency: "USD"}, "hour"},
+		{model.Salary{Min: 4000, Currency: "EUR"}, "month"},
+		{model.Salary{Min: 190800, Max: 227900, Currency: "USD"}, "year"},
+		{model.Salary{Min: 50, Currency: "USD", Period: "day"}, "day"},
+		{model.Salary{Min: 100}, ""},
+	}
+	for _, tt := range tests {
+		if got := InferPeriod(tt.in).Period; got != tt.want {
+			t.Errorf("InferPeriod(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestFindSalary(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -433,3 +433,35 @@ func findPeriod(t string, from int, prose bool) string {
 	}
 	return best
 }
+
+// InferPeriod fills in the period of a salary that does not state one, by
+// the conventions of job boards: hourly amounts are small, yearly ones
+// large; in the manat, rouble and the region's other currencies pay is
+// quoted per month. It leaves a stated period alone.
+func InferPeriod(s model.Salary) model.Salary {
+	if s.Period != "" || s.IsZero() {
+		return s
+	}
+	amt := s.Max
+	if s.Min > 0 {
+		amt = s.Min
+	}
+	switch s.Currency {
+	case "AZN", "RUB", "UAH", "KZT", "GEL", "TRY":
+		if amt >= 300000 && s.Currency != "RUB" && s.Currency != "KZT" {
+			s.Period = "year"
+		} else {
+			s.Period = "month"
+		}
+	case "USD", "EUR", "GBP":
+		switch {
+		case amt < 250:
+			s.Period = "hour"
+		case amt >= 15000:
+			s.Period = "year"
+		default:
+			s.Period = "month"
+		}
+	}
+	return s
+}
