@@ -15,8 +15,9 @@ const (
 // outItem is one frame waiting for a connection: an event (encoded per
 // transport, shared by all connections) or a control frame of its own.
 type outItem struct {
-	ev  *evt
-	raw []byte
+	ev     *evt
+	raw    []byte
+	replay bool // not live: left out of the latency histogram
 }
 
 // sink writes frames to one connection. write is never called concurrently

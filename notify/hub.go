@@ -358,7 +358,7 @@ func (h *Hub) subscribe(c *client, channel, room string, from int64, hasFrom boo
 		n := 0
 		for _, e := range h.ringAfterLocked(from) {
 			if e.channel == channel {
-				c.out = append(c.out, outItem{ev: e})
+				c.out = append(c.out, outItem{ev: e, replay: true})
 				s.last = e.id
 				n++
 			}
@@ -683,14 +683,17 @@ func (h *Hub) countRate(n int) {
 func (h *Hub) delivered(transport string, items []outItem) {
 	n := 0
 	now := time.Now()
-	lat := h.m.latency.WithLabelValues(transport)
+	ti := transportIndex(transport)
+	lat := h.m.latencyBy[ti]
 	for _, it := range items {
 		if it.ev != nil {
 			n++
-			lat.Observe(now.Sub(it.ev.created).Seconds())
+			if !it.replay {
+				lat.Observe(now.Sub(it.ev.created).Seconds())
+			}
 		}
 	}
 	if n > 0 {
-		h.m.delivered.WithLabelValues(transport).Add(float64(n))
+		h.m.deliveredBy[ti].Add(float64(n))
 	}
 }

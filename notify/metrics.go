@@ -10,6 +10,11 @@ type metrics struct {
 	slow        *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	reconnects  prometheus.Counter
+
+	// By transport index (see transportIndex), to skip label lookups on
+	// the delivery path.
+	deliveredBy [3]prometheus.Counter
+	latencyBy   [3]prometheus.Observer
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,8 +51,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	for _, t := range []string{TransportSSE, TransportWS, TransportPoll} {
 		m.connections.WithLabelValues(t)
-		m.delivered.WithLabelValues(t)
 		m.slow.WithLabelValues(t)
+		m.deliveredBy[transportIndex(t)] = m.delivered.WithLabelValues(t)
+		m.latencyBy[transportIndex(t)] = m.latency.WithLabelValues(t)
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.published, m.delivered, m.replayed, m.slow, m.latency, m.reconnects} {
 		if err := reg.Register(c); err != nil {
