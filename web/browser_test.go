@@ -40,6 +40,7 @@ type fakeBackend struct {
 	drop      chan struct{} // closed and replaced by dropStreams
 	stop      chan struct{}
 	wsJoins   []map[string]any // join messages the WebSocket got
+	jobLoads  int              // GET /api/jobs requests
 	sseStatus int              // when not 0, SSE answers this status
 	user      map[string]any   // /api/me; nil: 401
 	alerts    []map[string]any
@@ -127,6 +128,7 @@ func (b *fakeBackend) handler() http.Handler {
 	mux.HandleFunc("GET /api/jobs", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		b.jobLoads++
 		writeJSON(w, 200, map[string]any{"jobs": b.jobs})
 	})
 	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
@@ -306,6 +308,13 @@ func (b *fakeBackend) servePoll(w http.ResponseWriter, r *http.Request) {
 	channel := r.PathValue("channel")
 	last := r.URL.Query().Get("lastEventId")
 	b.record("poll", last)
+	b.mu.Lock()
+	user := b.user
+	b.mu.Unlock()
+	if channel == "me" && user == nil {
+		writeJSON(w, 401, map[string]string{"error": "sign in first"})
+		return
+	}
 	cursor, _ := strconv.ParseInt(last, 10, 64)
 	if last == "" {
 		cursor = b.lastID()
@@ -615,4 +624,39 @@ func TestBrowser_SSEReconnectResumes(t *testing.T) {
 	if n := browsertest.Eval[int](t, ctx, countRows(1)); n != 1 {
 		t.Errorf("job 1 has %d rows after the reconnect, want 1", n)
 	}
+}
+
+func TestBrowser_ResetReloadsAndEndedSessionSignsOut(t *testing.T) {
+	b := newFakeBackend(t)
+	b.user = map[string]any{"id": 8, "email": "bob@example.com", "admin": false}
+	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
+	srv := b.start()
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/?transport=poll"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"]`)
+	browsertest.WaitTrue(t, ctx, `(c => c.dataset.state === "live" && c.dataset.meState === "live")(document.querySelector("#conn"))`)
+
+	// reset: the page reloads the list from the API.
+	b.mu.Lock()
+	loads := b.jobLoads
+	b.jobs = append([]map[string]any{job(2, "Backend engineer", "https://jobs.example.com/2")}, b.jobs...)
+	b.mu.Unlock()
+	b.push("jobs", "reset", map[string]any{})
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"]`)
+	b.mu.Lock()
+	if b.jobLoads != loads+1 {
+		t.Errorf("GET /api/jobs %d times after reset, want %d", b.jobLoads, loads+1)
+	}
+	// The session ends on the server: the next poll of "me" is a 401.
+	b.user = nil
+	b.mu.Unlock()
+	b.push("me", "new-job", map[string]any{"id": 3, "title": "Go developer", "url": "https://jobs.example.com/3", "alerts": []int{}})
+	browsertest.WaitVisible(t, ctx, "#signin-open")
+	browsertest.WaitTrue(t, ctx, `!document.querySelector("#conn").dataset.meState`)
+	if got := browsertest.Text(t, ctx, "#toasts"); !strings.Contains(got, "session has ended") {
+		t.Errorf("toasts = %q, want the session-ended message", got)
+	}
+	// The public list stays live.
+	b.push("jobs", "new-job", job(4, "Data engineer", "https://jobs.example.com/4"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="4"]`)
 }

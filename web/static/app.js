@@ -109,6 +109,10 @@ function signedIn(user) {
     {
       onEvent: (ev) => alerts.onEvent(ev),
       onReset: () => alerts.load(),
+      // The session ended elsewhere (sign-out in another tab, expiry).
+      onFatal: ({ status: st }) => {
+        if (st === 401) signedOutHere("Your session has ended; sign in again to get your alerts.");
+      },
       onState: ({ state, transport }) => {
         $("conn").dataset.meState = state;
         $("conn").dataset.meTransport = transport;
@@ -127,6 +131,11 @@ async function signOut() {
     toast(`Sign out failed: ${errorText(err)}`, { kind: "error" });
     return;
   }
+  signedOutHere("");
+}
+
+/** signedOutHere forgets the user in this page. */
+function signedOutHere(message) {
   meSub?.close();
   meSub = null;
   delete $("conn").dataset.meState;
@@ -135,6 +144,7 @@ async function signOut() {
   alerts.reset();
   admin.active(false);
   renderAccount();
+  if (message) toast(message, { kind: "error" });
 }
 
 // ---- start ----

@@ -37,6 +37,8 @@ const MAX_FAILURES = 4;
 const FLAP_MS = 10000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
+// Answers of the long poll that end a subscription instead of a retry.
+const FATAL_STATUS = [401, 403, 404];
 
 // The transport that last worked, shared by all subscriptions of the page,
 // so a second channel starts where the first one ended up.
@@ -91,6 +93,7 @@ function storageSet(key, value) {
  *   onEvent({id, type, data, timestamp})  new-job / job-expired, in order
  *   onReset()                             the server lost our position: reload state
  *   onState({state, transport})           state: "connecting" | "live" | "reconnecting" | "closed"
+ *   onFatal({status})                     the server refused the channel (401, 403, 404); closed
  * }
  * options: {
  *   transport   "sse" | "ws" | "poll" to pin one (default: ?transport= or automatic)
@@ -150,6 +153,7 @@ export function subscribe(channel, handlers = {}, options = {}) {
   // open starts one attempt on the current transport. The attempt calls
   // up() once it is live and down() once when it ends.
   const open = () => {
+    timer = null;
     if (closed) return;
     let ended = false;
     let upAt = 0;
@@ -160,11 +164,19 @@ export function subscribe(channel, handlers = {}, options = {}) {
       if (!pinned) preferred = transport;
       setState("live");
     };
-    const down = () => {
+    const down = (fatal) => {
       if (ended) return;
       ended = true;
       stopCurrent = null;
       if (closed) return;
+      // The server refused the channel itself (401 signed out, 403, 404
+      // unknown feed): retrying cannot help.
+      if (fatal) {
+        closed = true;
+        setState("closed");
+        handlers.onFatal?.(fatal);
+        return;
+      }
       // A connection that stayed up a while was fine: start counting anew.
       if (upAt && Date.now() - upAt > FLAP_MS) failures = 0;
       failures++;
@@ -190,12 +202,22 @@ export function subscribe(channel, handlers = {}, options = {}) {
     stopCurrent = start(channel, () => lastEventId, deliver, up, down);
   };
 
+  // Back online: do not sit out the rest of a long backoff.
+  const onOnline = () => {
+    if (closed || stopCurrent || !timer) return;
+    clearTimeout(timer);
+    timer = null;
+    open();
+  };
+  window.addEventListener("online", onOnline);
+
   setState("connecting");
   open();
 
   return {
     close() {
       closed = true;
+      window.removeEventListener("online", onOnline);
       clearTimeout(timer);
       stopCurrent?.();
       setState("closed");
@@ -331,14 +353,18 @@ function openPoll(channel, last, deliver, up, down) {
       let body;
       try {
         const res = await fetch(url, { signal: ctrl.signal, credentials: "same-origin", cache: "no-store" });
-        if (!res.ok) throw new Error(`poll answered ${res.status}`);
+        if (!res.ok) {
+          const err = new Error(`poll answered ${res.status}`);
+          err.status = res.status;
+          throw err;
+        }
         body = await res.json();
       } catch (err) {
         clearTimeout(guard);
         if (!done) {
           done = true;
           console.warn("birjob: long poll failed:", err.message);
-          down();
+          down(FATAL_STATUS.includes(err.status) ? { status: err.status } : undefined);
         }
         return;
       }
