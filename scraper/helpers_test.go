@@ -109,3 +109,5 @@ func countRows(t testing.TB, db *pgxpool.Pool, sql string, args ...any) int {
 }
 
 func newTestDB(t testing.TB) *pgxpool.Pool { return pgtest.New(t) }
+
+var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)

@@ -1,0 +1,125 @@
+package scraper
+
+import (
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestParseLenientJSON(t *testing.T) {
+	tests := map[string]string{
+		"strict":          `{"@type":"JobPosting","title":"A"}`,
+		"comments":        "{\n// c\n\"@type\": \"JobPosting\", /* x */ \"title\": \"A\"}",
+		"trailing commas": `{"@type":"JobPosting","title":"A",}`,
+		"nested trailing": `[{"@type":"JobPosting","title":"A","x":[1,2,],},]`,
+		"raw newline":     "{\"@type\":\"JobPosting\",\"title\":\"A\",\"description\":\"line1\nline2\ttab\"}",
+		"html comment":    "<!--\n{\"@type\":\"JobPosting\",\"title\":\"A\"}\n-->",
+		"cdata":           "//<![CDATA[\n{\"@type\":\"JobPosting\",\"title\":\"A\"}\n//]]>",
+		"bom":             "\ufeff{\"@type\":\"JobPosting\",\"title\":\"A\"}",
+		"two values":      `{"@type":"Organization"} {"@type":"JobPosting","title":"A"}`,
+		"slash in string": `{"@type":"JobPosting","title":"A","url":"https://x.example/a//b", "c": "/* not a comment */",}`,
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			v, err := ParseLenientJSON([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := FindJobPostings(v)
+			if len(ps) != 1 || str(ps[0]["title"]) != "A" {
+				t.Fatalf("postings = %v", ps)
+			}
+			if name == "slash in string" && (str(ps[0]["url"]) != "https://x.example/a//b" || str(ps[0]["c"]) != "/* not a comment */") {
+				t.Errorf("string content changed: %v", ps[0])
+			}
+		})
+	}
+	if _, err := ParseLenientJSON([]byte(`{"a": broken`)); err == nil {
+		t.Error("garbage accepted")
+	}
+}
+
+func FuzzParseLenientJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"@type":"JobPosting","title":"A",}`,
+		"{\"@graph\":[{\"@type\":[\"JobPosting\"],\"title\":\"x\n\"}]}",
+		"<!-- [ {\"@type\":\"JobPosting\"}, ] -->",
+		`/* */ {"a": [1, 2, ], // x` + "\n}",
+		`{"@type":"JobPosting","baseSalary":{"value":{"minValue":"1,500","maxValue":2000,"unitText":"MONTH"}},"jobLocation":[{"address":{"addressLocality":"Baku"}}],"identifier":{"value":7}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	base, _ := url.Parse("https://example.com/jobs/")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := ParseLenientJSON(b)
+		if err != nil {
+			return
+		}
+		for _, p := range FindJobPostings(v) {
+			r := jobFromPosting(p, base)
+			if _, err := normalizeJob(r, fixedNow); err == nil {
+				// A normalised job always has a title and an http(s) URL.
+				j, _ := normalizeJob(r, fixedNow)
+				if j.Title == "" || !(strings.HasPrefix(j.URL, "http://") || strings.HasPrefix(j.URL, "https://")) {
+					t.Fatalf("bad job %+v", j)
+				}
+			}
+		}
+	})
+}
+
+func FuzzExtractHTMLList(f *testing.F) {
+	f.Add(`<li class="job" data-id="1"><h2><a href="/a?utm_source=x">A &amp; B</a></h2><span class="pay">from 1500 AZN</span></li><a class="next" href="?p=2">n</a>`)
+	f.Add(`<li class="job"><h2><a href="javascript:alert(1)">x</a></h2></li><li class="job"><h2>`)
+	base, _ := url.Parse("https://example.com/list")
+	sel := map[string]string{"item": "li.job", "title": "h2", "url": "h2 a@href", "salary": ".pay", "externalId": "@data-id", "next": "a.next@href"}
+	f.Fuzz(func(t *testing.T, page string) {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			return
+		}
+		res := extractHTMLList(doc, base, sel)
+		for _, r := range res.jobs {
+			normalizeJob(r, fixedNow)
+		}
+		if res.next != "" && !strings.HasPrefix(res.next, "http") {
+			t.Fatalf("next = %q", res.next)
+		}
+	})
+}
+
+func TestSplitSelector(t *testing.T) {
+	tests := []struct{ in, css, attr string }{
+		{"h2.title a@href", "h2.title a", "href"},
+		{"@data-id", "", "data-id"},
+		{"time.posted@datetime", "time.posted", "datetime"},
+		{"a[href*='@']", "a[href*='@']", ""},
+		{"a[data-x='1']@data-y", "a[data-x='1']", "data-y"},
+		{".salary", ".salary", ""},
+	}
+	for _, tt := range tests {
+		css, attr := splitSelector(tt.in)
+		if css != tt.css || attr != tt.attr {
+			t.Errorf("splitSelector(%q) = %q, %q", tt.in, css, attr)
+		}
+	}
+}
+
+func TestForbiddenIP(t *testing.T) {
+	for _, s := range []string{"127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::", "fe80::1", "fc00::1", "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1"} {
+		if !forbiddenIP(netip.MustParseAddr(s)) {
+			t.Errorf("%s allowed", s)
+		}
+	}
+	for _, s := range []string{"8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "185.12.1.1"} {
+		if forbiddenIP(netip.MustParseAddr(s)) {
+			t.Errorf("%s refused", s)
+		}
+	}
+	if err := safeControl("tcp4", "127.0.0.1:80", nil); err == nil {
+		t.Error("safeControl let loopback through")
+	}
+}
