@@ -85,7 +85,7 @@ func TestMetrics_Exposed(t *testing.T) {
 		return counterValue(t, n.reg, "birjob_notify_events_delivered_total", "sse") == 1
 	})
 	for name, want := range map[string]float64{
-		"birjob_notify_connections":             1,
+		"birjob_notify_connections":              1,
 		"birjob_notify_delivery_latency_seconds": 1,
 	} {
 		if got := counterValue(t, n.reg, name, "sse"); got != want {
