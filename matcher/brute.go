@@ -7,11 +7,11 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
-// Owner is who an indexed criteria belongs to: a user (an alert) or a
-// public feed (Feed is its channel name).
+// Owner is who an indexed criteria belongs to: the user of an alert (zero
+// for a feed, whose id is the criteria id). It holds no pointers, so that
+// the hits of a job matching many alerts are cheap to collect.
 type Owner struct {
 	UserID int64
-	Feed   string
 }
 
 // Hit is one criteria that matched a job.

@@ -368,11 +368,15 @@ type doc struct {
 	fields [4][]string // title, company, description, location
 	tokens map[string]Field
 	places []string
-	remote bool
-	source string
-	emp    string // "" when unknown
-	salary float64
-	hasSal bool
+	// placeMask has bit i set for places[i]; empBit is the job's type as a
+	// bit of empTypes (0 when unknown). Both serve the index's programs.
+	placeMask uint64
+	empBit    uint32
+	remote    bool
+	source    string
+	emp       string // "" when unknown
+	salary    float64
+	hasSal    bool
 }
 
 func fieldIndex(f Field) int {
@@ -403,6 +407,9 @@ func prepare(j *model.Job) *doc {
 	}
 	d.places = jobPlaces(d.fields[3], j.Remote)
 	d.remote = slices.Contains(d.places, placeRemote)
+	for _, p := range d.places {
+		d.placeMask |= 1 << placeIndex[p]
+	}
 	d.source = strings.TrimSpace(textfold.Fold(j.Source))
 	if j.EmploymentType != "" {
 		if t, ok := NormEmploymentType(j.EmploymentType); ok {
@@ -411,6 +418,7 @@ func prepare(j *model.Job) *doc {
 			d.emp = model.EmploymentOther
 		}
 	}
+	d.empBit = empBit(d.emp)
 	d.salary, d.hasSal = jobMonthlyAZN(j.Salary)
 	return d
 }

@@ -41,6 +41,7 @@ type member struct {
 // entry is one distinct criteria tree (salary aside) with every alert that
 // has it; alerts saved with the same criteria are evaluated once.
 type entry struct {
+	prog    program
 	root    *node
 	canon   string
 	members []member
@@ -74,6 +75,17 @@ type Index struct {
 	always  []*entry
 	// prefixLens counts indexed prefix keys by length in runes.
 	prefixLens [maxPrefixRunes + 1]int
+	// tokens numbers every token of an indexed word or phrase.
+	tokens  map[string]uint32
+	scratch sync.Pool // *scratch
+}
+
+// scratch is the per-Match working memory, pooled.
+type scratch struct {
+	set  map[uint32]struct{}
+	tm   []Field // by token id: the fields of the job the token is in
+	tids []uint32
+	seen map[*entry]struct{}
 }
 
 // NewIndex returns an empty index.
@@ -82,6 +94,7 @@ func NewIndex() *Index {
 		byID:    map[int64]memberLoc{},
 		entries: map[string]*entry{},
 		dict:    map[key]uint32{},
+		tokens:  map[string]uint32{},
 	}
 }
 
@@ -133,6 +146,8 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 	if e == nil {
 		e = &entry{root: cc.root, canon: canon, always: -1}
 		ix.entries[canon] = e
+		ix.numberTokens(e.root)
+		e.prog = compileProgram(e.root)
 		ix.indexLocked(e)
 	}
 	e.members = append(e.members, member{id, owner, cc.salary})
@@ -230,6 +245,62 @@ func (ix *Index) useKey(id uint32, k key) {
 		ix.prefixLens[min(utf8.RuneCountInString(k.s), maxPrefixRunes)]++
 	}
 	ix.use[id]++
+}
+
+// numberTokens sets the token ids of n's words and phrases.
+func (ix *Index) numberTokens(n *node) {
+	if n == nil {
+		return
+	}
+	if (n.kind == kTerm && !n.prefix) || n.kind == kPhrase {
+		n.tids = make([]uint32, len(n.toks))
+		for i, t := range n.toks {
+			id, ok := ix.tokens[t]
+			if !ok {
+				id = uint32(len(ix.tokens))
+				ix.tokens[t] = id
+			}
+			n.tids[i] = id
+		}
+	}
+	for _, k := range n.kids {
+		ix.numberTokens(k)
+	}
+}
+
+// evalFast is node.eval with words looked up by token id in tm.
+func (n *node) evalFast(d *doc, tm []Field) bool {
+	switch n.kind {
+	case kTerm:
+		if n.prefix {
+			return n.eval(d)
+		}
+		return tm[n.tids[0]]&n.field != 0
+	case kPhrase:
+		for _, t := range n.tids {
+			if tm[t]&n.field == 0 {
+				return false
+			}
+		}
+		return n.eval(d)
+	case kAnd:
+		for _, k := range n.kids {
+			if !k.evalFast(d, tm) {
+				return false
+			}
+		}
+		return true
+	case kOr:
+		for _, k := range n.kids {
+			if k.evalFast(d, tm) {
+				return true
+			}
+		}
+		return false
+	case kNot:
+		return !n.kids[0].evalFast(d, tm)
+	}
+	return n.eval(d)
 }
 
 // indexLocked files a new entry under the keys its criteria require.
@@ -418,8 +489,10 @@ func (ix *Index) extract(n *node) (clauses [][]key, ok bool) {
 }
 
 // jobKeys returns the ids of the index keys the job carries, in a set.
-func (ix *Index) jobKeys(d *doc) map[uint32]struct{} {
-	set := make(map[uint32]struct{}, 64)
+func (ix *Index) jobKeys(d *doc, set map[uint32]struct{}) map[uint32]struct{} {
+	if set == nil {
+		set = make(map[uint32]struct{}, 64)
+	}
 	add := func(k key) {
 		if id, ok := ix.dict[k]; ok {
 			set[id] = struct{}{}
@@ -475,20 +548,39 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	d := prepare(job)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	set := ix.jobKeys(d)
+	sc, _ := ix.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{set: map[uint32]struct{}{}, seen: map[*entry]struct{}{}}
+	}
+	defer func() {
+		for _, t := range sc.tids {
+			sc.tm[t] = 0
+		}
+		sc.tids = sc.tids[:0]
+		clear(sc.set)
+		clear(sc.seen)
+		ix.scratch.Put(sc)
+	}()
+	if len(sc.tm) < len(ix.tokens) {
+		sc.tm = make([]Field, len(ix.tokens)+len(ix.tokens)/4)
+	}
+	for t, f := range d.tokens {
+		if id, ok := ix.tokens[t]; ok {
+			sc.tm[id] = f
+			sc.tids = append(sc.tids, id)
+		}
+	}
+	tm := sc.tm
+	set := ix.jobKeys(d, sc.set)
 	var hits []Hit
-	var seen map[*entry]struct{}
 	consider := func(e *entry) {
 		if len(e.posts) > 1 {
-			if seen == nil {
-				seen = map[*entry]struct{}{}
-			}
-			if _, ok := seen[e]; ok {
+			if _, ok := sc.seen[e]; ok {
 				return
 			}
-			seen[e] = struct{}{}
+			sc.seen[e] = struct{}{}
 		}
-		if e.root != nil && !e.root.eval(d) {
+		if !e.prog.run(e.root, d, tm) {
 			return
 		}
 		for _, m := range e.members {

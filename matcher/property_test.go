@@ -188,7 +188,7 @@ func TestIndex_SelectsFewCandidates(t *testing.T) {
 		t.Fatalf("stats = %+v", st)
 	}
 	d := prepare(&model.Job{Title: "Python developer", Description: "w17 w18", Location: "Bakı"})
-	set := ix.jobKeys(d)
+	set := ix.jobKeys(d, nil)
 	n := 0
 	for k1 := range set {
 		if p := ix.prims[k1]; p != nil {

@@ -101,6 +101,9 @@ type node struct {
 	want   bool
 	toks   []string
 	kids   []*node
+	// tids are the ids of toks in an Index's token dictionary, set when
+	// the node is indexed, so that evaluation avoids hashing strings.
+	tids []uint32
 }
 
 func (n *node) String() string {

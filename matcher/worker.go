@@ -90,6 +90,7 @@ type Worker struct {
 	// Touched only by the Run goroutine, except through atomics.
 	alerts     atomic.Pointer[matcherBox]
 	feeds      atomic.Pointer[matcherBox]
+	feedNames  map[int64]string // feed id → channel name
 	cursor     int64
 	loaded     bool
 	lastPrune  time.Time
@@ -210,6 +211,29 @@ func (w *Worker) session(ctx context.Context) error {
 	}
 }
 
+// Drain loads the criteria (the first time), applies criteria changes and
+// processes the outbox until it is empty, then returns the number of job
+// changes it processed. It is for tools and benchmarks; do not call it on
+// a Worker whose Run is running.
+func (w *Worker) Drain(ctx context.Context) (int, error) {
+	if !w.loaded {
+		if err := w.loadAll(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.applyChanges(ctx, w.pool); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		n, err := w.processBatch(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
 // catchUp applies criteria changes and processes the outbox until empty.
 func (w *Worker) catchUp(ctx context.Context) error {
 	if err := w.applyChanges(ctx, w.pool); err != nil {
@@ -243,6 +267,7 @@ type querier interface {
 func (w *Worker) loadAll(ctx context.Context) error {
 	start := time.Now()
 	alerts, feeds := w.newIndex(), Matcher(NewBrute())
+	feedNames := map[int64]string{}
 	var cursor int64
 	err := pgx.BeginTxFunc(ctx, w.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM criteria_changes`).Scan(&cursor); err != nil {
@@ -267,7 +292,8 @@ func (w *Worker) loadAll(ctx context.Context) error {
 			return fmt.Errorf("load feeds: %w", err)
 		}
 		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
-			w.put(feeds, id, Owner{Feed: name}, crit)
+			w.put(feeds, id, Owner{}, crit)
+			feedNames[id] = name
 			return nil
 		})
 		if err != nil {
@@ -280,6 +306,7 @@ func (w *Worker) loadAll(ctx context.Context) error {
 	}
 	w.alerts.Store(&matcherBox{alerts})
 	w.feeds.Store(&matcherBox{feeds})
+	w.feedNames = feedNames
 	w.cursor = cursor
 	w.loaded = true
 	w.log.Info("matcher loaded criteria", "alerts", alerts.Len(), "feeds", feeds.Len(),
@@ -293,12 +320,12 @@ func (w *Worker) put(m Matcher, id int64, owner Owner, crit []byte) {
 	var c model.Criteria
 	if err := json.Unmarshal(crit, &c); err != nil {
 		m.Remove(id)
-		w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "feed", owner.Feed, "err", err)
+		w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "user_id", owner.UserID, "err", err)
 		return
 	}
 	if err := m.Update(id, owner, c); err != nil {
 		m.Remove(id)
-		w.log.Warn("skipping invalid criteria", "criteria_id", id, "feed", owner.Feed, "err", err)
+		w.log.Warn("skipping invalid criteria", "criteria_id", id, "user_id", owner.UserID, "err", err)
 	}
 }
 
@@ -375,7 +402,8 @@ func (w *Worker) applyChanges(ctx context.Context, q querier) error {
 		var crit []byte
 		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
 			seen[id] = true
-			w.put(feeds, id, Owner{Feed: name}, crit)
+			w.put(feeds, id, Owner{}, crit)
+			w.feedNames[id] = name
 			return nil
 		})
 		if err != nil {
@@ -384,6 +412,7 @@ func (w *Worker) applyChanges(ctx context.Context, q querier) error {
 		for _, f := range feedIDs {
 			if !seen[f] {
 				feeds.Remove(f)
+				delete(w.feedNames, f)
 			}
 		}
 	}
@@ -606,7 +635,9 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 			}
 			var feedNames []string
 			for _, h := range feeds.Match(j) {
-				feedNames = append(feedNames, h.Owner.Feed)
+				if name, ok := w.feedNames[h.AlertID]; ok {
+					feedNames = append(feedNames, name)
+				}
 			}
 			slices.Sort(feedNames)
 			for _, f := range slices.Compact(feedNames) {

@@ -1,0 +1,197 @@
+package matcher
+
+import "github.com/birjob/birjob/model"
+
+// The index evaluates candidates with a small postfix program per entry,
+// kept inside the entry itself: walking a tree of pointers costs a cache
+// miss per node, and at a million criteria the candidates of a job are all
+// cold. Each instruction is a uint32: op in bits 0–3, a field set in bits
+// 4–7, an argument in bits 8–31.
+const (
+	opTerm   = iota // push: token id arg is in one of the fields
+	opSlow          // push: slow[arg].eval (phrases, prefixes, sources)
+	opPlace         // push: the job is in place number arg
+	opRemote        // push: job remote == (arg == 1)
+	opEmp           // push: job type unknown or in bit set arg
+	opAnd           // pop two, push both
+	opOr            // pop two, push either
+	opNot           // negate the top
+	opTrue          // push true
+	opCheck         // top = top && slow[arg].eval: a phrase after its words
+
+	codeInline = 12 // instructions stored in the entry itself
+	maxStack   = 32
+	maxArg     = 1<<24 - 1
+)
+
+// placeIndex numbers the places table for the job's place bit set.
+var placeIndex = map[string]int{}
+
+// empTypes numbers the employment types for bit sets.
+var empTypes = []string{model.EmploymentFullTime, model.EmploymentPartTime, model.EmploymentContract,
+	model.EmploymentTemporary, model.EmploymentInternship, model.EmploymentVolunteer, model.EmploymentOther}
+
+func init() {
+	for i, p := range places {
+		placeIndex[p.key] = i
+	}
+	if len(places) > 64 {
+		panic("matcher: more than 64 places; widen doc.placeMask")
+	}
+}
+
+func empBit(t string) uint32 {
+	for i, e := range empTypes {
+		if e == t {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// program is an entry's compiled criteria.
+type program struct {
+	code  [codeInline]uint32
+	n     uint8
+	long  []uint32 // the code, when longer than codeInline
+	slow  []*node
+	deep  bool // too deep for the stack: evaluate the tree instead
+	empty bool // no criteria: always true
+}
+
+// compileProgram compiles n (whose words have token ids) to a program.
+func compileProgram(n *node) program {
+	var p program
+	if n == nil {
+		p.empty = true
+		return p
+	}
+	var code []uint32
+	depth, maxDepth := 0, 0
+	push := func(in uint32) {
+		code = append(code, in)
+		depth++
+		maxDepth = max(maxDepth, depth)
+	}
+	var emit func(n *node)
+	emit = func(n *node) {
+		switch n.kind {
+		case kTerm:
+			if !n.prefix && n.tids != nil && n.tids[0] <= maxArg {
+				push(opTerm | uint32(n.field)<<4 | n.tids[0]<<8)
+				return
+			}
+			push(opSlow | uint32(len(p.slow))<<8)
+			p.slow = append(p.slow, n)
+		case kPlace:
+			push(opPlace | uint32(placeIndex[n.toks[0]])<<8)
+		case kRemote:
+			w := uint32(0)
+			if n.want {
+				w = 1
+			}
+			push(opRemote | w<<8)
+		case kEmp:
+			var mask uint32
+			for _, t := range n.toks {
+				mask |= empBit(t)
+			}
+			push(opEmp | mask<<8)
+		case kAnd, kOr:
+			op := uint32(opAnd)
+			if n.kind == kOr {
+				op = opOr
+			}
+			for i, k := range n.kids {
+				emit(k)
+				if i > 0 {
+					code = append(code, op)
+					depth--
+				}
+			}
+		case kNot:
+			emit(n.kids[0])
+			code = append(code, opNot)
+		case kPhrase:
+			if n.tids == nil {
+				push(opSlow | uint32(len(p.slow))<<8)
+				p.slow = append(p.slow, n)
+				return
+			}
+			// Its words first, cheaply; the position check only if all are there.
+			for i, t := range n.tids {
+				push(opTerm | uint32(n.field)<<4 | t<<8)
+				if i > 0 {
+					code = append(code, opAnd)
+					depth--
+				}
+			}
+			code = append(code, opCheck|uint32(len(p.slow))<<8)
+			p.slow = append(p.slow, n)
+		default: // kSource
+			push(opSlow | uint32(len(p.slow))<<8)
+			p.slow = append(p.slow, n)
+		}
+	}
+	emit(n)
+	if maxDepth > maxStack || len(p.slow) > maxArg {
+		return program{deep: true}
+	}
+	if len(code) <= codeInline {
+		p.n = uint8(copy(p.code[:], code))
+	} else {
+		p.long = code
+	}
+	return p
+}
+
+// run evaluates the program for a job; tm gives the fields of each token
+// id the job carries.
+func (p *program) run(root *node, d *doc, tm []Field) bool {
+	if p.empty {
+		return true
+	}
+	if p.deep {
+		return root.evalFast(d, tm)
+	}
+	code := p.code[:p.n]
+	if p.long != nil {
+		code = p.long
+	}
+	var st [maxStack + 1]bool
+	sp := 0
+	for _, in := range code {
+		arg := in >> 8
+		switch in & 15 {
+		case opTerm:
+			st[sp] = tm[arg]&Field(in>>4&15) != 0
+			sp++
+		case opSlow:
+			st[sp] = p.slow[arg].eval(d)
+			sp++
+		case opPlace:
+			st[sp] = d.placeMask&(1<<arg) != 0
+			sp++
+		case opRemote:
+			st[sp] = d.remote == (arg == 1)
+			sp++
+		case opEmp:
+			st[sp] = d.empBit == 0 || arg&d.empBit != 0
+			sp++
+		case opAnd:
+			sp--
+			st[sp-1] = st[sp-1] && st[sp]
+		case opOr:
+			sp--
+			st[sp-1] = st[sp-1] || st[sp]
+		case opNot:
+			st[sp-1] = !st[sp-1]
+		case opCheck:
+			st[sp-1] = st[sp-1] && p.slow[arg].eval(d)
+		case opTrue:
+			st[sp] = true
+			sp++
+		}
+	}
+	return st[0]
+}
