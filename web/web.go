@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -46,6 +47,7 @@ type asset struct {
 	name   string // as in static/, e.g. "app.js"
 	hashed string // as served under /static/, e.g. "app.1a2b3c4d5e.js"
 	body   []byte
+	gz     []byte // body gzipped, or nil when that is not smaller
 	ctype  string
 	etag   string
 }
@@ -146,8 +148,27 @@ func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(hd)
 	hd.Set("Content-Type", a.ctype)
 	hd.Set("Cache-Control", immutableCache)
-	hd.Set("ETag", a.etag)
-	http.ServeContent(w, r, a.hashed, h.modTime, bytes.NewReader(a.body))
+	body, etag := a.body, a.etag
+	if a.gz != nil {
+		hd.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			body, etag = a.gz, strings.TrimSuffix(a.etag, `"`)+`-gz"`
+			hd.Set("Content-Encoding", "gzip")
+		}
+	}
+	hd.Set("ETag", etag)
+	http.ServeContent(w, r, a.hashed, h.modTime, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return strings.ReplaceAll(params, " ", "") != "q=0"
+		}
+	}
+	return false
 }
 
 // importRE finds the relative module specifiers of a JavaScript file:
@@ -218,6 +239,7 @@ func loadAssets(fsys fs.FS) (map[string]*asset, error) {
 			ctype:  contentType(ext),
 			etag:   `"` + hash + `"`,
 		}
+		a.gz = gzipped(body)
 		out[name] = a
 		return a, nil
 	}
@@ -227,6 +249,22 @@ func loadAssets(fsys fs.FS) (map[string]*asset, error) {
 		}
 	}
 	return out, nil
+}
+
+// gzipped compresses b once at start; nil when that saves nothing.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil
+	}
+	if _, err := zw.Write(b); err != nil || zw.Close() != nil {
+		return nil
+	}
+	if buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
 }
 
 func contentType(ext string) string {

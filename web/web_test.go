@@ -1,6 +1,7 @@
 package web
 
 import (
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -270,5 +271,45 @@ func TestStatic_NoHTMLInjectionSinks(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHandler_AssetsGzip(t *testing.T) {
+	h := Handler(Options{})
+	u := ""
+	for _, m := range staticURL.FindAllString(body(t, get(t, h, "/")), -1) {
+		if strings.Contains(m, "/app.") {
+			u = m
+		}
+	}
+	plain := get(t, h, u)
+	plainBody := body(t, plain)
+	req := httptest.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Encoding", "br, gzip;q=0.8")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	if res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding = %q, want gzip", res.Header.Get("Content-Encoding"))
+	}
+	if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") || !strings.Contains(plain.Header.Get("Vary"), "Accept-Encoding") {
+		t.Error("no Vary: Accept-Encoding")
+	}
+	if res.Header.Get("ETag") == plain.Header.Get("ETag") {
+		t.Error("gzip and plain bodies share an ETag")
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(unzipped) != plainBody {
+		t.Error("gzip body differs from the plain one")
+	}
+	if plain.Header.Get("Content-Encoding") != "" {
+		t.Error("plain request got an encoding")
 	}
 }

@@ -1,17 +1,26 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/internal/browsertest"
+	"github.com/birjob/birjob/internal/pgtest"
 )
 
 // TestBrowser_PageEndToEnd drives the real page in headless Chromium
@@ -81,6 +90,85 @@ func TestBrowser_PageEndToEnd(t *testing.T) {
 			if got := browsertest.Text(t, ctx, "#conn"); !strings.Contains(got, "live") {
 				t.Errorf("pill says %q", got)
 			}
+		})
+	}
+}
+
+// BenchmarkBrowser_IngestToDOM measures how long a job an admin ingests
+// (POST /api/jobs) takes to appear in the job list of an open page, per
+// transport: scraper-side insert, matcher, event log, hub, transport and
+// the page's DOM update. The page stamps each row with Date.now() when a
+// MutationObserver sees it, so the browser's polling does not count.
+//
+//	go test ./internal/app -run '^$' -bench Browser_IngestToDOM -benchtime 30x
+func BenchmarkBrowser_IngestToDOM(b *testing.B) {
+	cfg := config.Default()
+	cfg.DatabaseURL = pgtest.NewURL(b)
+	cfg.Demo = config.DemoOff
+	cfg.AdminEmail, cfg.AdminPassword = "admin@example.com", "admin-password"
+	cfg.Node = "bench"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{HashCost: bcrypt.MinCost, Listener: ln})
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-a.Ready():
+	case err := <-done:
+		b.Fatalf("app stopped: %v", err)
+	}
+	base := a.URL()
+	jar, _ := cookiejar.New(nil)
+	admin := &http.Client{Jar: jar}
+	res, err := admin.Post(base+"/api/login", "application/json", strings.NewReader(`{"email":"admin@example.com","password":"admin-password"}`))
+	if err != nil || res.StatusCode != 200 {
+		b.Fatalf("login: %v %v", res, err)
+	}
+	res.Body.Close()
+	page := browsertest.New(b)
+
+	for _, tr := range []string{"sse", "ws", "poll"} {
+		b.Run(tr, func(b *testing.B) {
+			browsertest.Do(b, page, chromedp.Navigate(base+"/?transport="+tr))
+			browsertest.WaitTrue(b, page, fmt.Sprintf(`(c => c.dataset.state === "live" && c.dataset.transport === %q)(document.querySelector("#conn"))`, tr))
+			browsertest.Eval[bool](b, page, `(() => {
+				window.__seen = {};
+				new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes) if (n.dataset) window.__seen[n.dataset.id] = Date.now(); })
+					.observe(document.getElementById("jobs"), { childList: true });
+				return true;
+			})()`)
+			var lat []float64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				res, err := admin.Post(base+"/api/jobs", "application/json", strings.NewReader(
+					fmt.Sprintf(`{"title":"Bench job %s %d","url":"https://jobs.example.com/b/%d"}`, tr, i, start.UnixNano())))
+				if err != nil || res.StatusCode != 201 {
+					b.Fatalf("ingest: %v %v", res, err)
+				}
+				var out struct{ ID int64 }
+				_ = json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				seen := browsertest.Run(b, page, chromedp.Evaluate[float64](fmt.Sprintf(
+					`new Promise(ok => { const f = () => window.__seen[%q] ? ok(window.__seen[%q]) : setTimeout(f, 2); f(); })`,
+					fmt.Sprint(out.ID), fmt.Sprint(out.ID)), chromedp.EvalAwaitPromise))
+				lat = append(lat, seen-float64(start.UnixMilli()))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(lat[len(lat)/2], "p50-ms")
+			b.ReportMetric(lat[len(lat)*95/100], "p95-ms")
 		})
 	}
 }
