@@ -60,6 +60,7 @@ type Browser struct {
 	t       testing.TB
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+	changed chan struct{} // closed and replaced on every console message
 	// AllowExceptions, when set, accepts page exceptions instead of
 	// failing the test at cleanup (for tests of broken pages).
 	AllowExceptions bool
@@ -215,7 +216,7 @@ func New(t testing.TB) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Browser{t: t}
+	b := &Browser{t: t, changed: make(chan struct{})}
 	ctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	ctx = context.WithValue(ctx, ctxKey{}, b)
 	t.Cleanup(cancelTab)
@@ -232,6 +233,8 @@ func New(t testing.TB) context.Context {
 			}
 			b.mu.Lock()
 			b.console = append(b.console, m)
+			close(b.changed)
+			b.changed = make(chan struct{})
 			b.mu.Unlock()
 		}
 	}()
@@ -252,6 +255,36 @@ func (b *Browser) Console() []chromedp.ConsoleMessage {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]chromedp.ConsoleMessage(nil), b.console...)
+}
+
+// WaitConsole waits until the page wrote a console message (or threw an
+// exception) for which match is true, and returns it.
+func WaitConsole(t testing.TB, ctx context.Context, match func(chromedp.ConsoleMessage) bool) chromedp.ConsoleMessage {
+	t.Helper()
+	b := From(ctx)
+	if b == nil {
+		t.Fatal("browsertest: WaitConsole needs a context from New")
+	}
+	deadline := time.NewTimer(DefaultTimeout)
+	defer deadline.Stop()
+	for seen := 0; ; {
+		b.mu.Lock()
+		msgs, changed := b.console[seen:], b.changed
+		b.mu.Unlock()
+		for _, m := range msgs {
+			if match(m) {
+				return m
+			}
+		}
+		seen += len(msgs)
+		select {
+		case <-changed:
+		case <-deadline.C:
+			fail(t, ctx, "wait for a console message", context.DeadlineExceeded)
+		case <-ctx.Done():
+			fail(t, ctx, "wait for a console message", ctx.Err())
+		}
+	}
 }
 
 // Exceptions returns the uncaught exceptions and unhandled rejections so far.
