@@ -102,8 +102,9 @@ func (s *Service) RunNow(ctx context.Context, sourceID int64) (Run, <-chan Run, 
 	}
 	done := make(chan Run, 1)
 	go func() {
-		defer s.unlockSource(sourceID)
-		done <- s.execute(s.baseContext(), src, run)
+		r := s.execute(s.baseContext(), src, run)
+		s.unlockSource(sourceID) // before the send: a caller may start the next run at once
+		done <- r
 	}()
 	return run, done, nil
 }
