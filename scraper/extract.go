@@ -127,7 +127,17 @@ func decodeBody(body []byte, contentType string) string {
 		if ct == "" {
 			ct = "text/html"
 		}
-		if e, name, _ := charset.DetermineEncoding(body, ct); name != "utf-8" {
+		e, name, certain := charset.DetermineEncoding(body, ct)
+		if !certain && name != "utf-8" {
+			// The standard prescan reads 1024 bytes; real pages put
+			// <meta charset> after kilobytes of scripts and styles.
+			if m := metaCharset.FindSubmatch(body[:min(len(body), 64<<10)]); m != nil {
+				if le, lname := charset.Lookup(string(m[1])); le != nil {
+					e, name = le, lname
+				}
+			}
+		}
+		if name != "utf-8" {
 			if out, err := e.NewDecoder().Bytes(body); err == nil {
 				body = out
 			}
@@ -136,6 +146,9 @@ func decodeBody(body []byte, contentType string) string {
 	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	return strings.ToValidUTF8(string(body), "\uFFFD")
 }
+
+// metaCharset finds a <meta charset> or http-equiv Content-Type charset.
+var metaCharset = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.-]+)`)
 
 // docBase returns the URL links of doc resolve against: <base href> when
 // present, else the page's URL.
@@ -220,6 +233,18 @@ func extractHTMLList(doc *goquery.Document, page *url.URL, sel map[string]string
 		r.ExternalID = selectValue(it, "externalId", sel["externalId"])
 		r.EmploymentType = selectValue(it, "employmentType", sel["employmentType"])
 		r.Remote = selectValue(it, "remote", sel["remote"])
+		// Boards move things around: without a url, take the item's own
+		// link or its first one; without a title, that link's text.
+		if strings.TrimSpace(r.URL) == "" {
+			if v, ok := it.Attr("href"); ok {
+				r.URL = v
+			} else if a := it.Find("a[href]").First(); a.Length() > 0 {
+				r.URL, _ = a.Attr("href")
+				if strings.TrimSpace(r.Title) == "" {
+					r.Title = a.Text()
+				}
+			}
+		}
 		if strings.TrimSpace(r.Title) == "" && strings.TrimSpace(r.URL) == "" {
 			return // an ad or a separator that matched the item selector
 		}
