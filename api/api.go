@@ -75,6 +75,17 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
+// userAndID returns the signed-in user and the {id} of the path, or answers
+// 401/400 and returns false.
+func userAndID(w http.ResponseWriter, r *http.Request) (auth.Principal, int64, bool) {
+	p, ok := auth.RequireUser(w, r)
+	if !ok {
+		return p, 0, false
+	}
+	id, ok := pathID(w, r)
+	return p, id, ok
+}
+
 // checkCriteria validates the shape and the query of criteria.
 func (s *Server) checkCriteria(c *model.Criteria) error {
 	c.Query = strings.TrimSpace(c.Query)
@@ -162,11 +173,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
-	if !ok {
-		return
-	}
-	id, ok := pathID(w, r)
+	p, id, ok := userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -206,11 +213,7 @@ func mergeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
-	if !ok {
-		return
-	}
-	id, ok := pathID(w, r)
+	p, id, ok := userAndID(w, r)
 	if !ok {
 		return
 	}
@@ -234,11 +237,7 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
-	if !ok {
-		return
-	}
-	id, ok := pathID(w, r)
+	p, id, ok := userAndID(w, r)
 	if !ok {
 		return
 	}
