@@ -634,6 +634,10 @@ func TestBrowser_ResetReloadsAndEndedSessionSignsOut(t *testing.T) {
 	ctx := browsertest.New(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/?transport=poll"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"]`)
+	browsertest.WaitVisible(t, ctx, "#who")
+	if got := browsertest.Text(t, ctx, "#account"); strings.Contains(got, "null") || strings.Contains(got, "admin") {
+		t.Errorf("account bar of a non-admin = %q", got)
+	}
 	browsertest.WaitTrue(t, ctx, `(c => c.dataset.state === "live" && c.dataset.meState === "live")(document.querySelector("#conn"))`)
 
 	// reset: the page reloads the list from the API.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -91,6 +92,75 @@ func TestBrowser_PageEndToEnd(t *testing.T) {
 				t.Errorf("pill says %q", got)
 			}
 		})
+	}
+}
+
+// TestBrowser_AdminPages drives the admin tab against a real node: stats,
+// a new RSS source previewed from the unsaved form, then saved; and a new
+// public feed.
+func TestBrowser_AdminPages(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Demo = config.DemoOff
+	cfg.AllowPrivate = "true" // the test's RSS board is on loopback
+	a, _ := startApp(t, cfg)
+	base := a.URL()
+	rss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Board</title>
+<item><title>Go developer &lt;img src=x onerror=alert(1)&gt;</title><link>https://jobs.example.com/rss/1</link><guid>rss-1</guid></item>
+<item><title>Data analyst</title><link>https://jobs.example.com/rss/2</link><guid>rss-2</guid></item>
+</channel></rss>`)
+	}))
+	t.Cleanup(rss.Close)
+	ctx := browsertest.New(t)
+
+	browsertest.Do(t, ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.Click(chromedp.CSS("#signin-open")),
+		chromedp.SendKeys(chromedp.CSS("#auth-email"), "admin@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#auth-password"), "admin-password"),
+		chromedp.Click(chromedp.CSS("#auth-login")),
+	)
+	browsertest.WaitVisible(t, ctx, `#nav a[data-tab="admin"]`)
+	browsertest.Do(t, ctx, chromedp.Navigate(base+"/#admin"))
+	browsertest.WaitVisible(t, ctx, "#stats .stat")
+
+	browsertest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS("#source-new")),
+		chromedp.SendKeys(chromedp.CSS("#source-form input[name=name]"), "rss board"),
+		chromedp.SetValue(chromedp.CSS("#source-form select[name=kind]"), "rss"),
+		chromedp.SendKeys(chromedp.CSS("#source-form input[name=url]"), rss.URL+"/feed.xml"),
+	)
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.Search(`//button[text()="Preview these settings"]`)))
+	browsertest.WaitVisible(t, ctx, "#source-output .jobs li")
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("#source-output .jobs li").length`); n != 2 {
+		t.Errorf("preview shows %d jobs, want 2; output: %s", n, browsertest.Text(t, ctx, "#source-output"))
+	}
+	if got := browsertest.Text(t, ctx, "#source-output"); strings.Contains(got, "null") {
+		t.Errorf("preview output shows %q", got)
+	}
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("#source-output img").length`); n != 0 {
+		t.Errorf("a scraped title made %d img elements", n)
+	}
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#source-form button[type=submit]`)))
+	browsertest.WaitTrue(t, ctx, `[...document.querySelectorAll("#sources-list tr")].some(tr => tr.textContent.includes("rss board"))`)
+
+	// A click in the page (not at coordinates): the "Source created." toast
+	// may still cover the button's place in the corner.
+	browsertest.Eval[bool](t, ctx, `(document.querySelector("#feed-new").click(), true)`)
+	browsertest.Do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#feed-form input[name=name]"), "job-alerts-baku"),
+		chromedp.SendKeys(chromedp.CSS("#feed-form input[name=title]"), "Jobs in Baku"),
+		chromedp.SendKeys(chromedp.CSS("#feed-form input[name=location]"), "Baku"),
+		chromedp.Click(chromedp.CSS("#feed-form button[type=submit]")),
+	)
+	browsertest.WaitTrue(t, ctx, `[...document.querySelectorAll("#feeds-list li")].some(li => li.textContent.includes("Jobs in Baku"))`)
+	if got := browsertest.Text(t, ctx, "#sources-error"); got != "" {
+		t.Errorf("sources error: %q", got)
 	}
 }
 

@@ -99,8 +99,8 @@ export class Admin {
       // Keep what was typed when the kind changes.
       const typed = Object.fromEntries(Object.entries(selInputs).map(([k, el]) => [k, el.value]));
       selInputs = {};
-      clear(selBox).append(h("legend", { text: kind.value === "json" ? "JSON paths (dotted)" : "CSS selectors" }));
-      if (!keys.length) selBox.append(h("p", { class: "muted", text: `A ${kind.value} source needs no selectors.` }));
+      clear(selBox).append(h("legend", { text: kind.value === "json" ? "JSON paths (dotted)" : kind.value === "html" ? "CSS selectors" : "Selectors" }));
+      if (!keys.length) selBox.append(h("p", { class: "muted", text: `A source of kind ${kind.value} needs no selectors.` }));
       for (const k of keys) {
         selInputs[k] = h("input", { type: "text", name: `sel-${k}`, value: str(typed[k] ?? existing[k] ?? "") });
         selBox.append(field(k, selInputs[k]));
@@ -121,15 +121,22 @@ export class Admin {
       msg,
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: s ? "Save" : "Create source" }), h("button", { type: "button", text: "Cancel", onclick: () => show(clear(this.sourceForm), false) })),
     );
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
+    const read = () => {
       // Unknown selector keys of the stored source are kept.
       const selectors = { ...existing };
       for (const [k, el] of Object.entries(selInputs)) {
         if (el.value.trim()) selectors[k] = el.value.trim();
         else delete selectors[k];
       }
-      const body = { name: name.value.trim(), kind: kind.value, url: url.value.trim(), schedule: schedule.value.trim(), enabled: enabled.checked, respectRobots: robots.checked, selectors };
+      return { name: name.value.trim(), kind: kind.value, url: url.value.trim(), schedule: schedule.value.trim(), enabled: enabled.checked, respectRobots: robots.checked, selectors };
+    };
+    // Try the form's settings without saving them.
+    form.querySelector(".actions").append(
+      h("button", { type: "button", text: "Preview these settings", onclick: () => this.showPreview(read().name || "new source", "/api/sources/preview", read()) }),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = read();
       try {
         if (s) await api("PUT", `/api/sources/${encodeURIComponent(s.id)}`, body);
         else await api("POST", "/api/sources", body);
@@ -165,6 +172,7 @@ export class Admin {
   }
 
   output(title, ...nodes) {
+    nodes = nodes.filter((n) => n !== null && n !== undefined);
     clear(this.sourceOut).append(
       h("div", { class: "card-head" }, h("h3", { text: title }), h("button", { type: "button", text: "Close", onclick: () => show(clear(this.sourceOut), false) })),
       ...nodes,
@@ -172,10 +180,16 @@ export class Admin {
     show(this.sourceOut, true);
   }
 
-  async preview(s, id) {
+  preview(s, id) {
+    return this.showPreview(str(s.name), `/api/sources/${id}/preview`);
+  }
+
+  /** showPreview asks path (with the unsaved source def, if any) what it extracts. */
+  async showPreview(name, path, def) {
+    const s = { name };
     this.output(`Preview of “${str(s.name)}”`, h("p", { class: "muted", text: "Fetching… (nothing is saved)" }));
     try {
-      const body = await api("POST", `/api/sources/${id}/preview`);
+      const body = await api("POST", path, def);
       const jobs = Array.isArray(body?.jobs) ? body.jobs : [];
       const errors = Array.isArray(body?.errors) ? body.errors : [];
       this.output(

@@ -63,11 +63,14 @@ function renderAccount() {
       await askNotifications();
       notif.textContent = notifLabel();
     });
+    // (Element.append would show a null as the text "null".)
     box.append(
-      h("span", { id: "who", class: "who", text: str(me.email) }),
-      me.admin ? h("span", { class: "badge", text: "admin" }) : null,
-      "Notification" in window ? notif : null,
-      h("button", { type: "button", id: "signout", text: "Sign out", onclick: signOut }),
+      ...[
+        h("span", { id: "who", class: "who", text: str(me.email) }),
+        me.admin ? h("span", { class: "badge", text: "admin" }) : null,
+        "Notification" in window ? notif : null,
+        h("button", { type: "button", id: "signout", text: "Sign out", onclick: signOut }),
+      ].filter(Boolean),
     );
   }
   route();
