@@ -41,12 +41,16 @@ type member struct {
 // entry is one distinct criteria tree (salary aside) with every alert that
 // has it; alerts saved with the same criteria are evaluated once.
 type entry struct {
-	prog    program
-	root    *node
-	canon   string
+	// Hot fields first: a candidate's check touches these only.
+	multi   bool // filed under several postings: Match must dedupe it
 	members []member
-	posts   [][2]uint32 // (k1, k2 or noKey) postings this entry sits in
-	always  int         // position in Index.always, or -1
+	inl     [1]member // members' first backing array, in the entry itself
+	prog    program
+
+	root   *node
+	canon  string
+	posts  [][2]uint32 // (k1, k2 or noKey) postings this entry sits in
+	always int         // position in Index.always, or -1
 }
 
 // prim holds the entries indexed under one key: alone, or together with a
@@ -83,6 +87,7 @@ type Index struct {
 // scratch is the per-Match working memory, pooled.
 type scratch struct {
 	set  map[uint32]struct{}
+	hits []Hit
 	tm   []Field // by token id: the fields of the job the token is in
 	tids []uint32
 	seen map[*entry]struct{}
@@ -145,6 +150,7 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 	e := ix.entries[canon]
 	if e == nil {
 		e = &entry{root: cc.root, canon: canon, always: -1}
+		e.members = e.inl[:0]
 		ix.entries[canon] = e
 		ix.numberTokens(e.root)
 		e.prog = compileProgram(e.root)
@@ -342,6 +348,7 @@ func (ix *Index) indexLocked(e *entry) {
 		}
 		e.posts = append(e.posts, [2]uint32{k1, k2})
 	}
+	e.multi = len(e.posts) > 1
 }
 
 // prior is how common a key's namespace is in jobs, relative to a title
@@ -572,9 +579,9 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	}
 	tm := sc.tm
 	set := ix.jobKeys(d, sc.set)
-	var hits []Hit
+	hits := sc.hits[:0]
 	consider := func(e *entry) {
-		if len(e.posts) > 1 {
+		if e.multi {
 			if _, ok := sc.seen[e]; ok {
 				return
 			}
@@ -619,5 +626,9 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	for _, e := range ix.always {
 		consider(e)
 	}
-	return hits
+	sc.hits = hits
+	if len(hits) == 0 {
+		return nil
+	}
+	return slices.Clone(hits)
 }

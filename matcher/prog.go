@@ -187,11 +187,22 @@ func (p *program) run(root *node, d *doc, tm []Field) bool {
 		case opNot:
 			st[sp-1] = !st[sp-1]
 		case opCheck:
-			st[sp-1] = st[sp-1] && p.slow[arg].eval(d)
+			st[sp-1] = st[sp-1] && p.slow[arg].phraseIn(d)
 		case opTrue:
 			st[sp] = true
 			sp++
 		}
 	}
 	return st[0]
+}
+
+// phraseIn reports whether the phrase's words stand in a row in one of its
+// fields, its words being known to be present.
+func (n *node) phraseIn(d *doc) bool {
+	for i := range d.fields {
+		if n.field&(1<<i) != 0 && containsRun(d.fields[i], n.toks) {
+			return true
+		}
+	}
+	return false
 }

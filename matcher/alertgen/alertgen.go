@@ -90,8 +90,8 @@ func New(seed uint64) *Vocab {
 	v.companies = append([]string{"PASHA Bank", "Kapital Bank", "ABB", "Azercell", "SOCAR", "Bakcell", "Bank Respublika", "Azersun"}, v.companies...)
 	// s slightly above 1 with a flattened head (v): a popular term is
 	// popular, but no single word owns a large share of all alerts.
-	v.skill = rand.NewZipf(r, 1.1, 8, uint64(len(v.skills)-1))
-	v.role = rand.NewZipf(r, 1.1, 3, uint64(len(roles)-1))
+	v.skill = rand.NewZipf(r, 1.1, 20, uint64(len(v.skills)-1))
+	v.role = rand.NewZipf(r, 1.1, 10, uint64(len(roles)-1))
 	v.city = rand.NewZipf(r, 1.6, 1, uint64(len(cities)-1))
 	v.co = rand.NewZipf(r, 1.05, 10, uint64(len(v.companies)-1))
 	return v
@@ -123,34 +123,42 @@ func (v *Vocab) Criteria() model.Criteria {
 	r := v.r
 	var c model.Criteria
 	l := v.lang()
+	// Most saved alerts name what and where: a skill and a role, a
+	// seniority and a role, with a city; bare one-word alerts are a
+	// minority.
 	switch x := r.IntN(100); {
-	case x < 25:
+	case x < 8:
 		c.Query = quoteIfMany(v.skillName())
-	case x < 40:
+	case x < 14:
 		c.Query = quoteIfMany(v.roleName(l))
-	case x < 65:
+	case x < 20:
+		c.Query = quoteIfMany(v.roleName(l)) + " " + quoteIfMany(v.companies[v.co.Uint64()])
+	case x < 55:
 		c.Query = quoteIfMany(v.skillName()) + " " + quoteIfMany(v.roleName(l))
-	case x < 73:
+	case x < 65:
 		c.Query = `"` + seniority[r.IntN(len(seniority))] + " " + v.roleName(l) + `"`
-	case x < 81:
-		c.Query = quoteIfMany(v.skillName()) + " OR " + quoteIfMany(v.skillName())
-	case x < 87:
-		c.Query = quoteIfMany(v.roleName(l)) + " -" + seniority[r.IntN(4)]
-	case x < 93:
-		c.Query = "title:" + quoteIfMany(v.roleName(l))
-	case x < 99:
+	case x < 72:
 		c.Query = "(" + quoteIfMany(v.skillName()) + " OR " + quoteIfMany(v.skillName()) + ") " + quoteIfMany(v.roleName(l))
+	case x < 77:
+		c.Query = quoteIfMany(v.roleName(l)) + " -" + seniority[r.IntN(4)]
+	case x < 82:
+		c.Query = "title:" + quoteIfMany(v.roleName(l))
+	case x < 94:
+		c.Query = "title:" + quoteIfMany(v.skillName()) + " " + quoteIfMany(v.roleName(l))
+	case x < 99 || r.IntN(5) > 0:
+		c.Query = quoteIfMany(v.skillName()) + " OR " + quoteIfMany(v.skillName())
 	default:
-		// No query: a location and salary only.
+		// No query (0.2%): a city and a high salary only.
+		c.SalaryMin = &model.SalaryMin{Amount: float64(2000 + 500*r.IntN(10)), Currency: "AZN", Period: "month"}
 	}
-	if r.IntN(10) < 6 || c.Query == "" {
+	if r.IntN(10) < 8 || c.Query == "" {
 		c.Location = v.cityName()
 	}
 	if r.IntN(10) == 0 {
 		t := true
 		c.Remote = &t
 	}
-	if r.IntN(10) < 4 {
+	if r.IntN(10) < 4 && c.SalaryMin == nil {
 		c.SalaryMin = &model.SalaryMin{Amount: float64(500 + 250*r.IntN(30)), Currency: currencies[r.IntN(len(currencies))], Period: "month"}
 	}
 	if r.IntN(100) < 15 {
