@@ -1,10 +1,12 @@
 package scraper
 
 import (
+	"context"
 	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -144,5 +146,35 @@ func TestDecodeBody(t *testing.T) {
 				t.Errorf("decodeBody = %q, want it to contain %q", clipStr(got, 80), tt.want)
 			}
 		})
+	}
+}
+
+func TestHostLimiter(t *testing.T) {
+	l := newHostLimiter(50*time.Millisecond, 1)
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		rel, err := l.acquire(context.Background(), "a.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel()
+	}
+	// A lower bound only: a slow machine can only make it longer.
+	if el := time.Since(start); el < 100*time.Millisecond {
+		t.Errorf("3 requests to one host within %s; the interval is 50ms", el)
+	}
+	// A held slot blocks the next request until its context ends.
+	rel, err := l.acquire(context.Background(), "b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.acquire(ctx, "b.example"); err == nil {
+		t.Error("acquired a slot that is held")
+	}
+	rel()
+	if !loopbackHost("127.0.0.1") || !loopbackHost("localhost") || !loopbackHost("::1") || loopbackHost("example.com") {
+		t.Error("loopbackHost")
 	}
 }

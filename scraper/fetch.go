@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -142,7 +143,10 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	for _, l := range []*hostLimiter{t.run, t.hosts} {
-		if l == nil {
+		if l == nil || (l == t.hosts && loopbackHost(req.URL.Hostname())) {
+			// The node-wide politeness is for other people's servers; a
+			// board on this machine (the in-process demo board) is not
+			// one. A source's own delay still applies.
 			continue
 		}
 		key := req.URL.Host
@@ -175,4 +179,13 @@ func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(b.release)
 	return err
+}
+
+// loopbackHost reports whether host names this machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
