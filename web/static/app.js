@@ -30,6 +30,7 @@ function showConn({ state, transport }) {
 // ---- tabs ----
 
 const TABS = ["jobs", "alerts", "admin"];
+let currentTab = "";
 
 function allowed(tab) {
   if (tab === "alerts") return !!me;
@@ -49,6 +50,9 @@ function route() {
     else a.removeAttribute("aria-current");
   }
   admin.active(tab === "admin");
+  // Entering the admin tab shows fresh sources, feeds and stats.
+  if (tab === "admin" && currentTab !== "admin") admin.load();
+  currentTab = tab;
 }
 
 // ---- accounts ----
@@ -124,7 +128,6 @@ function signedIn(user) {
     // Per user, so another account in this tab does not resume from it.
     { storageKey: `birjob:last:me:${str(user.id)}` },
   );
-  if (me.admin) admin.load();
 }
 
 async function signOut() {
