@@ -443,6 +443,11 @@ func TestBrowser_LiveListOverSSE(t *testing.T) {
 		t.Fatal("page ran injected code")
 	}
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-page.png")
+	for _, m := range browsertest.From(ctx).Console() {
+		if strings.Contains(m.Text, "Content Security Policy") {
+			t.Errorf("the page breaks its own CSP: %s", m.Text)
+		}
+	}
 
 	// A reload resumes after the last event it saw.
 	last := strconv.FormatInt(b.lastID(), 10)

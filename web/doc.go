@@ -14,7 +14,10 @@
 // rewritten to the hashed names (dependencies first), so a change in a
 // module changes the URL of every module that imports it, and the page,
 // served with "Cache-Control: no-cache", always names the current files.
-// An unknown or outdated asset URL is a 404.
+// An unknown or outdated asset URL is a 404. Assets are gzipped once at
+// start and sent compressed to clients that accept it. Mounted as the app's
+// fallback "/", the handler answers API paths that nothing else serves with
+// a JSON 404 ({"error": "..."}).
 //
 // # Security
 //

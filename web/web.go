@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/birjob/birjob/internal/httpx"
 )
 
 //go:embed templates static
@@ -99,6 +101,11 @@ func Handler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.serveIndex)
 	mux.HandleFunc("GET /static/{file}", h.serveAsset)
+	// Mounted as the app's fallback, this also answers API paths nobody
+	// serves: with the API's error shape, not an HTML or text page.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Errorf(w, http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
+	})
 	return mux
 }
 

@@ -313,3 +313,15 @@ func TestHandler_AssetsGzip(t *testing.T) {
 		t.Error("plain request got an encoding")
 	}
 }
+
+func TestHandler_UnknownAPIPathIsJSON(t *testing.T) {
+	h := Handler(Options{})
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(m, "/api/nope", nil))
+		if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
+			!strings.Contains(rec.Body.String(), `"error"`) {
+			t.Errorf("%s /api/nope = %d %s %q", m, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+		}
+	}
+}
