@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/config"
@@ -66,12 +65,6 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		AllowPrivate:       allowPrivate,
 		Node:               cfg.Node,
 		ExpireAfterMissing: cfg.ExpireAfterMissing,
-	}
-	if demo {
-		// The demo board is served by this very process: the per-host
-		// politeness interval meant for real boards would only make the
-		// first demo run (about 120 pages) take half a minute.
-		scfg.DomainInterval = 10 * time.Millisecond
 	}
 	p.scraper = scraper.NewService(a.pool, scfg, a.log.With("component", "scraper"))
 	if cfg.Scrape {
