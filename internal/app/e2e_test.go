@@ -18,10 +18,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/birjob/birjob/config"
+	"github.com/birjob/birjob/internal/browsertest"
 	"github.com/birjob/birjob/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browsertest.Shutdown()
+	pgtest.Shutdown()
+	os.Exit(code)
+}
 
 // startApp runs a whole birjob node on a free port and stops it when the
 // test ends. It returns the app and a function that stops it and waits.
