@@ -1,0 +1,123 @@
+package migrations_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/birjob/birjob/internal/pgtest"
+	"github.com/birjob/birjob/migrations"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// pgtest's databases are migrated already; start from an empty one.
+func emptyDB(t *testing.T) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	name := "birjob_migrations_" + strings.ToLower(t.Name())
+	if _, err := srv.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := pgx.ParseConfig(pgtest.ServerURL(t))
+	cfg.Database = name
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close(ctx)
+		if srv, err := pgx.Connect(ctx, pgtest.ServerURL(t)); err == nil {
+			srv.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			srv.Close(ctx)
+		}
+	})
+	return conn
+}
+
+func TestMigrate_FromEmptyIdempotent(t *testing.T) {
+	ctx := context.Background()
+	conn := emptyDB(t)
+	if v, err := migrations.Current(ctx, conn); err != nil || v != 0 {
+		t.Fatalf("empty database at version %d, %v", v, err)
+	}
+	if err := migrations.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Migrate(ctx, conn); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	v, err := migrations.Current(ctx, conn)
+	if err != nil || v != migrations.Latest() || v < 1 {
+		t.Fatalf("version %d (%v), want %d", v, err, migrations.Latest())
+	}
+	for _, table := range []string{"users", "auth_tokens", "sources", "jobs", "job_changes", "alerts", "feeds", "events", "scrape_runs"} {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil || !ok {
+			t.Errorf("table %s missing after migrate", table)
+		}
+	}
+}
+
+func TestMigrate_RefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	conn := emptyDB(t)
+	if err := migrations.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "UPDATE "+migrations.VersionTable+" SET version = version + 1"); err != nil {
+		t.Fatal(err)
+	}
+	err := migrations.Migrate(ctx, conn)
+	if !errors.Is(err, migrations.ErrSchemaTooNew) {
+		t.Fatalf("err = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// The event log hands out ids in commit order: a writer that started first
+// but commits last gets the larger id.
+func TestEvents_IDsFollowCommitOrder(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	first, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback(ctx)
+	var a int64
+	if err := first.QueryRow(ctx, `INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{}') RETURNING id`).Scan(&a); err != nil {
+		t.Fatal(err)
+	}
+	// A second writer blocks until the first commits, then gets a larger id.
+	done := make(chan int64, 1)
+	go func() {
+		var b int64
+		if err := pool.QueryRow(ctx, `INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{}') RETURNING id`).Scan(&b); err != nil {
+			t.Error(err)
+		}
+		done <- b
+	}()
+	var waiting bool
+	for !waiting { // wait until the second writer is blocked on the lock
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-done; b <= a {
+		t.Fatalf("second writer got id %d, not after the first's %d", b, a)
+	}
+}
