@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -109,7 +110,11 @@ func TestEvents_IDsFollowCommitOrder(t *testing.T) {
 		done <- b
 	}()
 	var waiting bool
+	deadline := time.Now().Add(30 * time.Second)
 	for !waiting { // wait until the second writer is blocked on the lock
+		if time.Now().After(deadline) {
+			t.Fatal("the second writer never waited for the first")
+		}
 		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
