@@ -20,7 +20,7 @@ run: build ## run everything on :8080 (embedded PostgreSQL and demo board unless
 
 test: ## run all tests (real PostgreSQL: DATABASE_URL, else a throwaway cluster)
 	$(GO) vet $(PKGS)
-	$(GO) test -p 2 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -p 2 -timeout 20m $(PKGS)
 
 test-short: ## quick tests only
 	$(GO) test -short -timeout 10m $(PKGS)
