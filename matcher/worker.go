@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -475,7 +474,7 @@ type batchWriter struct {
 	channels, types, data []string
 	delJobs               []int64
 	delChannels           []string
-	delAlerts             []string
+	delAlerts             [][]int64
 }
 
 func (b *batchWriter) event(channel, typ string, data []byte) {
@@ -487,20 +486,10 @@ func (b *batchWriter) event(channel, typ string, data []byte) {
 func (b *batchWriter) delivery(jobID int64, channel string, alerts []int64) {
 	b.delJobs = append(b.delJobs, jobID)
 	b.delChannels = append(b.delChannels, channel)
-	b.delAlerts = append(b.delAlerts, pgIntArray(alerts))
-}
-
-func pgIntArray(ids []int64) string {
-	var sb strings.Builder
-	sb.WriteByte('{')
-	for i, id := range ids {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(strconv.FormatInt(id, 10))
+	if alerts == nil {
+		alerts = []int64{}
 	}
-	sb.WriteByte('}')
-	return sb.String()
+	b.delAlerts = append(b.delAlerts, alerts)
 }
 
 // withAlerts returns the job event JSON base (an object) with an "alerts"
@@ -603,6 +592,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	}
 
 	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
+	tMatch := time.Now()
 	var b batchWriter
 	for _, c := range changes {
 		j := jobs[c.jobID]
@@ -658,6 +648,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 			delete(told, j.ID) // a second expiry in the batch tells only jobs
 		}
 	}
+	tEvents := time.Now()
 	if len(b.channels) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
 			pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
@@ -666,12 +657,17 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("write events: %w", err)
 		}
 	}
+	tDeliveries := time.Now()
 	if len(b.delJobs) > 0 {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO job_deliveries (job_id, channel, alert_ids)
-			SELECT job_id, channel, alert_ids::bigint[] FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(job_id, channel, alert_ids)
-			ON CONFLICT (job_id, channel) DO UPDATE SET alert_ids = EXCLUDED.alert_ids`,
-			b.delJobs, b.delChannels, b.delAlerts); err != nil {
+		// A job announced again replaces its earlier deliveries; then one
+		// COPY writes them all (a job may reach 100,000 users).
+		if _, err := tx.Exec(ctx, `DELETE FROM job_deliveries WHERE job_id = ANY($1)`, uniq(slices.Clone(b.delJobs))); err != nil {
+			return 0, fmt.Errorf("replace deliveries: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_deliveries"}, []string{"job_id", "channel", "alert_ids"},
+			pgx.CopyFromSlice(len(b.delJobs), func(i int) ([]any, error) {
+				return []any{b.delJobs[i], b.delChannels[i], b.delAlerts[i]}, nil
+			})); err != nil {
 			return 0, fmt.Errorf("write deliveries: %w", err)
 		}
 	}
@@ -682,9 +678,13 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	if _, err := tx.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
 		return 0, fmt.Errorf("delete job changes: %w", err)
 	}
+	tCommit := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("commit batch: %w", err)
 	}
+	w.log.Debug("matched batch", "changes", len(changes), "events", len(b.channels),
+		"match_ms", tEvents.Sub(tMatch).Milliseconds(), "events_ms", tDeliveries.Sub(tEvents).Milliseconds(),
+		"deliveries_ms", tCommit.Sub(tDeliveries).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
 	w.matched.Add(int64(len(changes)))
 	w.eventsSent.Add(int64(len(b.channels)))
 	return len(changes), nil

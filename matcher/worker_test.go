@@ -388,3 +388,40 @@ func TestWorker_BadCriteriaSkipped(t *testing.T) {
 		t.Fatalf("events = %+v", evs)
 	}
 }
+
+// BenchmarkWorker_Fanout100k measures the commit of one job that matches
+// 100,000 users' alerts: claim, match, 100,001 events and 100,000
+// deliveries in one transaction.
+func BenchmarkWorker_Fanout100k(b *testing.B) {
+	ctx := context.Background()
+	pool := pgtest.New(b)
+	for _, s := range []string{
+		`INSERT INTO sources (name, kind) VALUES ('bench', 'manual')`,
+		`INSERT INTO users (email, password_hash) SELECT 'u' || i || '@x', 'x' FROM generate_series(1, 100000) i`,
+		`INSERT INTO alerts (user_id, criteria) SELECT id, '{"query":"golang","location":"Bakı"}' FROM users`,
+	} {
+		if _, err := pool.Exec(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := NewWorker(pool, testLogger())
+	if _, err := w.Drain(ctx); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		if _, err := pool.Exec(ctx, `
+			WITH j AS (INSERT INTO jobs (source_id, dedupe_key, url, title, company, location, content_hash)
+				SELECT id, 'bench' || $1, 'https://x/' || $1, 'Senior Golang Developer', 'PASHA Bank', 'Baku', '\x00' FROM sources
+				RETURNING id)
+			INSERT INTO job_changes (job_id, kind) SELECT id, 'new' FROM j`, fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		b.StartTimer()
+		if n, err := w.Drain(ctx); err != nil || n != 1 {
+			b.Fatalf("Drain = %d, %v", n, err)
+		}
+	}
+}

@@ -185,7 +185,7 @@ func fanoutBench(serverURL string, users int) error {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
-	w := matcher.NewWorker(pool, slog.New(slog.DiscardHandler))
+	w := matcher.NewWorker(pool, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t := time.Now()
 	if _, err := w.Drain(ctx); err != nil {
 		return err
@@ -197,7 +197,7 @@ func fanoutBench(serverURL string, users int) error {
 			WITH j AS (INSERT INTO jobs (source_id, dedupe_key, url, title, company, location, content_hash)
 				SELECT id, 'bench' || $1, 'https://x/' || $1, 'Senior Golang Developer', 'PASHA Bank', 'Baku', '\x00' FROM sources
 				RETURNING id)
-			INSERT INTO job_changes (job_id, kind) SELECT id, 'new' FROM j`, round); err != nil {
+			INSERT INTO job_changes (job_id, kind) SELECT id, 'new' FROM j`, fmt.Sprint(round)); err != nil {
 			return err
 		}
 		t = time.Now()
@@ -207,7 +207,7 @@ func fanoutBench(serverURL string, users int) error {
 		}
 		d := time.Since(t)
 		var evs int
-		pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'new-job' AND data::jsonb->>'url' = 'https://x/' || $1`, round).Scan(&evs)
+		pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'new-job' AND data::jsonb->>'url' = 'https://x/' || $1`, fmt.Sprint(round)).Scan(&evs)
 		fmt.Printf("round %d: %d change, %d events committed in %v (claim, match, COPY, deliveries, commit)\n", round, n, evs, d.Round(time.Millisecond))
 	}
 	return nil
