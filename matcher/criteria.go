@@ -245,17 +245,8 @@ func compile(c model.Criteria) (*compiled, error) {
 		and = append(and, orOf(or))
 	}
 	out := &compiled{}
-	if c.SalaryMin != nil && c.SalaryMin.Amount != 0 {
-		if c.SalaryMin.Amount < 0 {
-			return nil, errors.New("salaryMin: amount must not be negative")
-		}
-		if _, ok := normCurrency(c.SalaryMin.Currency); !ok {
-			return nil, fmt.Errorf("salaryMin: unknown currency %q (use one of %s)", c.SalaryMin.Currency, currencyList())
-		}
-		if _, ok := normPeriod(c.SalaryMin.Period); !ok {
-			return nil, fmt.Errorf("salaryMin: unknown period %q (use hour, day, week, month or year)", c.SalaryMin.Period)
-		}
-		out.salary, _ = MonthlyAZN(c.SalaryMin.Amount, c.SalaryMin.Currency, c.SalaryMin.Period)
+	if out.salary, err = compileSalary(c.SalaryMin); err != nil {
+		return nil, err
 	}
 	switch len(and) {
 	case 0:
@@ -265,6 +256,50 @@ func compile(c model.Criteria) (*compiled, error) {
 		out.root = simplify(&node{kind: kAnd, kids: and})
 	}
 	return out, nil
+}
+
+// compileSalary returns a minimum salary in AZN per month, 0 for none.
+func compileSalary(s *model.SalaryMin) (float64, error) {
+	if s == nil || s.Amount == 0 {
+		return 0, nil
+	}
+	if s.Amount < 0 || math.IsNaN(s.Amount) || math.IsInf(s.Amount, 0) {
+		return 0, errors.New("salaryMin: amount must be a positive number")
+	}
+	if _, ok := normCurrency(s.Currency); !ok {
+		return 0, fmt.Errorf("salaryMin: unknown currency %q (use one of %s)", s.Currency, currencyList())
+	}
+	if _, ok := normPeriod(s.Period); !ok {
+		return 0, fmt.Errorf("salaryMin: unknown period %q (use hour, day, week, month or year)", s.Period)
+	}
+	v, _ := MonthlyAZN(s.Amount, s.Currency, s.Period)
+	return v, nil
+}
+
+// rawKey identifies criteria as written, salary aside: alerts saved with
+// the same fields compile to the same entry, so the index compiles them
+// once.
+func rawKey(c *model.Criteria) string {
+	var b strings.Builder
+	b.WriteString(c.Query)
+	b.WriteByte(0)
+	b.WriteString(c.Location)
+	b.WriteByte(0)
+	if c.Remote != nil {
+		if *c.Remote {
+			b.WriteByte('t')
+		} else {
+			b.WriteByte('f')
+		}
+	}
+	for _, l := range [][]string{c.EmploymentTypes, c.Companies, c.ExcludeCompanies, c.Sources} {
+		b.WriteByte(0)
+		for _, s := range l {
+			b.WriteString(s)
+			b.WriteByte(1)
+		}
+	}
+	return b.String()
 }
 
 func currencyList() string {

@@ -49,6 +49,7 @@ type entry struct {
 
 	root   *node
 	canon  string
+	raws   []string    // rawKeys that lead to this entry
 	posts  [][2]uint32 // (k1, k2 or noKey) postings this entry sits in
 	always int         // position in Index.always, or -1
 }
@@ -72,6 +73,7 @@ type Index struct {
 	mu      sync.RWMutex
 	byID    map[int64]memberLoc
 	entries map[string]*entry
+	raw     map[string]*entry // by rawKey
 	dict    map[key]uint32
 	use     []int32 // postings naming each key, for the cost estimate
 	keys    []key   // by key id
@@ -98,6 +100,7 @@ func NewIndex() *Index {
 	return &Index{
 		byID:    map[int64]memberLoc{},
 		entries: map[string]*entry{},
+		raw:     map[string]*entry{},
 		dict:    map[key]uint32{},
 		tokens:  map[string]uint32{},
 	}
@@ -130,6 +133,20 @@ func (ix *Index) Stats() IndexStats {
 // Add adds criteria id of owner, replacing what id had; invalid criteria
 // are refused and leave the index unchanged.
 func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
+	rk := rawKey(&c)
+	ix.mu.Lock()
+	if e := ix.raw[rk]; e != nil {
+		// Criteria written exactly like an indexed one: no need to compile.
+		defer ix.mu.Unlock()
+		sal, err := compileSalary(c.SalaryMin)
+		if err != nil {
+			return fmt.Errorf("criteria %d: %w", id, err)
+		}
+		ix.putLocked(id, member{id, owner, sal}, e)
+		return nil
+	}
+	ix.mu.Unlock()
+
 	cc, err := compile(c)
 	if err != nil {
 		return fmt.Errorf("criteria %d: %w", id, err)
@@ -140,13 +157,6 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if loc, ok := ix.byID[id]; ok {
-		if loc.e.canon == canon {
-			loc.e.members[loc.i] = member{id, owner, cc.salary}
-			return nil
-		}
-		ix.removeLocked(id)
-	}
 	e := ix.entries[canon]
 	if e == nil {
 		e = &entry{root: cc.root, canon: canon, always: -1}
@@ -156,9 +166,26 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 		e.prog = compileProgram(e.root)
 		ix.indexLocked(e)
 	}
-	e.members = append(e.members, member{id, owner, cc.salary})
-	ix.byID[id] = memberLoc{e, len(e.members) - 1}
+	if _, ok := ix.raw[rk]; !ok {
+		ix.raw[rk] = e
+		e.raws = append(e.raws, rk)
+	}
+	ix.putLocked(id, member{id, owner, cc.salary}, e)
 	return nil
+}
+
+// putLocked makes m (criteria id) a member of e, moving it from the entry
+// it was in.
+func (ix *Index) putLocked(id int64, m member, e *entry) {
+	if loc, ok := ix.byID[id]; ok {
+		if loc.e == e {
+			e.members[loc.i] = m
+			return
+		}
+		ix.removeLocked(id) // from another entry: e stays filed
+	}
+	e.members = append(e.members, m)
+	ix.byID[id] = memberLoc{e, len(e.members) - 1}
 }
 
 // Update is Add: it replaces criteria id.
@@ -189,6 +216,9 @@ func (ix *Index) removeLocked(id int64) {
 		return
 	}
 	delete(ix.entries, e.canon)
+	for _, rk := range e.raws {
+		delete(ix.raw, rk)
+	}
 	if e.always >= 0 {
 		lastE := ix.always[len(ix.always)-1]
 		ix.always[e.always] = lastE
@@ -214,6 +244,7 @@ func (ix *Index) removeLocked(id int64) {
 			ix.prims[p[0]] = nil
 		}
 	}
+	e.posts = nil
 }
 
 func removeEntry(s []*entry, e *entry) []*entry {

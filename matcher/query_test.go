@@ -200,7 +200,7 @@ func TestValidate(t *testing.T) {
 		{model.Criteria{Query: `"x`}, "query: unclosed quote at 0"},
 		{model.Criteria{SalaryMin: &model.SalaryMin{Amount: 1, Currency: "XYZ"}}, "unknown currency"},
 		{model.Criteria{SalaryMin: &model.SalaryMin{Amount: 1, Period: "fortnight"}}, "unknown period"},
-		{model.Criteria{SalaryMin: &model.SalaryMin{Amount: -1}}, "negative"},
+		{model.Criteria{SalaryMin: &model.SalaryMin{Amount: -1}}, "positive number"},
 		{model.Criteria{EmploymentTypes: []string{"sometimes"}}, "unknown type"},
 		{model.Criteria{Companies: []string{"!!"}}, "names no company"},
 		{model.Criteria{Location: "--"}, "names no place"},
