@@ -401,6 +401,9 @@ func locationNode(loc string) (*node, error) {
 // token → fields it occurs in, place keys and normalised filters.
 type doc struct {
 	fields [4][]string // title, company, description, location
+	// tokens maps each word of the job to the fields it is in, plus the
+	// stems it may be an inflection of (see addStems); phrases check
+	// positions in fields, so stems never make a phrase match.
 	tokens map[string]Field
 	places []string
 	// placeMask has bit i set for places[i]; empBit is the job's type as a
@@ -426,6 +429,35 @@ func fieldIndex(f Field) int {
 	return 3
 }
 
+// Inflection tolerance: a query word of at least minStem letters also
+// matches a job word that extends it by at most maxSuffix letters, which
+// covers the case and possessive endings of Azerbaijani, Turkish and
+// Russian (mühəndis → mühəndisi, mühəndislər; менеджер → менеджера,
+// инженеров) and English plurals, without letting "java" match
+// "javascript". Words inside quotes match exactly.
+const (
+	minStem   = 4
+	maxSuffix = 3
+)
+
+// addStems records, for a job word, the shorter words it may be an
+// inflection of.
+func addStems(m map[string]Field, t string, f Field) {
+	if len(t) <= minStem {
+		return // fewer than minStem+1 runes
+	}
+	var cut [maxSuffix + 1]int // byte offsets of the last runes' starts
+	n := 0
+	for i := range t {
+		cut[n%(maxSuffix+1)] = i
+		n++
+	}
+	// n runes; stems of n-1 .. n-maxSuffix runes, each at least minStem.
+	for k := 1; k <= maxSuffix && n-k >= minStem; k++ {
+		m[t[:cut[(n-k)%(maxSuffix+1)]]] |= f
+	}
+}
+
 func prepare(j *model.Job) *doc {
 	d := &doc{}
 	d.fields[0] = textfold.Tokens(j.Title)
@@ -433,11 +465,12 @@ func prepare(j *model.Job) *doc {
 	d.fields[2] = textfold.Tokens(j.Description)
 	d.fields[3] = textfold.Tokens(j.Location)
 	n := len(d.fields[0]) + len(d.fields[1]) + len(d.fields[2]) + len(d.fields[3])
-	d.tokens = make(map[string]Field, n)
+	d.tokens = make(map[string]Field, 2*n)
 	for i, toks := range d.fields {
 		f := Field(1) << i
 		for _, t := range toks {
 			d.tokens[t] |= f
+			addStems(d.tokens, t, f)
 		}
 	}
 	d.places = jobPlaces(d.fields[3], j.Remote)

@@ -55,6 +55,13 @@
 // strict. An excluded word likewise excludes a job that has it in any of
 // the three, unless prefixed.
 //
+// Inflected forms: a word of at least 4 letters also matches a job word
+// that extends it by at most 3 letters, so "menecer" finds "Satış
+// meneceri", "mühəndis" finds "mühəndislər", "инженер" finds "инженера"
+// and "developer" finds "developers", while "java" does not find
+// "javascript" nor "go" "google". Words in quotes match exactly; for more,
+// use a prefix (разработ*).
+//
 // Words are split like textfold.Tokens: "node.js" is the phrase "node js",
 // "C++" and "C#" stay whole, punctuation alone is ignored. "OR", "AND" and
 // "NOT" are operators only in capitals; lower-case "or" is a word. A word

@@ -543,13 +543,20 @@ func (ix *Index) jobKeys(d *doc, set map[uint32]struct{}) map[uint32]struct{} {
 			break
 		}
 	}
+	// Words, and the stems that inflected words stand for (see doc.tokens).
+	for t, fs := range d.tokens {
+		for i := range 4 {
+			if fs&(1<<i) != 0 {
+				add(key{uint8(1) << i, t})
+			}
+		}
+		if fs&FieldText != 0 {
+			add(key{uint8(FieldText), t})
+		}
+	}
 	for i, toks := range d.fields {
 		f := uint8(1) << i
 		for _, t := range toks {
-			add(key{f, t})
-			if i < 3 {
-				add(key{uint8(FieldText), t})
-			}
 			if prefixes {
 				n := 0
 				for j := range t {

@@ -13,7 +13,7 @@ import (
 // A small vocabulary, so that random queries and jobs overlap often.
 var (
 	propWords = []string{"golang", "Go", "developer", "Developer", "mühəndis", "MUHENDIS", "инженер",
-		"Инженер", "senior", "backend", "bank", "data", "c++", "1C", "İdarə", "idare", "ёлка", "елка", "sql"}
+		"Инженер", "senior", "backend", "bank", "data", "c++", "1C", "İdarə", "idare", "ёлка", "елка", "sql", "menecer", "meneceri", "инженера", "developers", "sqlite"}
 	propPlaces    = []string{"", "Baku", "Bakı", "Баку", "Sumqayıt", "Sumgait", "Remote", "Uzaqdan", "Nərimanov", "Berlin", "Azerbaijan"}
 	propCompanies = []string{"PASHA Bank", "Kapital Bank", "ABB", "Azercell", "SOCAR", "Bank Respublika"}
 	propTypes     = []string{"", "full-time", "part-time", "contract", "internship"}

@@ -162,6 +162,39 @@ func TestCriteria_Semantics(t *testing.T) {
 	}
 }
 
+func TestCriteria_Inflections(t *testing.T) {
+	tests := []struct {
+		query, title string
+		want         bool
+	}{
+		{"menecer", "Satış meneceri", true},
+		{"mühəndis", "Proqram təminatı mühəndisi", true},
+		{"muhendis", "Mühəndislər", true},
+		{"инженер", "Ведущего инженера", true},
+		{"разработчик", "Разработчиков", true},
+		{"менеджер", "Менеджера по продажам", true},
+		{"developer", "Developers", true},
+		{"java", "JavaScript developer", false},
+		{"sql", "SQLite", false},
+		{"go", "Google", false},
+		{`"satış menecer"`, "Satış meneceri", false}, // quoted words are exact
+		{`"satış meneceri"`, "Satış meneceri", true},
+		{"meneceri", "Satış menecer", false},
+		{"title:mütəxəssis", "IT mütəxəssisi", true},
+		{"-menecer", "Satış meneceri", false},
+	}
+	for _, tt := range tests {
+		for _, m := range []Matcher{NewBrute(), NewIndex()} {
+			if err := m.Add(1, Owner{UserID: 1}, model.Criteria{Query: tt.query}); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(m.Match(&model.Job{Title: tt.title})) == 1; got != tt.want {
+				t.Errorf("%T: %q vs %q = %v, want %v", m, tt.query, tt.title, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestCriteria_NoSalaryJob(t *testing.T) {
 	j := semJob
 	j.Salary = nil
