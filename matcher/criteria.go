@@ -415,6 +415,10 @@ type doc struct {
 	emp       string // "" when unknown
 	salary    float64
 	hasSal    bool
+	// pc caches phrase checks by phrase id for the index (nil for Brute);
+	// pids lists the ids set, to reset them after.
+	pc   []uint8
+	pids []uint32
 }
 
 func fieldIndex(f Field) int {

@@ -3,6 +3,7 @@ package matcher
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -49,16 +50,74 @@ type entry struct {
 
 	root   *node
 	canon  string
-	raws   []string    // rawKeys that lead to this entry
-	posts  [][2]uint32 // (k1, k2 or noKey) postings this entry sits in
-	always int         // position in Index.always, or -1
+	raws   []string  // rawKeys that lead to this entry
+	posts  []postRef // the postings this entry sits in
+	always int       // position in Index.always, or -1
 }
 
 // prim holds the entries indexed under one key: alone, or together with a
 // second key that must also be present.
 type prim struct {
-	single []*entry
-	pairs  map[uint32][]*entry
+	single []posting
+	pairs  map[uint32][]posting
+}
+
+// posting is an entry in a posting list, with a copy of its program when
+// short: a candidate is checked by reading the list in order, and the
+// entry itself (a cache miss at a million criteria) is touched only when
+// it matches.
+type posting struct {
+	e     *entry
+	code  [codeInline]uint32
+	n     uint8
+	flags uint8
+	one   member // the entry's only member, when pfOne
+}
+
+const (
+	pfMulti  = 1 << iota // the entry has other postings: dedupe
+	pfInline             // code holds the whole program
+	pfOne                // the entry has exactly one member, copied in one
+)
+
+// postRef locates one of an entry's postings: list (k1, k2), position i.
+type postRef struct {
+	k1, k2 uint32
+	i      int
+}
+
+func (ix *Index) list(r postRef) []posting {
+	if r.k2 == noKey {
+		return ix.prims[r.k1].single
+	}
+	return ix.prims[r.k1].pairs[r.k2]
+}
+
+func (ix *Index) setList(r postRef, l []posting) {
+	p := ix.prims[r.k1]
+	switch {
+	case r.k2 == noKey:
+		p.single = l
+	case len(l) == 0:
+		delete(p.pairs, r.k2)
+	default:
+		p.pairs[r.k2] = l
+	}
+}
+
+// refresh copies e's member into its postings when it has exactly one,
+// so that matching it needs no look at the entry.
+func (ix *Index) refresh(e *entry) {
+	for _, r := range e.posts {
+		p := &ix.list(r)[r.i]
+		if len(e.members) == 1 {
+			p.flags |= pfOne
+			p.one = e.members[0]
+		} else {
+			p.flags &^= pfOne
+			p.one = member{}
+		}
+	}
 }
 
 type memberLoc struct {
@@ -83,7 +142,8 @@ type Index struct {
 	prefixLens [maxPrefixRunes + 1]int
 	// tokens numbers every token of an indexed word or phrase.
 	tokens  map[string]uint32
-	scratch sync.Pool // *scratch
+	phrases map[string]uint32 // field and words of each indexed phrase → id
+	scratch sync.Pool         // *scratch
 }
 
 // scratch is the per-Match working memory, pooled.
@@ -92,6 +152,8 @@ type scratch struct {
 	hits []Hit
 	tm   []Field // by token id: the fields of the job the token is in
 	tids []uint32
+	pc   []uint8 // by phrase id: 0 not checked yet, 1 in the job, 2 not
+	pids []uint32
 	seen map[*entry]struct{}
 }
 
@@ -103,6 +165,7 @@ func NewIndex() *Index {
 		raw:     map[string]*entry{},
 		dict:    map[key]uint32{},
 		tokens:  map[string]uint32{},
+		phrases: map[string]uint32{},
 	}
 }
 
@@ -180,12 +243,18 @@ func (ix *Index) putLocked(id int64, m member, e *entry) {
 	if loc, ok := ix.byID[id]; ok {
 		if loc.e == e {
 			e.members[loc.i] = m
+			if len(e.members) == 1 {
+				ix.refresh(e)
+			}
 			return
 		}
 		ix.removeLocked(id) // from another entry: e stays filed
 	}
 	e.members = append(e.members, m)
 	ix.byID[id] = memberLoc{e, len(e.members) - 1}
+	if len(e.members) <= 2 {
+		ix.refresh(e)
+	}
 }
 
 // Update is Add: it replaces criteria id.
@@ -212,6 +281,9 @@ func (ix *Index) removeLocked(id int64) {
 	}
 	e.members[last] = member{}
 	e.members = e.members[:last]
+	if len(e.members) == 1 {
+		ix.refresh(e)
+	}
 	if len(e.members) > 0 {
 		return
 	}
@@ -226,36 +298,31 @@ func (ix *Index) removeLocked(id int64) {
 		ix.always = ix.always[:len(ix.always)-1]
 		e.always = -1
 	}
-	for _, p := range e.posts {
-		pr := ix.prims[p[0]]
-		if p[1] == noKey {
-			pr.single = removeEntry(pr.single, e)
-		} else {
-			l := removeEntry(pr.pairs[p[1]], e)
-			if len(l) == 0 {
-				delete(pr.pairs, p[1])
-			} else {
-				pr.pairs[p[1]] = l
+	for _, r := range e.posts {
+		l := ix.list(r)
+		last := len(l) - 1
+		if r.i != last {
+			// Move the last posting into the hole and tell its entry.
+			l[r.i] = l[last]
+			moved := l[r.i].e
+			for j := range moved.posts {
+				if moved.posts[j].k1 == r.k1 && moved.posts[j].k2 == r.k2 {
+					moved.posts[j].i = r.i
+					break
+				}
 			}
-			ix.unuse(p[1])
 		}
-		ix.unuse(p[0])
-		if len(pr.single) == 0 && len(pr.pairs) == 0 {
-			ix.prims[p[0]] = nil
+		l[last] = posting{}
+		ix.setList(r, l[:last])
+		if r.k2 != noKey {
+			ix.unuse(r.k2)
+		}
+		ix.unuse(r.k1)
+		if pr := ix.prims[r.k1]; len(pr.single) == 0 && len(pr.pairs) == 0 {
+			ix.prims[r.k1] = nil
 		}
 	}
 	e.posts = nil
-}
-
-func removeEntry(s []*entry, e *entry) []*entry {
-	for i, x := range s {
-		if x == e {
-			s[i] = s[len(s)-1]
-			s[len(s)-1] = nil
-			return s[:len(s)-1]
-		}
-	}
-	return s
 }
 
 func (ix *Index) unuse(id uint32) {
@@ -288,6 +355,15 @@ func (ix *Index) useKey(id uint32, k key) {
 func (ix *Index) numberTokens(n *node) {
 	if n == nil {
 		return
+	}
+	if n.kind == kPhrase {
+		pk := string(rune('0'+n.field)) + strings.Join(n.toks, " ")
+		id, ok := ix.phrases[pk]
+		if !ok {
+			id = uint32(len(ix.phrases))
+			ix.phrases[pk] = id
+		}
+		n.pid = id + 1
 	}
 	if (n.kind == kTerm && !n.prefix) || n.kind == kPhrase {
 		n.tids = make([]uint32, len(n.toks))
@@ -348,6 +424,15 @@ func (ix *Index) indexLocked(e *entry) {
 		ix.always = append(ix.always, e)
 		return
 	}
+	e.multi = len(clauses) > 1
+	post := posting{e: e}
+	if e.multi {
+		post.flags |= pfMulti
+	}
+	if !e.prog.deep && !e.prog.empty && e.prog.long == nil {
+		post.code, post.n = e.prog.code, e.prog.n
+		post.flags |= pfInline
+	}
 	for _, cl := range clauses {
 		// The two keys that the fewest others use go first.
 		slices.SortFunc(cl, func(a, b key) int {
@@ -361,7 +446,6 @@ func (ix *Index) indexLocked(e *entry) {
 			return 0
 		})
 		k1 := ix.keyID(cl[0])
-		ix.useKey(k1, cl[0])
 		if ix.prims[k1] == nil {
 			ix.prims[k1] = &prim{}
 		}
@@ -369,17 +453,30 @@ func (ix *Index) indexLocked(e *entry) {
 		k2 := noKey
 		if len(cl) > 1 {
 			k2 = ix.keyID(cl[1])
+		}
+		if slices.ContainsFunc(e.posts, func(r postRef) bool { return r.k1 == k1 && r.k2 == k2 }) {
+			continue // "a OR a": one posting per list and entry
+		}
+		ix.useKey(k1, cl[0])
+		r := postRef{k1: k1, k2: k2}
+		if k2 != noKey {
 			ix.useKey(k2, cl[1])
 			if p.pairs == nil {
-				p.pairs = map[uint32][]*entry{}
+				p.pairs = map[uint32][]posting{}
 			}
-			p.pairs[k2] = append(p.pairs[k2], e)
+			r.i = len(p.pairs[k2])
+			p.pairs[k2] = append(p.pairs[k2], post)
 		} else {
-			p.single = append(p.single, e)
+			r.i = len(p.single)
+			p.single = append(p.single, post)
 		}
-		e.posts = append(e.posts, [2]uint32{k1, k2})
+		e.posts = append(e.posts, r)
 	}
-	e.multi = len(e.posts) > 1
+	if len(e.posts) == 1 {
+		// Duplicate clauses collapsed into one posting: no dedupe needed.
+		e.multi = false
+		ix.list(e.posts[0])[e.posts[0].i].flags &^= pfMulti
+	}
 }
 
 // prior is how common a key's namespace is in jobs, relative to a title
@@ -397,7 +494,7 @@ func prior(ns uint8) float64 {
 	case ns == uint8(FieldLocation):
 		return 6
 	case ns == nsPlace:
-		return 20
+		return 10
 	case ns == nsSource:
 		return 40
 	}
@@ -412,7 +509,21 @@ func (ix *Index) cost(k key) float64 {
 	if id, ok := ix.dict[k]; ok {
 		n = int(ix.use[id])
 	}
-	return prior(k.ns) * float64(1+n)
+	p := prior(k.ns)
+	if k.ns == nsPlace {
+		// Most postings are in the capital, a country names all its
+		// cities, and remote jobs are common: far less selective than a
+		// provincial town.
+		switch k.s {
+		case "baku", "moscow", "istanbul", "tbilisi":
+			p = 30
+		case "azerbaijan", "russia", "turkey", "georgia", "uk", "uae", "germany":
+			p = 40
+		case placeRemote:
+			p = 15
+		}
+	}
+	return p * float64(1+n)
 }
 
 func (ix *Index) clausesCost(cls [][]key) float64 {
@@ -449,14 +560,15 @@ func (ix *Index) extract(n *node) (clauses [][]key, ok bool) {
 		}
 		return [][]key{{{uint8(n.field), n.toks[0]}}}, true
 	case kPhrase:
-		cl := make([]key, 0, len(n.toks))
-		for _, t := range n.toks {
-			k := key{uint8(n.field), t}
-			if !slices.Contains(cl, k) {
-				cl = append(cl, k)
+		// One word stands for the phrase: its words travel together
+		// ("node js"), so a pair of them would select no better than one.
+		best := key{uint8(n.field), n.toks[0]}
+		for _, t := range n.toks[1:] {
+			if k := (key{uint8(n.field), t}); ix.cost(k) < ix.cost(best) {
+				best = k
 			}
 		}
-		return [][]key{cl}, true
+		return [][]key{{best}}, true
 	case kPlace:
 		return [][]key{{{nsPlace, n.toks[0]}}}, true
 	case kRemote:
@@ -602,6 +714,10 @@ func (ix *Index) Match(job *model.Job) []Hit {
 			sc.tm[t] = 0
 		}
 		sc.tids = sc.tids[:0]
+		for _, p := range d.pids {
+			sc.pc[p] = 0
+		}
+		sc.pids = d.pids[:0]
 		clear(sc.set)
 		clear(sc.seen)
 		ix.scratch.Put(sc)
@@ -609,6 +725,10 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	if len(sc.tm) < len(ix.tokens) {
 		sc.tm = make([]Field, len(ix.tokens)+len(ix.tokens)/4)
 	}
+	if len(sc.pc) < len(ix.phrases) {
+		sc.pc = make([]uint8, len(ix.phrases)+len(ix.phrases)/4)
+	}
+	d.pc, d.pids = sc.pc, sc.pids
 	for t, f := range d.tokens {
 		if id, ok := ix.tokens[t]; ok {
 			sc.tm[id] = f
@@ -618,14 +738,25 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	tm := sc.tm
 	set := ix.jobKeys(d, sc.set)
 	hits := sc.hits[:0]
-	consider := func(e *entry) {
-		if e.multi {
+	consider := func(p *posting) {
+		e := p.e
+		if p.flags&pfMulti != 0 {
 			if _, ok := sc.seen[e]; ok {
 				return
 			}
 			sc.seen[e] = struct{}{}
 		}
-		if !e.prog.run(e.root, d, tm) {
+		if p.flags&pfInline != 0 {
+			if !runCode(p.code[:p.n], e, d, tm) {
+				return
+			}
+		} else if !e.prog.run(e.root, d, tm) {
+			return
+		}
+		if p.flags&pfOne != 0 {
+			if d.salaryOK(p.one.salary) {
+				hits = append(hits, Hit{AlertID: p.one.id, Owner: p.one.owner})
+			}
 			return
 		}
 		for _, m := range e.members {
@@ -639,30 +770,31 @@ func (ix *Index) Match(job *model.Job) []Hit {
 		if p == nil {
 			continue
 		}
-		for _, e := range p.single {
-			consider(e)
+		for i := range p.single {
+			consider(&p.single[i])
 		}
 		if len(p.pairs) == 0 {
 			continue
 		}
 		if len(p.pairs) <= len(set) {
-			for k2, es := range p.pairs {
+			for k2, ps := range p.pairs {
 				if _, ok := set[k2]; ok {
-					for _, e := range es {
-						consider(e)
+					for i := range ps {
+						consider(&ps[i])
 					}
 				}
 			}
 		} else {
 			for k2 := range set {
-				for _, e := range p.pairs[k2] {
-					consider(e)
+				ps := p.pairs[k2]
+				for i := range ps {
+					consider(&ps[i])
 				}
 			}
 		}
 	}
 	for _, e := range ix.always {
-		consider(e)
+		consider(&posting{e: e})
 	}
 	sc.hits = hits
 	if len(hits) == 0 {

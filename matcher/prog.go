@@ -158,6 +158,11 @@ func (p *program) run(root *node, d *doc, tm []Field) bool {
 	if p.long != nil {
 		code = p.long
 	}
+	return runCode(code, p, d, tm)
+}
+
+// runCode runs a program's code; slow nodes come from p.
+func runCode[P interface{ slowNode(uint32) *node }](code []uint32, p P, d *doc, tm []Field) bool {
 	var st [maxStack + 1]bool
 	sp := 0
 	for _, in := range code {
@@ -167,7 +172,7 @@ func (p *program) run(root *node, d *doc, tm []Field) bool {
 			st[sp] = tm[arg]&Field(in>>4&15) != 0
 			sp++
 		case opSlow:
-			st[sp] = p.slow[arg].eval(d)
+			st[sp] = p.slowNode(arg).eval(d)
 			sp++
 		case opPlace:
 			st[sp] = d.placeMask&(1<<arg) != 0
@@ -187,7 +192,9 @@ func (p *program) run(root *node, d *doc, tm []Field) bool {
 		case opNot:
 			st[sp-1] = !st[sp-1]
 		case opCheck:
-			st[sp-1] = st[sp-1] && p.slow[arg].phraseIn(d)
+			if st[sp-1] {
+				st[sp-1] = d.phraseCached(p.slowNode(arg))
+			}
 		case opTrue:
 			st[sp] = true
 			sp++
@@ -195,6 +202,9 @@ func (p *program) run(root *node, d *doc, tm []Field) bool {
 	}
 	return st[0]
 }
+
+func (p *program) slowNode(i uint32) *node { return p.slow[i] }
+func (e *entry) slowNode(i uint32) *node   { return e.prog.slow[i] }
 
 // phraseIn reports whether the phrase's words stand in a row in one of its
 // fields, its words being known to be present.
@@ -205,4 +215,26 @@ func (n *node) phraseIn(d *doc) bool {
 		}
 	}
 	return false
+}
+
+// phraseCached is phraseIn, remembered per phrase for the job being
+// matched: many criteria share a phrase such as "node js".
+func (d *doc) phraseCached(n *node) bool {
+	if n.pid == 0 || d.pc == nil {
+		return n.phraseIn(d)
+	}
+	switch d.pc[n.pid-1] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := n.phraseIn(d)
+	v := uint8(2)
+	if ok {
+		v = 1
+	}
+	d.pc[n.pid-1] = v
+	d.pids = append(d.pids, n.pid-1)
+	return ok
 }

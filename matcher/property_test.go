@@ -131,8 +131,10 @@ func checkAgree(t *testing.T, seed uint64, nCrit, nJobs int) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	ix, br := NewIndex(), NewBrute()
+	crits := map[int64]model.Criteria{}
 	add := func(id int64, c model.Criteria) {
-		o := Owner{UserID: id % 7}
+		crits[id] = c
+		o := Owner{UserID: id%7 + int64(r.IntN(2))*100}
 		e1, e2 := ix.Add(id, o, c), br.Add(id, o, c)
 		if (e1 == nil) != (e2 == nil) {
 			t.Fatalf("Add(%+v): index err %v, brute err %v", c, e1, e2)
@@ -143,10 +145,18 @@ func checkAgree(t *testing.T, seed uint64, nCrit, nJobs int) {
 	}
 	for range nCrit / 4 {
 		id := int64(r.IntN(nCrit))
-		if r.IntN(2) == 0 {
+		switch r.IntN(4) {
+		case 0:
 			ix.Remove(id)
 			br.Remove(id)
-		} else {
+		case 1:
+			// Same criteria, maybe another owner and salary: in-place update.
+			c := crits[id]
+			if r.IntN(2) == 0 {
+				c.SalaryMin = &model.SalaryMin{Amount: float64(r.IntN(40) * 100)}
+			}
+			add(id, c)
+		default:
 			add(id, randCriteria(r))
 		}
 	}

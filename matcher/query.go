@@ -104,6 +104,7 @@ type node struct {
 	// tids are the ids of toks in an Index's token dictionary, set when
 	// the node is indexed, so that evaluation avoids hashing strings.
 	tids []uint32
+	pid  uint32 // a phrase's id in an Index's phrase dictionary, plus one
 }
 
 func (n *node) String() string {

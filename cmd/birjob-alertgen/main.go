@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"syscall"
 	"time"
@@ -35,6 +36,8 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
+var profile string
+
 func main() {
 	nAlerts := flag.Int("alerts", 1_000_000, "saved alerts to generate and index (0 to skip)")
 	nJobs := flag.Int("jobs", 20_000, "jobs to match")
@@ -42,7 +45,9 @@ func main() {
 	procs := flag.Int("procs", 1, "GOMAXPROCS while matching")
 	db := flag.String("db", "", "PostgreSQL server URL for the fan-out measurement (a scratch database is created and dropped)")
 	users := flag.Int("users", 100_000, "users matching one job in the fan-out measurement")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the matching phase to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if *nAlerts > 0 {
 		indexBench(*nAlerts, *nJobs, *seed, *procs)
 	}
@@ -106,6 +111,13 @@ func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 	defer runtime.GOMAXPROCS(old)
 	for _, j := range jobs[:min(len(jobs), 500)] { // warm up
 		ix.Match(j)
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	lat := make([]time.Duration, len(jobs))
 	cpu := make([]time.Duration, len(jobs))
