@@ -48,7 +48,7 @@ type entry struct {
 	inl     [1]member // members' first backing array, in the entry itself
 	prog    program
 
-	root   *node
+	root   *node // kept only when the program is too deep to run
 	canon  string
 	raws   []string  // rawKeys that lead to this entry
 	posts  []postRef // the postings this entry sits in
@@ -228,6 +228,11 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 		ix.numberTokens(e.root)
 		e.prog = compileProgram(e.root)
 		ix.indexLocked(e)
+		if !e.prog.deep {
+			// The program (and its slow nodes) is all matching needs; the
+			// tree would only cost memory and garbage-collector work.
+			e.root = nil
+		}
 	}
 	if _, ok := ix.raw[rk]; !ok {
 		ix.raw[rk] = e

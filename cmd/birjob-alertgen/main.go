@@ -36,7 +36,7 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
-var profile string
+var profile, buildProfile string
 
 func main() {
 	nAlerts := flag.Int("alerts", 1_000_000, "saved alerts to generate and index (0 to skip)")
@@ -45,9 +45,11 @@ func main() {
 	procs := flag.Int("procs", 1, "GOMAXPROCS while matching")
 	db := flag.String("db", "", "PostgreSQL server URL for the fan-out measurement (a scratch database is created and dropped)")
 	users := flag.Int("users", 100_000, "users matching one job in the fan-out measurement")
+	buildprofile := flag.String("buildprofile", "", "write a CPU profile of the index build to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the matching phase to this file")
 	flag.Parse()
 	profile = *cpuprofile
+	buildProfile = *buildprofile
 	if *nAlerts > 0 {
 		indexBench(*nAlerts, *nJobs, *seed, *procs)
 	}
@@ -92,6 +94,11 @@ func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if buildProfile != "" {
+		if f, err := os.Create(buildProfile); err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
 	start, startCPU := time.Now(), threadCPU()
 	ix := matcher.NewIndex()
 	for i, c := range crits {
@@ -101,6 +108,9 @@ func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 		}
 	}
 	build, buildCPU := time.Since(start), threadCPU()-startCPU
+	if buildProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	after := heap()
 	st := ix.Stats()
 	fmt.Printf("alerts=%d entries=%d keys=%d always=%d\n", st.Criteria, st.Entries, st.Keys, st.Always)
