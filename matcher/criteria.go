@@ -417,8 +417,9 @@ type doc struct {
 	hasSal    bool
 	// pc caches phrase checks by phrase id for the index (nil for Brute);
 	// pids lists the ids set, to reset them after.
-	pc   []uint8
-	pids []uint32
+	pc     []uint8
+	pids   []uint32
+	pnodes []*node // by phrase id
 }
 
 func fieldIndex(f Field) int {

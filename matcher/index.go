@@ -71,13 +71,17 @@ type posting struct {
 	code  [codeInline]uint32
 	n     uint8
 	flags uint8
-	one   member // the entry's only member, when pfOne
+	nm    uint8                 // members copied into mem, when pfOne
+	mem   [inlineMembers]member // the entry's members, when few
 }
+
+// inlineMembers is how many members a posting carries itself.
+const inlineMembers = 2
 
 const (
 	pfMulti  = 1 << iota // the entry has other postings: dedupe
 	pfInline             // code holds the whole program
-	pfOne                // the entry has exactly one member, copied in one
+	pfOne                // the entry has at most inlineMembers members, copied in mem
 )
 
 // postRef locates one of an entry's postings: list (k1, k2), position i.
@@ -105,17 +109,18 @@ func (ix *Index) setList(r postRef, l []posting) {
 	}
 }
 
-// refresh copies e's member into its postings when it has exactly one,
-// so that matching it needs no look at the entry.
+// refresh copies e's members into its postings when they are few, so
+// that matching it needs no look at the entry.
 func (ix *Index) refresh(e *entry) {
 	for _, r := range e.posts {
 		p := &ix.list(r)[r.i]
-		if len(e.members) == 1 {
+		p.mem = [inlineMembers]member{}
+		if len(e.members) <= inlineMembers {
 			p.flags |= pfOne
-			p.one = e.members[0]
+			p.nm = uint8(copy(p.mem[:], e.members))
 		} else {
 			p.flags &^= pfOne
-			p.one = member{}
+			p.nm = 0
 		}
 	}
 }
@@ -143,7 +148,9 @@ type Index struct {
 	// tokens numbers every token of an indexed word or phrase.
 	tokens  map[string]uint32
 	phrases map[string]uint32 // field and words of each indexed phrase → id
-	scratch sync.Pool         // *scratch
+	// phraseNodes holds a node of each phrase id, to check it on a job.
+	phraseNodes []*node
+	scratch     sync.Pool // *scratch
 }
 
 // scratch is the per-Match working memory, pooled.
@@ -248,7 +255,7 @@ func (ix *Index) putLocked(id int64, m member, e *entry) {
 	if loc, ok := ix.byID[id]; ok {
 		if loc.e == e {
 			e.members[loc.i] = m
-			if len(e.members) == 1 {
+			if len(e.members) <= inlineMembers {
 				ix.refresh(e)
 			}
 			return
@@ -257,7 +264,7 @@ func (ix *Index) putLocked(id int64, m member, e *entry) {
 	}
 	e.members = append(e.members, m)
 	ix.byID[id] = memberLoc{e, len(e.members) - 1}
-	if len(e.members) <= 2 {
+	if len(e.members) <= inlineMembers+1 {
 		ix.refresh(e)
 	}
 }
@@ -286,7 +293,7 @@ func (ix *Index) removeLocked(id int64) {
 	}
 	e.members[last] = member{}
 	e.members = e.members[:last]
-	if len(e.members) == 1 {
+	if len(e.members) > 0 && len(e.members) <= inlineMembers {
 		ix.refresh(e)
 	}
 	if len(e.members) > 0 {
@@ -367,6 +374,7 @@ func (ix *Index) numberTokens(n *node) {
 		if !ok {
 			id = uint32(len(ix.phrases))
 			ix.phrases[pk] = id
+			ix.phraseNodes = append(ix.phraseNodes, n)
 		}
 		n.pid = id + 1
 	}
@@ -733,7 +741,7 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	if len(sc.pc) < len(ix.phrases) {
 		sc.pc = make([]uint8, len(ix.phrases)+len(ix.phrases)/4)
 	}
-	d.pc, d.pids = sc.pc, sc.pids
+	d.pc, d.pids, d.pnodes = sc.pc, sc.pids, ix.phraseNodes
 	for t, f := range d.tokens {
 		if id, ok := ix.tokens[t]; ok {
 			sc.tm[id] = f
@@ -759,8 +767,10 @@ func (ix *Index) Match(job *model.Job) []Hit {
 			return
 		}
 		if p.flags&pfOne != 0 {
-			if d.salaryOK(p.one.salary) {
-				hits = append(hits, Hit{AlertID: p.one.id, Owner: p.one.owner})
+			for _, m := range p.mem[:p.nm] {
+				if d.salaryOK(m.salary) {
+					hits = append(hits, Hit{AlertID: m.id, Owner: m.owner})
+				}
 			}
 			return
 		}

@@ -18,6 +18,7 @@ const (
 	opNot           // negate the top
 	opTrue          // push true
 	opCheck         // top = top && slow[arg].eval: a phrase after its words
+	opPhrase        // top = top && phrase id arg is in the job
 
 	codeInline = 12 // instructions stored in the entry itself
 	maxStack   = 32
@@ -126,6 +127,11 @@ func compileProgram(n *node) program {
 					depth--
 				}
 			}
+			if n.pid > 0 && n.pid-1 <= maxArg {
+				// By phrase id: checked once per job, no look at the entry.
+				code = append(code, opPhrase|(n.pid-1)<<8)
+				return
+			}
 			code = append(code, opCheck|uint32(len(p.slow))<<8)
 			p.slow = append(p.slow, n)
 		default: // kSource
@@ -195,12 +201,34 @@ func runCode[P interface{ slowNode(uint32) *node }](code []uint32, p P, d *doc, 
 			if st[sp-1] {
 				st[sp-1] = d.phraseCached(p.slowNode(arg))
 			}
+		case opPhrase:
+			if st[sp-1] {
+				st[sp-1] = d.phraseByID(arg)
+			}
 		case opTrue:
 			st[sp] = true
 			sp++
 		}
 	}
 	return st[0]
+}
+
+// phraseByID is phraseCached for the index's phrase number id.
+func (d *doc) phraseByID(id uint32) bool {
+	switch d.pc[id] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := d.pnodes[id].phraseIn(d)
+	v := uint8(2)
+	if ok {
+		v = 1
+	}
+	d.pc[id] = v
+	d.pids = append(d.pids, id)
+	return ok
 }
 
 func (p *program) slowNode(i uint32) *node { return p.slow[i] }
