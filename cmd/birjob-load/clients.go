@@ -17,7 +17,12 @@ import (
 	"github.com/coder/websocket"
 )
 
-var dialCount atomic.Int64
+var (
+	dialCount atomic.Int64
+	// srcBase moves each run to fresh source addresses, so that the
+	// TIME_WAIT sockets of the previous run do not slow down connecting.
+	srcBase atomic.Int64
+)
 
 // dial connects from 127.0.0.x, moving to the next source address every
 // perSourceIP connections, so that more than ~28,000 connections to one
@@ -27,7 +32,7 @@ func dial(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, fmt.Errorf("refusing to dial non-loopback %s", addr)
 	}
 	i := dialCount.Add(1) - 1
-	src := net.IPv4(127, 0, 0, byte(1+(i/perSourceIP)%250))
+	src := net.IPv4(127, 0, 0, byte(1+(srcBase.Load()+i/perSourceIP)%250))
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 30 * time.Second}
 	return d.DialContext(ctx, network, addr)
 }

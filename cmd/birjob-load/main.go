@@ -142,7 +142,7 @@ func database(ctx context.Context, need bool) (string, func()) {
 		}
 		os.Chmod(dir, 0o755)
 		cluster, err = pgembed.Start(ctx, pgembed.Options{Dir: dir + "/pg", Fast: true, Database: "postgres",
-			Params: map[string]string{"max_connections": "200"}})
+			Params: map[string]string{"max_connections": "200", "shared_preload_libraries": "pg_stat_statements"}})
 		if err != nil {
 			fatal("start PostgreSQL: %v", err)
 		}
@@ -166,6 +166,11 @@ func database(ctx context.Context, need bool) (string, func()) {
 	}
 	if err := migrations.Migrate(ctx, mc); err != nil {
 		fatal("migrate: %v", err)
+	}
+	// Statement counts show the queries made while clients wait; without
+	// the extension the report falls back to pg_stat_database.
+	if _, err := mc.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		fmt.Fprintf(os.Stderr, "pg_stat_statements unavailable (%v); counting transactions instead\n", err)
 	}
 	mc.Close(ctx)
 	return u, func() {
@@ -204,6 +209,8 @@ type result struct {
 	p50, p99, max       time.Duration
 	rssBefore, rssIdle  int64 // bytes
 	idleXacts           int64
+	idleStmts           int64 // -1: pg_stat_statements unavailable
+	idleTop             string
 	idleWindow          time.Duration
 	goroutines          int
 }
@@ -280,6 +287,8 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	srcBase.Add(int64(o.clients/perSourceIP + 1))
+	dialCount.Store(0)
 	col := newCollector(o.clients)
 	fmt.Fprintf(os.Stderr, "[%s] connecting %d %s clients...\n", server, o.clients, o.transport)
 	t0 := time.Now()
@@ -291,9 +300,11 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	var x0 int64
 	if pool != nil {
 		x0 = xacts(ctx, pool)
+		resetStatements(ctx, pool)
 	}
 	time.Sleep(o.idle)
 	if pool != nil {
+		res.idleStmts, res.idleTop = statements(ctx, pool)
 		res.idleXacts = xacts(ctx, pool) - x0
 		res.idleWindow = o.idle
 	}
@@ -405,6 +416,40 @@ func rss(pid int) int64 {
 	return 0
 }
 
+func resetStatements(ctx context.Context, pool *pgxpool.Pool) {
+	pool.Exec(ctx, "SELECT pg_stat_statements_reset()")
+}
+
+// statements counts the statements run in this database since the reset,
+// other than the measurement's own, and names the most frequent.
+func statements(ctx context.Context, pool *pgxpool.Pool) (int64, string) {
+	rows, err := pool.Query(ctx, `
+		SELECT calls, left(regexp_replace(query, '\s+', ' ', 'g'), 60) FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND query NOT LIKE '%pg_stat_statements%'
+		ORDER BY calls DESC`)
+	if err != nil {
+		return -1, ""
+	}
+	defer rows.Close()
+	var total int64
+	var top []string
+	for rows.Next() {
+		var n int64
+		var q string
+		if rows.Scan(&n, &q) == nil {
+			total += n
+			if len(top) < 3 {
+				top = append(top, fmt.Sprintf("%d× %s", n, q))
+			}
+		}
+	}
+	if rows.Err() != nil {
+		return -1, ""
+	}
+	return total, strings.Join(top, "; ")
+}
+
 // xacts reads the transactions committed or rolled back in the database so
 // far (every query outside an explicit transaction is one).
 func xacts(ctx context.Context, pool *pgxpool.Pool) int64 {
@@ -444,15 +489,20 @@ func raiseFDLimit() {
 func report(o options, rs []result) {
 	fmt.Printf("\n%s clients=%d channel=%s rate=%g/s duration=%s (GOMAXPROCS shared by server, clients and PostgreSQL)\n\n",
 		o.transport, o.clients, o.channel, o.rate, o.duration)
-	fmt.Println("| server | connected | events | delivered / expected | p50 | p99 | max | RSS per idle conn | goroutines idle | DB xacts while idle |")
+	fmt.Println("| server | connected | events | delivered / expected | p50 | p99 | max | RSS per idle conn | goroutines idle | DB statements while idle |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		x := "n/a"
 		if r.server == "birjob" {
-			x = fmt.Sprintf("%d in %s", r.idleXacts, r.idleWindow)
+			x = fmt.Sprintf("%d in %s (xacts %d)", r.idleStmts, r.idleWindow, r.idleXacts)
 		}
 		fmt.Printf("| %s | %d | %d | %d / %d | %s | %s | %s | %.1f KB | %d | %s |\n", r.server, r.connected, r.events,
 			r.delivered, r.expected, ms(r.p50), ms(r.p99), ms(r.max), r.perConn()/1024, r.goroutines, x)
+	}
+	for _, r := range rs {
+		if r.idleTop != "" {
+			fmt.Printf("\n%s statements while idle: %s\n", r.server, r.idleTop)
+		}
 	}
 	for i := 0; i+1 < len(rs); i += 2 {
 		if rs[i].server == "floor" && rs[i+1].server == "birjob" && rs[i].p99 > 0 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -55,6 +56,8 @@ func serve(args []string) error {
 		runtime.ReadMemStats(&ms)
 		json.NewEncoder(w).Encode(map[string]any{"goroutines": runtime.NumGoroutine(), "heapInuse": ms.HeapInuse, "stackInuse": ms.StackInuse})
 	})
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	var hub *notify.Hub
@@ -84,6 +87,7 @@ func serve(args []string) error {
 	srv := &http.Server{Handler: loadAuth(mux)}
 	go srv.Serve(ln)
 	fmt.Printf("listening %s\n", ln.Addr())
+	fmt.Fprintf(os.Stderr, "[serve %s] pid %d listening on %s\n", mode, os.Getpid(), ln.Addr())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
