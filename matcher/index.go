@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -208,12 +209,7 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 	if e := ix.raw[rk]; e != nil {
 		// Criteria written exactly like an indexed one: no need to compile.
 		defer ix.mu.Unlock()
-		sal, err := compileSalary(c.SalaryMin)
-		if err != nil {
-			return fmt.Errorf("criteria %d: %w", id, err)
-		}
-		ix.putLocked(id, member{id, owner, sal}, e)
-		return nil
+		return ix.addRawLocked(id, owner, &c, e)
 	}
 	ix.mu.Unlock()
 
@@ -221,12 +217,30 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 	if err != nil {
 		return fmt.Errorf("criteria %d: %w", id, err)
 	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.addCompiledLocked(id, owner, rk, cc)
+	return nil
+}
+
+func (ix *Index) addRawLocked(id int64, owner Owner, c *model.Criteria, e *entry) error {
+	sal, err := compileSalary(c.SalaryMin)
+	if err != nil {
+		return fmt.Errorf("criteria %d: %w", id, err)
+	}
+	ix.putLocked(id, member{id, owner, sal}, e)
+	return nil
+}
+
+func (ix *Index) addCompiledLocked(id int64, owner Owner, rk string, cc *compiled) {
+	if e := ix.raw[rk]; e != nil {
+		ix.putLocked(id, member{id, owner, cc.salary}, e)
+		return
+	}
 	canon := ""
 	if cc.root != nil {
 		canon = cc.root.String()
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	e := ix.entries[canon]
 	if e == nil {
 		e = &entry{root: cc.root, canon: canon, always: -1}
@@ -241,12 +255,92 @@ func (ix *Index) Add(id int64, owner Owner, c model.Criteria) error {
 			e.root = nil
 		}
 	}
-	if _, ok := ix.raw[rk]; !ok {
-		ix.raw[rk] = e
-		e.raws = append(e.raws, rk)
-	}
+	ix.raw[rk] = e
+	e.raws = append(e.raws, rk)
 	ix.putLocked(id, member{id, owner, cc.salary}, e)
-	return nil
+}
+
+// Item is one criteria for AddBatch.
+type Item struct {
+	ID       int64
+	Owner    Owner
+	Criteria model.Criteria
+}
+
+// AddBatch adds many criteria, like Add for each, compiling them on all
+// CPUs; it is how a node loads its alerts at start. Invalid criteria are
+// left out and reported to onErr (which may be nil), never stopping the
+// others.
+func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
+	type job struct {
+		rk  string
+		cc  *compiled
+		err error
+	}
+	jobs := make([]job, len(items))
+	var todo []int
+	ix.mu.RLock()
+	seen := map[string]bool{}
+	for i := range items {
+		jobs[i].rk = rawKey(&items[i].Criteria)
+		if ix.raw[jobs[i].rk] == nil && !seen[jobs[i].rk] {
+			seen[jobs[i].rk] = true
+			todo = append(todo, i)
+		}
+	}
+	ix.mu.RUnlock()
+
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(todo)/64))
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				jobs[i].cc, jobs[i].err = compile(items[i].Criteria)
+			}
+		})
+	}
+	wg.Wait()
+	compiledBy := make(map[string]*job, len(todo))
+	for _, i := range todo {
+		compiledBy[jobs[i].rk] = &jobs[i]
+	}
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range items {
+		it := &items[i]
+		rk := jobs[i].rk
+		var err error
+		if e := ix.raw[rk]; e != nil {
+			err = ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
+		} else {
+			var cc *compiled
+			var cerr error
+			if j := compiledBy[rk]; j != nil {
+				cc, cerr = j.cc, j.err
+			} else {
+				cc, cerr = compile(it.Criteria)
+			}
+			var sal float64
+			if cerr == nil {
+				sal, cerr = compileSalary(it.Criteria.SalaryMin)
+			}
+			if cerr != nil {
+				err = fmt.Errorf("criteria %d: %w", it.ID, cerr)
+			} else {
+				c := *cc
+				c.salary = sal
+				ix.addCompiledLocked(it.ID, it.Owner, rk, &c)
+			}
+		}
+		if err != nil {
+			ix.removeLocked(it.ID)
+			if onErr != nil {
+				onErr(*it, err)
+			}
+		}
+	}
 }
 
 // putLocked makes m (criteria id) a member of e, moving it from the entry

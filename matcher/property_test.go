@@ -140,8 +140,26 @@ func checkAgree(t *testing.T, seed uint64, nCrit, nJobs int) {
 			t.Fatalf("Add(%+v): index err %v, brute err %v", c, e1, e2)
 		}
 	}
-	for i := range nCrit {
-		add(int64(i), randCriteria(r))
+	if seed%2 == 0 {
+		for i := range nCrit {
+			add(int64(i), randCriteria(r))
+		}
+	} else {
+		// The bulk path: AddBatch, with duplicates of the same raw criteria.
+		var items []Item
+		for i := range nCrit {
+			c := randCriteria(r)
+			if i > 0 && r.IntN(4) == 0 {
+				c = items[r.IntN(len(items))].Criteria
+			}
+			o := Owner{UserID: int64(i % 7)}
+			items = append(items, Item{int64(i), o, c})
+			crits[int64(i)] = c
+			if err := br.Add(int64(i), o, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ix.AddBatch(items, func(it Item, err error) { t.Fatalf("AddBatch %+v: %v", it, err) })
 	}
 	for range nCrit / 4 {
 		id := int64(r.IntN(nCrit))

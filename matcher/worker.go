@@ -38,6 +38,9 @@ const (
 	DefaultChangeRetention = 24 * time.Hour
 )
 
+// loadBatch is how many alerts a start-up load compiles at a time.
+const loadBatch = 20000
+
 // Option configures a Worker.
 type Option func(*Worker)
 
@@ -278,12 +281,37 @@ func (w *Worker) loadAll(ctx context.Context) error {
 		}
 		var id, user int64
 		var crit []byte
+		batcher, bulk := alerts.(interface {
+			AddBatch(items []Item, onErr func(Item, error))
+		})
+		var batch []Item
+		flush := func() {
+			batcher.AddBatch(batch, func(it Item, err error) {
+				w.log.Warn("skipping invalid criteria", "criteria_id", it.ID, "user_id", it.Owner.UserID, "err", err)
+			})
+			batch = batch[:0]
+		}
 		_, err = pgx.ForEachRow(rows, []any{&id, &user, &crit}, func() error {
-			w.put(alerts, id, Owner{UserID: user}, crit)
+			if !bulk {
+				w.put(alerts, id, Owner{UserID: user}, crit)
+				return nil
+			}
+			var c model.Criteria
+			if err := json.Unmarshal(crit, &c); err != nil {
+				w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "user_id", user, "err", err)
+				return nil
+			}
+			batch = append(batch, Item{ID: id, Owner: Owner{UserID: user}, Criteria: c})
+			if len(batch) == loadBatch {
+				flush()
+			}
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("load alerts: %w", err)
+		}
+		if len(batch) > 0 {
+			flush()
 		}
 		var name string
 		rows, err = tx.Query(ctx, `SELECT id, name, criteria FROM feeds`)
