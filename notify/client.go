@@ -1,6 +1,9 @@
 package notify
 
 import (
+	"context"
+	"errors"
+	"os"
 	"sync"
 	"time"
 )
@@ -215,7 +218,13 @@ func (c *client) flushLoop() {
 		}
 		c.mu.Unlock()
 		if err != nil {
-			c.hub.log.Debug("notify: write failed", "transport", c.transport, "err", err)
+			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+				// Stuck for WriteTimeout: as slow as a full queue.
+				c.hub.m.slow.WithLabelValues(c.transport).Inc()
+				c.hub.log.Info("notify: stuck client disconnected", "transport", c.transport, "err", err)
+			} else {
+				c.hub.log.Debug("notify: write failed", "transport", c.transport, "err", err)
+			}
 			c.finish(true)
 			return
 		}

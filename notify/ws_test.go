@@ -121,3 +121,37 @@ func TestWS_ProtocolPingKeepsAlive(t *testing.T) {
 		}
 	}
 }
+
+// TestWS_SlowClientIsolated: a WebSocket client that stops reading is
+// disconnected when its queue fills; another client gets every event.
+func TestWS_SlowClientIsolated(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{QueueSize: 4, WriteTimeout: 2 * time.Second})
+	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/api/ws"
+	stuck, _, err := websocket.Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.CloseNow()
+	// Join, then never read again.
+	if err := stuck.Write(context.Background(), websocket.MessageText, []byte(`{"type":"join","room":"jobs"}`)); err != nil {
+		t.Fatal(err)
+	}
+	good := dialWS(t, n.srv.URL, nil)
+	good.next(t)
+	good.send(t, `{"type":"join","room":"jobs"}`)
+	good.next(t)
+	waitUntil(t, "both joined", func() bool { return n.hub.memberCount("jobs") == 2 })
+
+	big := `{"pad":"` + strings.Repeat("x", 256<<10) + `"}`
+	for range 60 {
+		id := appendEv(t, pool, "jobs", "new-job", big)
+		if got := good.nextIDs(t, 1); got[0] != id {
+			t.Fatalf("good client got %v, want %d", got, id)
+		}
+	}
+	waitUntil(t, "stuck client dropped", func() bool { return n.hub.Stats().Connections["ws"] == 1 })
+	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "ws"); got != 1 {
+		t.Errorf("slow disconnects = %v, want 1", got)
+	}
+}
