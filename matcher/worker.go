@@ -554,7 +554,13 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	}
 	defer tx.Rollback(context.Background())
 
-	rows, err := tx.Query(ctx, `SELECT id, job_id, kind FROM job_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
+	// A change waits while an earlier change of its job is pending (maybe
+	// being matched on another node): a job's expiry must follow its
+	// deliveries. Rows another node has claimed are skipped, not waited for.
+	rows, err := tx.Query(ctx, `
+		SELECT c.id, c.job_id, c.kind FROM job_changes c
+		WHERE NOT EXISTS (SELECT 1 FROM job_changes p WHERE p.job_id = c.job_id AND p.id < c.id)
+		ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim job changes: %w", err)
 	}
