@@ -545,6 +545,21 @@ func eventJSON(j *model.Job) ([]byte, error) {
 	return json.Marshal(model.JobEvent{Job: e})
 }
 
+// writeDeliveries records who was told about which job: a job announced
+// again replaces its earlier deliveries, then one COPY writes them all.
+func writeDeliveries(ctx context.Context, tx pgx.Tx, b *batchWriter) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM job_deliveries WHERE job_id = ANY($1)`, uniq(slices.Clone(b.delJobs))); err != nil {
+		return fmt.Errorf("replace deliveries: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_deliveries"}, []string{"job_id", "channel", "alert_ids"},
+		pgx.CopyFromSlice(len(b.delJobs), func(i int) ([]any, error) {
+			return []any{b.delJobs[i], b.delChannels[i], b.delAlerts[i]}, nil
+		})); err != nil {
+		return fmt.Errorf("write deliveries: %w", err)
+	}
+	return nil
+}
+
 // processBatch claims up to w.batch outbox rows, writes their events and
 // deletes them, in one transaction. It returns the number of rows claimed.
 func (w *Worker) processBatch(ctx context.Context) (int, error) {
@@ -682,27 +697,31 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 			delete(told, j.ID) // a second expiry in the batch tells only jobs
 		}
 	}
+	// Deliveries go through a second connection, in parallel with the
+	// events: a job that reaches 100,000 users writes 100,000 rows to each
+	// table. The deliveries transaction commits first; if the events one
+	// then fails (or the node dies in between), the outbox rows are still
+	// there, and the retry replaces those deliveries.
 	tEvents := time.Now()
+	var dtx pgx.Tx
+	delDone := make(chan error, 1)
+	if len(b.delJobs) > 0 {
+		dtx, err = w.pool.Begin(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("begin deliveries: %w", err)
+		}
+		defer dtx.Rollback(context.Background())
+		go func() { delDone <- writeDeliveries(ctx, dtx, &b) }()
+	} else {
+		delDone <- nil
+	}
 	if len(b.channels) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
 			pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
 				return []any{b.channels[i], b.types[i], b.data[i]}, nil
 			})); err != nil {
+			<-delDone
 			return 0, fmt.Errorf("write events: %w", err)
-		}
-	}
-	tDeliveries := time.Now()
-	if len(b.delJobs) > 0 {
-		// A job announced again replaces its earlier deliveries; then one
-		// COPY writes them all (a job may reach 100,000 users).
-		if _, err := tx.Exec(ctx, `DELETE FROM job_deliveries WHERE job_id = ANY($1)`, uniq(slices.Clone(b.delJobs))); err != nil {
-			return 0, fmt.Errorf("replace deliveries: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_deliveries"}, []string{"job_id", "channel", "alert_ids"},
-			pgx.CopyFromSlice(len(b.delJobs), func(i int) ([]any, error) {
-				return []any{b.delJobs[i], b.delChannels[i], b.delAlerts[i]}, nil
-			})); err != nil {
-			return 0, fmt.Errorf("write deliveries: %w", err)
 		}
 	}
 	ids := make([]int64, len(changes))
@@ -710,7 +729,17 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		ids[i] = c.id
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
+		<-delDone
 		return 0, fmt.Errorf("delete job changes: %w", err)
+	}
+	tDeliveries := time.Now()
+	if err := <-delDone; err != nil {
+		return 0, err
+	}
+	if dtx != nil {
+		if err := dtx.Commit(ctx); err != nil {
+			return 0, fmt.Errorf("commit deliveries: %w", err)
+		}
 	}
 	tCommit := time.Now()
 	if err := tx.Commit(ctx); err != nil {
@@ -718,7 +747,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	}
 	w.log.Debug("matched batch", "changes", len(changes), "events", len(b.channels),
 		"match_ms", tEvents.Sub(tMatch).Milliseconds(), "events_ms", tDeliveries.Sub(tEvents).Milliseconds(),
-		"deliveries_ms", tCommit.Sub(tDeliveries).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
+		"deliveries_wait_ms", tCommit.Sub(tDeliveries).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
 	w.matched.Add(int64(len(changes)))
 	w.eventsSent.Add(int64(len(b.channels)))
 	return len(changes), nil

@@ -425,3 +425,50 @@ func BenchmarkWorker_Fanout100k(b *testing.B) {
 		}
 	}
 }
+
+// TestWorker_ExpiryWaitsForNew: while a job's 'new' change is held by
+// another node, its 'expired' change is not claimed, so the expiry cannot
+// overtake the deliveries it must reach.
+func TestWorker_ExpiryWaitsForNew(t *testing.T) {
+	f := newFixture(t)
+	ann := f.user("ann@x")
+	f.alert(ann, model.Criteria{Query: "rust"})
+	ctx := context.Background()
+	w := NewWorker(f.pool, testLogger())
+	if _, err := w.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	job := f.job(model.Job{Title: "Rust engineer", URL: "https://x/1"})
+	f.expire(job)
+
+	// Another node has claimed the 'new' change and is still working.
+	other, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed int64
+	if err := other.QueryRow(ctx, `SELECT id FROM job_changes WHERE kind = 'new' FOR UPDATE`).Scan(&claimed); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Drain(ctx); err != nil || n != 0 {
+		t.Fatalf("Drain while 'new' is held = %d, %v; want 0", n, err)
+	}
+	other.Rollback(ctx) // that node died: its change is back in the outbox
+
+	if n, err := w.Drain(ctx); err != nil || n != 2 {
+		t.Fatalf("Drain = %d, %v; want 2", n, err)
+	}
+	want := []ev{
+		{"jobs", "new-job", job, nil},
+		{model.UserChannel(ann), "new-job", job, nil},
+		{"jobs", "job-expired", job, nil},
+		{model.UserChannel(ann), "job-expired", job, nil},
+	}
+	got := f.events()
+	for i := range got {
+		got[i].Alerts = nil
+	}
+	if !equalEvents(got, want) {
+		t.Fatalf("events = %+v\nwant %+v", got, want)
+	}
+}
