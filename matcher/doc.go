@@ -81,28 +81,46 @@
 // token in a field, a token prefix, a place, a source) such that every job
 // the criteria matches carries all keys of at least one clause:
 //
-//   - a word or phrase gives one clause of its tokens;
+//   - a word gives one clause of its key; a phrase one clause of its
+//     rarest word (its words travel together, so two of them would select
+//     no better than one);
 //   - an AND needs only one selective child: the child whose clauses are
 //     rarest, crossed with the second best when that stays small, so that a
-//     clause can hold two keys ("python" and "baku");
+//     clause can hold two keys ("python" and "sumgait");
 //   - an OR needs every child: the union of their clauses;
 //   - what cannot be indexed (a NOT, an employment type, on-site only, an
 //     empty query) makes its subtree unindexable; a criteria with no
 //     indexable part goes to an always-check list.
 //
 // Each clause is filed under its two rarest keys (rarity: a prior per kind
-// of key, times how many criteria already use the key). Matching a job
-// looks up the job's keys, collects the entries filed under one key it
-// carries or under a pair it carries both of, adds the always-check list,
-// and evaluates these candidates exactly. Extra candidates cost time,
-// never correctness; a missed one would be a bug, which the property and
-// fuzz tests rule out by comparing every Index with Brute, the evaluator
-// that checks every criteria.
+// of key, with the capital, countries and remote rated common, times how
+// many criteria already use the key). Matching a job looks up the job's
+// keys (its words, the stems its inflected words stand for, its places and
+// source), collects the entries filed under one key it carries or under a
+// pair it carries both of, adds the always-check list, and evaluates these
+// candidates exactly. Extra candidates cost time, never correctness; a
+// missed one would be a bug, which the property and fuzz tests rule out by
+// comparing every Index with Brute, the evaluator that checks every
+// criteria one by one with the plain tree evaluator.
 //
 // Criteria that differ only in their salary share one entry, evaluated
 // once per job, whose alerts are then filtered by salary: many users save
-// the same "golang, Baku" alert.
+// the same "golang, Baku" alert. Criteria written identically are compiled
+// once.
 //
+// Memory layout, because at a million criteria every candidate is a cache
+// miss: each entry's criteria is compiled to a short postfix program over
+// token ids (words are numbered in a dictionary, the job's words are
+// marked in an array), and every posting carries a copy of its entry's
+// program and up to two of its members, so that checking a candidate reads
+// the posting list in order and touches nothing else. Phrases are checked
+// once per job by phrase id. The criteria trees are dropped once compiled.
+//
+// Updates (Add, Update, Remove) are incremental and take a write lock;
+// Match takes a read lock, so any number of matches run in parallel with
+// one writer. AddBatch compiles many criteria on all CPUs (a node's load
+// at start).
+
 // # Worker
 //
 // Worker runs on every matching node. It loads all active alerts and feeds
@@ -115,16 +133,22 @@
 // before it was claimed.
 //
 // Job changes are claimed from the job_changes outbox with FOR UPDATE SKIP
-// LOCKED in batches; one transaction writes every event of the batch,
-// records the deliveries and deletes the claimed rows, so each change is
-// matched exactly once across all nodes and a crash loses nothing. Events:
+// LOCKED in batches; one transaction writes every event of the batch and
+// deletes the claimed rows, so each change is matched exactly once across
+// all nodes and a crash loses nothing. A change is claimed only when no
+// earlier change of the same job is pending (migration 004), so a job's
+// expiry never overtakes its new-job deliveries on another node. Events:
 //
 //   - new job: new-job on "jobs"; on each matching user's channel
 //     (model.UserChannel) once, with "alerts" = that user's matching alert
-//     ids; on each matching feed's channel. Deliveries go to job_deliveries.
+//     ids; on each matching feed's channel.
 //   - expired job: job-expired on "jobs" and on every channel that was told
 //     about the job (user channels again carry their alert ids).
 //
-// Event data is model.JobEvent JSON without the description. Events are
-// written with COPY, so a job matching 100,000 users is one statement.
+// Who was told is recorded in job_deliveries, written by COPY on a second
+// connection in parallel with the events' COPY; that transaction commits
+// just before the events', and a retry after a failure in between
+// replaces the deliveries of the retried jobs. Event data is
+// model.JobEvent JSON without the description; a job matching 100,000
+// users is one COPY of 100,001 events.
 package matcher

@@ -62,10 +62,50 @@ var cyrillic = map[rune]rune{
 	'ё': 'е', 'ә': 'е', 'ғ': 'г', 'ҹ': 'ч', 'һ': 'х', 'ј': 'й', 'ө': 'о', 'ү': 'у',
 }
 
+// fast holds the complete folding of U+0000–U+052F (Latin, IPA, Greek,
+// Cyrillic): a rune, 0 for "drop", or -(i+1) for fastStrings[i].
+var (
+	fast        [0x530]rune
+	fastStrings []string
+	// inert marks runes of the table that are NFKC-normal and never
+	// combine with the rune before them: a text of only such runes is
+	// NFKC-normal and needs no check.
+	inert [0x530]bool
+)
+
 func init() {
 	for r := rune(0); r < rune(len(latin)); r++ {
 		latin[r] = foldLatinSlow(r)
 	}
+	for r := rune(0); r < rune(len(fast)); r++ {
+		p := norm.NFKC.PropertiesString(string(r))
+		inert[r] = p.BoundaryBefore() && p.CCC() == 0 && norm.NFKC.IsNormalString(string(r))
+		f := foldFull(r)
+		switch n := utf8.RuneCountInString(f); {
+		case n == 0:
+			fast[r] = 0
+		case n == 1 && f != string(utf8.RuneError):
+			fast[r], _ = utf8.DecodeRuneInString(f)
+		default:
+			fastStrings = append(fastStrings, f)
+			fast[r] = -rune(len(fastStrings))
+		}
+	}
+}
+
+// foldFull folds one rune completely (a decomposed base may itself need
+// folding: ǣ → æ → ae).
+func foldFull(r rune) string {
+	f, str := foldRune(r)
+	if f >= 0x80 {
+		if f2, str2 := foldRune(f); f2 != f {
+			f, str = f2, str2
+		}
+	}
+	if f != 0 {
+		return string(f)
+	}
+	return str
 }
 
 func foldLatinSlow(r rune) rune {
@@ -146,12 +186,14 @@ func foldRune(r rune) (rune, string) {
 // Fold returns s folded for matching by the rules of the package doc.
 // Invalid UTF-8 bytes are dropped.
 func Fold(s string) string {
-	if !isFoldedASCII(s) {
-		if !norm.NFKC.IsNormalString(s) {
-			s = norm.NFKC.String(s)
-		}
-	} else {
+	if isFoldedASCII(s) {
 		return s
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	if !allInert(s) && !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -160,6 +202,15 @@ func Fold(s string) string {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
 				continue
 			}
+		}
+		if r < rune(len(fast)) {
+			switch f := fast[r]; {
+			case f > 0:
+				b.WriteRune(f)
+			case f < 0:
+				b.WriteString(fastStrings[-f-1])
+			}
+			continue
 		}
 		f, str := foldRune(r)
 		if f >= 0x80 {
@@ -175,6 +226,16 @@ func Fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// allInert reports whether every rune of s is in the table and inert.
+func allInert(s string) bool {
+	for _, r := range s {
+		if r >= rune(len(inert)) || !inert[r] {
+			return false
+		}
+	}
+	return true
 }
 
 // isFoldedASCII reports whether s is printable ASCII with no capitals, which

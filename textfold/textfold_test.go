@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestFold(t *testing.T) {
@@ -74,7 +76,7 @@ func TestTokens(t *testing.T) {
 // FuzzFold checks that folding is idempotent, yields valid UTF-8, and that
 // tokens are stable under a second fold.
 func FuzzFold(f *testing.F) {
-	for _, s := range []string{"MÜHƏNDİS", "Ёлка", "C++", "ı\u0307", "\xff", "ǅ", "ﬃ"} {
+	for _, s := range []string{"MÜHƏNDİS", "Ёлка", "C++", "ı\u0307", "\xff", "ǅ", "ﬃ", "и\u0306", "A\u030a", "Ǆ\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -84,6 +86,12 @@ func FuzzFold(f *testing.F) {
 		}
 		if b := Fold(a); b != a {
 			t.Fatalf("Fold not idempotent: %q → %q → %q", s, a, b)
+		}
+		if utf8.ValidString(s) {
+			// The fast path that skips normalising must agree with it.
+			if b := Fold(norm.NFKC.String(s)); b != a {
+				t.Fatalf("Fold(%q) = %q but Fold(NFKC) = %q", s, a, b)
+			}
 		}
 		for _, tok := range Tokens(s) {
 			if tok == "" || strings.ContainsAny(tok, " \t\n") {
