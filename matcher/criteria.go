@@ -159,6 +159,7 @@ func NormEmploymentType(s string) (string, bool) {
 type compiled struct {
 	root   *node // nil matches every job
 	salary float64
+	canon  string // root.String(), when computed ahead (AddBatch)
 }
 
 // Validate reports whether c is acceptable criteria for an alert or a feed,

@@ -237,8 +237,8 @@ func (ix *Index) addCompiledLocked(id int64, owner Owner, rk string, cc *compile
 		ix.putLocked(id, member{id, owner, cc.salary}, e)
 		return
 	}
-	canon := ""
-	if cc.root != nil {
+	canon := cc.canon
+	if canon == "" && cc.root != nil {
 		canon = cc.root.String()
 	}
 	e := ix.entries[canon]
@@ -297,6 +297,9 @@ func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				jobs[i].cc, jobs[i].err = compile(items[i].Criteria)
+				if cc := jobs[i].cc; cc != nil && cc.root != nil {
+					cc.canon = cc.root.String()
+				}
 			}
 		})
 	}
@@ -571,8 +574,9 @@ func (ix *Index) indexLocked(e *entry) {
 			if p.pairs == nil {
 				p.pairs = map[uint32][]posting{}
 			}
-			r.i = len(p.pairs[k2])
-			p.pairs[k2] = append(p.pairs[k2], post)
+			l := p.pairs[k2]
+			r.i = len(l)
+			p.pairs[k2] = append(l, post)
 		} else {
 			r.i = len(p.single)
 			p.single = append(p.single, post)
