@@ -23,9 +23,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,17 +57,6 @@ func main() {
 			os.Exit(1)
 		}
 	}
-}
-
-// threadCPU returns the CPU time the calling OS thread has used. On a
-// machine shared with other work, wall-clock latency includes time spent
-// waiting for a CPU; thread CPU time is what the matching itself costs on
-// one core (GC work on other threads is not included; GC assists are).
-func threadCPU() time.Duration {
-	var ts syscall.Timespec
-	const clockThreadCPUTimeID = 3
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
-	return time.Duration(ts.Nano())
 }
 
 func heap() uint64 {
