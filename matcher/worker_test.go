@@ -472,3 +472,33 @@ func TestWorker_ExpiryWaitsForNew(t *testing.T) {
 		t.Fatalf("events = %+v\nwant %+v", got, want)
 	}
 }
+
+// TestWorker_ListenConnectionLost: when the listening connection dies, the
+// worker listens again and catches up, without waiting for its poll.
+func TestWorker_ListenConnectionLost(t *testing.T) {
+	f := newFixture(t)
+	ann := f.user("ann@x")
+	f.alert(ann, model.Criteria{Query: "scala"})
+	f.run(WithPollInterval(time.Hour))
+	var killed int
+	if err := f.pool.QueryRow(context.Background(), `
+		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no listening backend found")
+	}
+	job := f.job(model.Job{Title: "Scala developer", URL: "https://x/1"})
+	f.drained()
+	evs := f.events()
+	if len(evs) != 2 || evs[1].JobID != job || evs[1].Channel != model.UserChannel(ann) {
+		t.Fatalf("events = %+v", evs)
+	}
+	// And it keeps listening: a later job is matched without a poll too.
+	job2 := f.job(model.Job{Title: "Scala engineer", URL: "https://x/2"})
+	f.drained()
+	if evs := f.events(); len(evs) != 4 || evs[3].JobID != job2 {
+		t.Fatalf("events = %+v", evs)
+	}
+}
