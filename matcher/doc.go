@@ -41,7 +41,7 @@
 //
 //	golang developer          both words (in any order, anywhere)
 //	"backend developer"       the words in a row («» “” also quote)
-//	golang -senior            golang and not senior (NOT senior too)
+//	golang -senior            golang and not senior (!senior, NOT senior too)
 //	golang OR python          either (| too); OR binds looser than AND
 //	(golang OR go) backend    parentheses group
 //	title:developer           restrict to the title
