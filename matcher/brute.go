@@ -91,3 +91,20 @@ func (b *Brute) Match(job *model.Job) []Hit {
 	}
 	return hits
 }
+
+// Filter is one compiled criteria, for checking jobs one at a time with
+// the same semantics as alerts (the jobs search, a preview of what an
+// alert would catch).
+type Filter struct{ c *compiled }
+
+// NewFilter compiles c; the error is Validate's.
+func NewFilter(c model.Criteria) (*Filter, error) {
+	cc, err := compile(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{cc}, nil
+}
+
+// Match reports whether job meets the criteria.
+func (f *Filter) Match(job *model.Job) bool { return f.c.match(prepare(job)) }

@@ -279,3 +279,19 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestFilter(t *testing.T) {
+	f, err := NewFilter(model.Criteria{Query: "mühəndis -junior", Location: "Баку"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Match(&semJob) {
+		t.Error("filter should match the job")
+	}
+	if f.Match(&model.Job{Title: "Junior mühəndis", Location: "Baku"}) {
+		t.Error("filter should exclude junior")
+	}
+	if _, err := NewFilter(model.Criteria{Query: "(a"}); err == nil {
+		t.Error("bad query accepted")
+	}
+}
