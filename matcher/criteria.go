@@ -465,13 +465,28 @@ func addStems(m map[string]Field, t string, f Field) {
 }
 
 func prepare(j *model.Job) *doc {
-	d := &doc{}
-	d.fields[0] = textfold.Tokens(j.Title)
-	d.fields[1] = textfold.Tokens(j.Company)
-	d.fields[2] = textfold.Tokens(j.Description)
-	d.fields[3] = textfold.Tokens(j.Location)
+	return prepareInto(&doc{}, j)
+}
+
+// prepareInto fills d for j, reusing its slices and map (the index pools
+// docs, so that matching a job leaves little garbage).
+func prepareInto(d *doc, j *model.Job) *doc {
+	tokens := d.tokens
+	fields := d.fields
+	pids := d.pids
+	*d = doc{}
+	d.pids = pids
+	d.fields[0] = textfold.AppendTokens(fields[0][:0], j.Title)
+	d.fields[1] = textfold.AppendTokens(fields[1][:0], j.Company)
+	d.fields[2] = textfold.AppendTokens(fields[2][:0], j.Description)
+	d.fields[3] = textfold.AppendTokens(fields[3][:0], j.Location)
 	n := len(d.fields[0]) + len(d.fields[1]) + len(d.fields[2]) + len(d.fields[3])
-	d.tokens = make(map[string]Field, 2*n)
+	if tokens != nil {
+		clear(tokens)
+		d.tokens = tokens
+	} else {
+		d.tokens = make(map[string]Field, 2*n)
+	}
 	for i, toks := range d.fields {
 		f := Field(1) << i
 		for _, t := range toks {

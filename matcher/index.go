@@ -156,12 +156,11 @@ type Index struct {
 
 // scratch is the per-Match working memory, pooled.
 type scratch struct {
+	doc  doc
 	set  map[uint32]struct{}
-	hits []Hit
 	tm   []Field // by token id: the fields of the job the token is in
 	tids []uint32
 	pc   []uint8 // by phrase id: 0 not checked yet, 1 in the job, 2 not
-	pids []uint32
 	seen map[*entry]struct{}
 }
 
@@ -813,13 +812,23 @@ func (ix *Index) jobKeys(d *doc, set map[uint32]struct{}) map[uint32]struct{} {
 // the same set as Brute.Match, found by looking only at the entries whose
 // required keys the job carries, plus the always-check list.
 func (ix *Index) Match(job *model.Job) []Hit {
-	d := prepare(job)
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
+	hits := ix.MatchAppend(nil, job)
+	if len(hits) == 0 {
+		return nil
+	}
+	return hits
+}
+
+// MatchAppend is Match appending to dst, for callers that reuse a buffer
+// from job to job.
+func (ix *Index) MatchAppend(dst []Hit, job *model.Job) []Hit {
 	sc, _ := ix.scratch.Get().(*scratch)
 	if sc == nil {
 		sc = &scratch{set: map[uint32]struct{}{}, seen: map[*entry]struct{}{}}
 	}
+	d := prepareInto(&sc.doc, job)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	defer func() {
 		for _, t := range sc.tids {
 			sc.tm[t] = 0
@@ -828,7 +837,7 @@ func (ix *Index) Match(job *model.Job) []Hit {
 		for _, p := range d.pids {
 			sc.pc[p] = 0
 		}
-		sc.pids = d.pids[:0]
+		d.pids = d.pids[:0]
 		clear(sc.set)
 		clear(sc.seen)
 		ix.scratch.Put(sc)
@@ -839,7 +848,7 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	if len(sc.pc) < len(ix.phrases) {
 		sc.pc = make([]uint8, len(ix.phrases)+len(ix.phrases)/4)
 	}
-	d.pc, d.pids, d.pnodes = sc.pc, sc.pids, ix.phraseNodes
+	d.pc, d.pnodes = sc.pc, ix.phraseNodes
 	for t, f := range d.tokens {
 		if id, ok := ix.tokens[t]; ok {
 			sc.tm[id] = f
@@ -848,7 +857,7 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	}
 	tm := sc.tm
 	set := ix.jobKeys(d, sc.set)
-	hits := sc.hits[:0]
+	hits := dst
 	consider := func(p *posting) {
 		e := p.e
 		if p.flags&pfMulti != 0 {
@@ -909,9 +918,5 @@ func (ix *Index) Match(job *model.Job) []Hit {
 	for _, e := range ix.always {
 		consider(&posting{e: e})
 	}
-	sc.hits = hits
-	if len(hits) == 0 {
-		return nil
-	}
-	return slices.Clone(hits)
+	return hits
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/birjob/birjob/model"
@@ -234,4 +235,60 @@ func TestIndex_SelectsFewCandidates(t *testing.T) {
 	if h := ix.Match(&model.Job{Title: "Python developer", Description: "w17 w18", Location: "Bakı"}); len(h) != 2 {
 		t.Fatalf("hits = %v", h)
 	}
+}
+
+// TestIndex_ConcurrentReadersOneWriter runs matches in parallel with
+// edits (run it with -race); every match must still agree with Brute for
+// criteria the writer does not touch.
+func TestIndex_ConcurrentReadersOneWriter(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	ix, br := NewIndex(), NewBrute()
+	for i := range 300 {
+		c := randCriteria(r)
+		ix.Add(int64(i), Owner{UserID: 1}, c)
+		br.Add(int64(i), Owner{UserID: 1}, c)
+	}
+	jobs := make([]*model.Job, 50)
+	for i := range jobs {
+		jobs[i] = randJob(r)
+	}
+	want := make([][]Hit, len(jobs))
+	for i, j := range jobs {
+		want[i] = sortedHits(br.Match(j))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wr := rand.New(rand.NewPCG(8, 8))
+		for i := range 2000 {
+			id := int64(1000 + i%50) // ids the readers' expectations ignore
+			if i%3 == 0 {
+				ix.Remove(id)
+			} else {
+				ix.Add(id, Owner{UserID: 2}, randCriteria(wr))
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			var buf []Hit
+			for k := range 200 {
+				i := (g + k) % len(jobs)
+				buf = ix.MatchAppend(buf[:0], jobs[i])
+				var got []Hit
+				for _, h := range buf {
+					if h.AlertID < 1000 {
+						got = append(got, h)
+					}
+				}
+				if !slices.Equal(sortedHits(got), want[i]) {
+					t.Errorf("job %d: concurrent match differs", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-done
 }

@@ -93,6 +93,7 @@ type Worker struct {
 	alerts     atomic.Pointer[matcherBox]
 	feeds      atomic.Pointer[matcherBox]
 	feedNames  map[int64]string // feed id → channel name
+	hitBuf     []Hit            // reused from job to job
 	cursor     int64
 	loaded     bool
 	lastPrune  time.Time
@@ -656,7 +657,16 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		case "new":
 			b.event(model.ChannelJobs, model.EventNewJob, base)
 			byUser := map[int64][]int64{}
-			for _, h := range alerts.Match(j) {
+			var hits []Hit
+			if ma, ok := alerts.(interface {
+				MatchAppend([]Hit, *model.Job) []Hit
+			}); ok {
+				w.hitBuf = ma.MatchAppend(w.hitBuf[:0], j)
+				hits = w.hitBuf
+			} else {
+				hits = alerts.Match(j)
+			}
+			for _, h := range hits {
 				byUser[h.Owner.UserID] = append(byUser[h.Owner.UserID], h.AlertID)
 			}
 			users := make([]int64, 0, len(byUser))
