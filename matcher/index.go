@@ -544,16 +544,23 @@ func (ix *Index) indexLocked(e *entry) {
 	}
 	for _, cl := range clauses {
 		// The two keys that the fewest others use go first.
-		slices.SortFunc(cl, func(a, b key) int {
-			ca, cb := ix.cost(a), ix.cost(b)
-			switch {
-			case ca < cb:
-				return -1
-			case ca > cb:
-				return 1
+		if len(cl) > 1 {
+			best, second := 0, 1
+			cb, cs := ix.cost(cl[0]), ix.cost(cl[1])
+			if cs < cb {
+				best, second, cb, cs = 1, 0, cs, cb
 			}
-			return 0
-		})
+			for i := 2; i < len(cl); i++ {
+				switch c := ix.cost(cl[i]); {
+				case c < cb:
+					second, cs = best, cb
+					best, cb = i, c
+				case c < cs:
+					second, cs = i, c
+				}
+			}
+			cl[0], cl[1] = cl[best], cl[second]
+		}
 		k1 := ix.keyID(cl[0])
 		if ix.prims[k1] == nil {
 			ix.prims[k1] = &prim{}
