@@ -71,7 +71,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		p.workers = append(p.workers, worker{"scraper", p.scraper.Run})
 	}
 	if cfg.Match {
-		p.matcher = matcher.NewWorker(a.pool, a.log, matcher.WithNewIndex(func() matcher.Matcher { return matcher.NewIndex() }))
+		p.matcher = matcher.NewWorker(a.pool, a.log)
 		p.workers = append(p.workers, worker{"matcher", p.matcher.Run})
 	}
 	if cfg.Web {
