@@ -6,8 +6,9 @@
 //
 // Writers (the matcher, the publish endpoint) insert rows into events with
 // Append, usually inside the transaction that decided them. The schema
-// (migrations/001_init.sql) assigns ids in a trigger that holds one
-// transaction-scoped advisory lock, so ids are handed out in commit order:
+// (migrations 001 and 005) takes one transaction-scoped advisory lock
+// before a statement forms its rows, whose ids then come from the
+// sequence, so ids are handed out in commit order:
 // a reader that sees id N has already seen every committed id below N. An
 // AFTER INSERT statement trigger sends pg_notify('birjob_events') at
 // commit. Ids are decimal strings of an int64 on every transport; rolled-
