@@ -202,7 +202,7 @@ func TestAlerts_CRUDAndIsolation(t *testing.T) {
 
 	a := ann.mustDo("POST", "/api/alerts", map[string]any{
 		"name": "Go in Baku", "query": `golang -php "backend developer"`, "location": "Bakı",
-		"salaryMin": map[string]any{"amount": 2000, "currency": "AZN", "period": "month"},
+		"salaryMin":       map[string]any{"amount": 2000, "currency": "AZN", "period": "month"},
 		"employmentTypes": []string{"full-time"}, "excludeCompanies": []string{"Acme"},
 	}, 201)
 	id := int64(a["id"].(float64))
