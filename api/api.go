@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -200,12 +199,11 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, err error, wha
 // mergeJSON decodes the body over v, so fields the body leaves out keep
 // their values.
 func mergeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBody))
-	if err != nil {
-		httpx.Error(w, http.StatusRequestEntityTooLarge, "request body is too large")
+	var raw json.RawMessage
+	if !httpx.DecodeJSON(w, r, &raw) {
 		return false
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := json.Unmarshal(raw, v); err != nil {
 		httpx.Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
 		return false
 	}

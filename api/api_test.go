@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -308,4 +309,23 @@ func TestJobs_ListPagesNewestFirst(t *testing.T) {
 	}
 	c.mustDo("GET", "/api/jobs?cursor=xyz", nil, 400)
 	c.mustDo("GET", "/api/jobs?q="+strings.Repeat("a", 600), nil, 400)
+}
+
+func TestAccounts_ExpiredSessionRefusedAndPurged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u, err := e.auth.Signup(ctx, "old@example.com", "password1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	if err := e.store.CreateToken(ctx, u.ID, "bjs_expired", storage.TokenSession, "", &past); err != nil {
+		t.Fatal(err)
+	}
+	c := &client{e: e, http: http.DefaultClient, bearer: "bjs_expired"}
+	c.mustDo("GET", "/api/me", nil, 401)
+	n, err := e.store.DeleteExpiredTokens(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d (%v), want the one expired session", n, err)
+	}
 }

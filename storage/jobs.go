@@ -123,13 +123,3 @@ func (s *Store) GetJob(ctx context.Context, id int64) (model.Job, error) {
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
-
-// CountSources returns how many scrape sources exist (the manual source of
-// POST /api/jobs excluded); demo mode "auto" starts the demo board at zero.
-func (s *Store) CountSources(ctx context.Context) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sources WHERE kind <> 'manual'`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count sources: %w", err)
-	}
-	return n, nil
-}

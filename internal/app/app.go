@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -280,6 +279,25 @@ func (a *App) close() {
 	}
 }
 
+// purgeSessions deletes expired sessions every hour; they are refused
+// anyway, this only keeps the table small.
+func (a *App) purgeSessions(ctx context.Context) error {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := a.store.DeleteExpiredTokens(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge expired sessions", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
 // NewLogger returns the process logger.
 func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	lvl := slog.LevelInfo
@@ -292,5 +310,3 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var _ = os.Stderr

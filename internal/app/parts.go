@@ -75,6 +75,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		p.workers = append(p.workers, worker{"matcher", p.matcher.Run})
 	}
 	if cfg.Web {
+		p.workers = append(p.workers, worker{"sessions", a.purgeSessions})
 		p.hub = notify.NewHub(a.pool, notify.Config{
 			Keepalive:      cfg.Keepalive,
 			Retention:      cfg.Retention,
