@@ -329,3 +329,63 @@ func TestAccounts_ExpiredSessionRefusedAndPurged(t *testing.T) {
 		t.Fatalf("purged %d (%v), want the one expired session", n, err)
 	}
 }
+
+// TestAlerts_RecentMatches: each alert lists the jobs it matched, newest
+// first and once each, from the user's own new-job events only.
+func TestAlerts_RecentMatches(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pool := e.store.Pool()
+	ann, bob := e.client(), e.client()
+	ann.mustDo("POST", "/api/signup", map[string]string{"email": "ann@example.com", "password": "password1"}, 201)
+	bob.mustDo("POST", "/api/signup", map[string]string{"email": "bob@example.com", "password": "password2"}, 201)
+	annID := int64(ann.mustDo("GET", "/api/me", nil, 200)["id"].(float64))
+	bobID := int64(bob.mustDo("GET", "/api/me", nil, 200)["id"].(float64))
+	a := int64(ann.mustDo("POST", "/api/alerts", map[string]any{"query": "golang"}, 201)["id"].(float64))
+	b := int64(ann.mustDo("POST", "/api/alerts", map[string]any{"query": "rust"}, 201)["id"].(float64))
+
+	var src int64
+	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	job := map[string]int64{}
+	for _, k := range []string{"one", "two", "bobs"} {
+		var id int64
+		if err := pool.QueryRow(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, content_hash)
+			VALUES ($1, $2, 'https://example.com/' || $2, 'Job ' || $2, '\x00') RETURNING id`, src, k).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		job[k] = id
+	}
+	// What the matcher writes (job JSON with "alerts"), in this order, plus
+	// what it does not: an admin's free-form event, a job-expired, and an
+	// event on Bob's channel naming Ann's alert.
+	for _, ev := range []struct {
+		user int64
+		typ  string
+		data string
+	}{
+		{annID, "new-job", fmt.Sprintf(`{"id":%d,"title":"Job one","alerts":[%d]}`, job["one"], a)},
+		{annID, "new-job", `{"hello":"world"}`},
+		{annID, "new-job", fmt.Sprintf(`{"id":%d,"title":"Job two","alerts":[%d,%d]}`, job["two"], a, b)},
+		{annID, "job-expired", fmt.Sprintf(`{"id":%d,"alerts":[%d]}`, job["bobs"], b)},
+		{bobID, "new-job", fmt.Sprintf(`{"id":%d,"alerts":[%d]}`, job["bobs"], a)},
+		{annID, "new-job", fmt.Sprintf(`{"id":%d,"title":"Job one","alerts":[%d]}`, job["one"], a)},
+	} {
+		if _, err := pool.Exec(ctx, `INSERT INTO events (channel, type, data) VALUES ($1, $2, $3)`,
+			model.UserChannel(ev.user), ev.typ, ev.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[int64][]string{}
+	for _, al := range ann.mustDo("GET", "/api/alerts", nil, 200)["alerts"].([]any) {
+		al := al.(map[string]any)
+		ms, _ := al["matches"].([]any)
+		for _, m := range ms {
+			got[int64(al["id"].(float64))] = append(got[int64(al["id"].(float64))], m.(map[string]any)["title"].(string))
+		}
+	}
+	if strings.Join(got[a], ",") != "Job one,Job two" || strings.Join(got[b], ",") != "Job two" {
+		t.Fatalf("matches: alert a %v (want Job one,Job two), alert b %v (want Job two)", got[a], got[b])
+	}
+}

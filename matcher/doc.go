@@ -145,10 +145,11 @@
 //   - expired job: job-expired on "jobs" and on every channel that was told
 //     about the job (user channels again carry their alert ids).
 //
-// Who was told is recorded in job_deliveries, written by COPY on a second
-// connection in parallel with the events' COPY; that transaction commits
-// just before the events', and a retry after a failure in between
-// replaces the deliveries of the retried jobs. Event data is
-// model.JobEvent JSON without the description; a job matching 100,000
-// users is one COPY of 100,001 events.
+// Who was told is recorded in job_audience, one row per job (the users
+// with their matching alert ids as two parallel arrays, and the feeds),
+// written in the events' own transaction; a job announced again replaces
+// its audience. Event data is model.JobEvent JSON without the description;
+// a job matching 100,000 users is one COPY of 100,001 events, whose
+// payloads are encoded while the COPY streams. Migration 006 explains the
+// storage choices that keep that within a second.
 package matcher

@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -498,33 +499,58 @@ func scanJob(row pgx.Row) (*model.Job, error) {
 	return &j, nil
 }
 
-// batchWriter accumulates the rows one batch writes.
+// batchWriter accumulates the rows one batch writes. An event's data is
+// base, or base with an "alerts" member when alerts is not nil; it is
+// encoded while the COPY streams, so that building 100,000 users' payloads
+// overlaps with the server storing the first ones.
 type batchWriter struct {
-	channels, types, data []string
-	delJobs               []int64
-	delChannels           []string
-	delAlerts             [][]int64
+	channels, types []string
+	bases           [][]byte
+	alerts          [][]int64
+	audiences       []audience
 }
 
-func (b *batchWriter) event(channel, typ string, data []byte) {
+func (b *batchWriter) event(channel, typ string, base []byte, alerts []int64) {
 	b.channels = append(b.channels, channel)
 	b.types = append(b.types, typ)
-	b.data = append(b.data, string(data))
+	b.bases = append(b.bases, base)
+	b.alerts = append(b.alerts, alerts)
 }
 
-func (b *batchWriter) delivery(jobID int64, channel string, alerts []int64) {
-	b.delJobs = append(b.delJobs, jobID)
-	b.delChannels = append(b.delChannels, channel)
-	if alerts == nil {
-		alerts = []int64{}
+// audience is who was told about a job: users[i] was told because of
+// alertIDs[i] (ordered by user, then alert), and the feeds.
+type audience struct {
+	jobID    int64
+	users    []int64
+	alertIDs []int64
+	feeds    []string
+}
+
+// deliveries lists a's channels, each user's with its alert ids.
+func (a *audience) deliveries() []delivery {
+	var out []delivery
+	for i := 0; i < len(a.users); {
+		k := i + 1
+		for k < len(a.users) && a.users[k] == a.users[i] {
+			k++
+		}
+		out = append(out, delivery{model.UserChannel(a.users[i]), a.alertIDs[i:k:k]})
+		i = k
 	}
-	b.delAlerts = append(b.delAlerts, alerts)
+	for _, f := range a.feeds {
+		out = append(out, delivery{f, nil})
+	}
+	return out
 }
 
-// withAlerts returns the job event JSON base (an object) with an "alerts"
-// member appended.
-func withAlerts(base []byte, ids []int64) []byte {
-	out := make([]byte, 0, len(base)+12+len(ids)*8)
+type delivery struct {
+	channel string
+	alerts  []int64 // nil for a feed
+}
+
+// appendWithAlerts appends the job event JSON base (an object) with an
+// "alerts" member added.
+func appendWithAlerts(out, base []byte, ids []int64) []byte {
 	out = append(out, base[:len(base)-1]...)
 	out = append(out, `,"alerts":[`...)
 	for i, id := range ids {
@@ -546,17 +572,45 @@ func eventJSON(j *model.Job) ([]byte, error) {
 	return json.Marshal(model.JobEvent{Job: e})
 }
 
-// writeDeliveries records who was told about which job: a job announced
-// again replaces its earlier deliveries, then one COPY writes them all.
-func writeDeliveries(ctx context.Context, tx pgx.Tx, b *batchWriter) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM job_deliveries WHERE job_id = ANY($1)`, uniq(slices.Clone(b.delJobs))); err != nil {
-		return fmt.Errorf("replace deliveries: %w", err)
+// writeAudiences records who was told about which job, one row per job; a
+// job announced again replaces its earlier audience.
+func writeAudiences(ctx context.Context, tx pgx.Tx, as []audience) error {
+	batch := &pgx.Batch{}
+	for _, a := range as {
+		batch.Queue(`
+			INSERT INTO job_audience (job_id, users, alert_ids, feeds) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (job_id) DO UPDATE SET users = EXCLUDED.users, alert_ids = EXCLUDED.alert_ids, feeds = EXCLUDED.feeds`,
+			a.jobID, nonNil(a.users), nonNil(a.alertIDs), nonNil(a.feeds))
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_deliveries"}, []string{"job_id", "channel", "alert_ids"},
-		pgx.CopyFromSlice(len(b.delJobs), func(i int) ([]any, error) {
-			return []any{b.delJobs[i], b.delChannels[i], b.delAlerts[i]}, nil
-		})); err != nil {
-		return fmt.Errorf("write deliveries: %w", err)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("write job audiences: %w", err)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// copyEvents streams the batch's events into the log.
+func copyEvents(ctx context.Context, tx pgx.Tx, b *batchWriter) error {
+	var buf []byte
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
+		pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
+			data := b.bases[i]
+			if b.alerts[i] != nil {
+				// pgx encodes a row before it asks for the next one, so one
+				// buffer serves every row.
+				buf = appendWithAlerts(buf[:0], data, b.alerts[i])
+				data = buf
+			}
+			return []any{b.channels[i], b.types[i], data}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write events: %w", err)
 	}
 	return nil
 }
@@ -620,24 +674,23 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("load jobs: %w", err)
 	}
-	type delivery struct {
-		channel string
-		alerts  []int64
-	}
 	told := map[int64][]delivery{}
 	if len(expiredIDs) > 0 {
-		rows, err := tx.Query(ctx, `SELECT job_id, channel, alert_ids FROM job_deliveries WHERE job_id = ANY($1) ORDER BY job_id, channel`, uniq(expiredIDs))
+		rows, err := tx.Query(ctx, `SELECT job_id, users, alert_ids, feeds FROM job_audience WHERE job_id = ANY($1)`, uniq(expiredIDs))
 		if err != nil {
-			return 0, fmt.Errorf("load deliveries: %w", err)
+			return 0, fmt.Errorf("load audiences: %w", err)
 		}
-		var jid int64
-		var d delivery
-		_, err = pgx.ForEachRow(rows, []any{&jid, &d.channel, &d.alerts}, func() error {
-			told[jid] = append(told[jid], delivery{d.channel, slices.Clone(d.alerts)})
+		var a audience
+		_, err = pgx.ForEachRow(rows, []any{&a.jobID, &a.users, &a.alertIDs, &a.feeds}, func() error {
+			if len(a.users) != len(a.alertIDs) {
+				return fmt.Errorf("job %d: %d users but %d alert ids", a.jobID, len(a.users), len(a.alertIDs))
+			}
+			told[a.jobID] = a.deliveries()
+			a = audience{}
 			return nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("load deliveries: %w", err)
+			return 0, fmt.Errorf("load audiences: %w", err)
 		}
 	}
 
@@ -655,8 +708,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		}
 		switch c.kind {
 		case "new":
-			b.event(model.ChannelJobs, model.EventNewJob, base)
-			byUser := map[int64][]int64{}
+			b.event(model.ChannelJobs, model.EventNewJob, base, nil)
 			var hits []Hit
 			if ma, ok := alerts.(interface {
 				MatchAppend([]Hit, *model.Job) []Hit
@@ -666,21 +718,17 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 			} else {
 				hits = alerts.Match(j)
 			}
-			for _, h := range hits {
-				byUser[h.Owner.UserID] = append(byUser[h.Owner.UserID], h.AlertID)
-			}
-			users := make([]int64, 0, len(byUser))
-			for u := range byUser {
-				users = append(users, u)
-			}
-			slices.Sort(users)
-			for _, u := range users {
-				ids := byUser[u]
-				slices.Sort(ids)
-				ch := model.UserChannel(u)
-				b.event(ch, model.EventNewJob, withAlerts(base, ids))
-				b.delivery(j.ID, ch, ids)
-				told[j.ID] = append(told[j.ID], delivery{ch, ids})
+			slices.SortFunc(hits, func(x, y Hit) int {
+				if c := cmp.Compare(x.Owner.UserID, y.Owner.UserID); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.AlertID, y.AlertID)
+			})
+			// The audience owns its slices (hitBuf is reused by the next
+			// job); each user's event shares its part of alertIDs.
+			a := audience{jobID: j.ID, users: make([]int64, len(hits)), alertIDs: make([]int64, len(hits))}
+			for i, h := range hits {
+				a.users[i], a.alertIDs[i] = h.Owner.UserID, h.AlertID
 			}
 			var feedNames []string
 			for _, h := range feeds.Match(j) {
@@ -689,49 +737,32 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 				}
 			}
 			slices.Sort(feedNames)
-			for _, f := range slices.Compact(feedNames) {
-				b.event(f, model.EventNewJob, base)
-				b.delivery(j.ID, f, nil)
-				told[j.ID] = append(told[j.ID], delivery{f, nil})
+			a.feeds = slices.Compact(feedNames)
+			ds := a.deliveries()
+			for _, d := range ds {
+				b.event(d.channel, model.EventNewJob, base, d.alerts)
 			}
-			w.log.Debug("matched job", "job_id", j.ID, "users", len(users), "feeds", len(feedNames))
+			told[j.ID] = ds
+			b.audiences = append(b.audiences, a)
+			w.log.Debug("matched job", "job_id", j.ID, "users", len(ds)-len(a.feeds), "feeds", len(a.feeds))
 		case "expired":
-			b.event(model.ChannelJobs, model.EventJobExpired, base)
+			b.event(model.ChannelJobs, model.EventJobExpired, base, nil)
 			for _, d := range told[j.ID] {
-				if len(d.alerts) > 0 {
-					b.event(d.channel, model.EventJobExpired, withAlerts(base, d.alerts))
-				} else {
-					b.event(d.channel, model.EventJobExpired, base)
-				}
+				b.event(d.channel, model.EventJobExpired, base, d.alerts)
 			}
 			delete(told, j.ID) // a second expiry in the batch tells only jobs
 		}
 	}
-	// Deliveries go through a second connection, in parallel with the
-	// events: a job that reaches 100,000 users writes 100,000 rows to each
-	// table. The deliveries transaction commits first; if the events one
-	// then fails (or the node dies in between), the outbox rows are still
-	// there, and the retry replaces those deliveries.
 	tEvents := time.Now()
-	var dtx pgx.Tx
-	delDone := make(chan error, 1)
-	if len(b.delJobs) > 0 {
-		dtx, err = w.pool.Begin(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("begin deliveries: %w", err)
-		}
-		defer dtx.Rollback(context.Background())
-		go func() { delDone <- writeDeliveries(ctx, dtx, &b) }()
-	} else {
-		delDone <- nil
-	}
 	if len(b.channels) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
-			pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
-				return []any{b.channels[i], b.types[i], b.data[i]}, nil
-			})); err != nil {
-			<-delDone
-			return 0, fmt.Errorf("write events: %w", err)
+		if err := copyEvents(ctx, tx, &b); err != nil {
+			return 0, err
+		}
+	}
+	tAudiences := time.Now()
+	if len(b.audiences) > 0 {
+		if err := writeAudiences(ctx, tx, b.audiences); err != nil {
+			return 0, err
 		}
 	}
 	ids := make([]int64, len(changes))
@@ -739,25 +770,15 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		ids[i] = c.id
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
-		<-delDone
 		return 0, fmt.Errorf("delete job changes: %w", err)
-	}
-	tDeliveries := time.Now()
-	if err := <-delDone; err != nil {
-		return 0, err
-	}
-	if dtx != nil {
-		if err := dtx.Commit(ctx); err != nil {
-			return 0, fmt.Errorf("commit deliveries: %w", err)
-		}
 	}
 	tCommit := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("commit batch: %w", err)
 	}
 	w.log.Debug("matched batch", "changes", len(changes), "events", len(b.channels),
-		"match_ms", tEvents.Sub(tMatch).Milliseconds(), "events_ms", tDeliveries.Sub(tEvents).Milliseconds(),
-		"deliveries_wait_ms", tCommit.Sub(tDeliveries).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
+		"match_ms", tEvents.Sub(tMatch).Milliseconds(), "events_ms", tAudiences.Sub(tEvents).Milliseconds(),
+		"audiences_ms", tCommit.Sub(tAudiences).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
 	w.matched.Add(int64(len(changes)))
 	w.eventsSent.Add(int64(len(b.channels)))
 	return len(changes), nil

@@ -212,19 +212,23 @@ func TestWorker_NewAndExpired(t *testing.T) {
 	if !equalEvents(got, want) {
 		t.Fatalf("events = %+v\nwant %+v", got, want)
 	}
-	var n int
-	f.pool.QueryRow(context.Background(), `SELECT count(*) FROM job_deliveries WHERE job_id = $1`, job).Scan(&n)
-	if n != 2 {
-		t.Fatalf("deliveries = %d, want 2", n)
+	var users, alertIDs []int64
+	var feeds []string
+	if err := f.pool.QueryRow(context.Background(), `SELECT users, alert_ids, feeds FROM job_audience WHERE job_id = $1`, job).
+		Scan(&users, &alertIDs, &feeds); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(users, []int64{ann, ann}) || !slices.Equal(alertIDs, []int64{a1, a2}) || !slices.Equal(feeds, []string{"job-alerts-baku"}) {
+		t.Fatalf("audience = %v %v %v, want [%d %d] [%d %d] [job-alerts-baku]", users, alertIDs, feeds, ann, ann, a1, a2)
 	}
 
 	f.expire(job)
 	f.drained()
 	got = f.events()[3:]
-	want = []ev{
+	want = []ev{ // in the order of the announcement: users, then feeds
 		{"jobs", "job-expired", job, nil},
-		{"job-alerts-baku", "job-expired", job, nil},
 		{model.UserChannel(ann), "job-expired", job, []int64{a1, a2}},
+		{"job-alerts-baku", "job-expired", job, nil},
 	}
 	if !equalEvents(got, want) {
 		t.Fatalf("expiry events = %+v\nwant %+v", got, want)
@@ -390,8 +394,8 @@ func TestWorker_BadCriteriaSkipped(t *testing.T) {
 }
 
 // BenchmarkWorker_Fanout100k measures the commit of one job that matches
-// 100,000 users' alerts: claim, match, 100,001 events and 100,000
-// deliveries in one transaction.
+// 100,000 users' alerts: claim, match, 100,001 events and the job's
+// audience in one transaction.
 func BenchmarkWorker_Fanout100k(b *testing.B) {
 	ctx := context.Background()
 	pool := pgtest.New(b)

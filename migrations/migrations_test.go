@@ -126,3 +126,63 @@ func TestEvents_IDsFollowCommitOrder(t *testing.T) {
 		t.Fatalf("second writer got id %d, not after the first's %d", b, a)
 	}
 }
+
+// TestMigrate_006KeepsWhoWasTold: deliveries written by a birjob before 006
+// (one row per job and channel) become one job_audience row per job with
+// the same users, alerts and feeds, so that a job announced before the
+// upgrade still expires for exactly the users told about it.
+func TestMigrate_006KeepsWhoWasTold(t *testing.T) {
+	ctx := context.Background()
+	conn := emptyDB(t)
+	if err := migrations.MigrateTo(ctx, conn, 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		`INSERT INTO sources (name, kind) VALUES ('s', 'manual')`,
+		`INSERT INTO jobs (source_id, dedupe_key, url, title, content_hash)
+			SELECT id, k, 'https://x/' || k, 't', '\x00' FROM sources, unnest(ARRAY['a', 'b', 'c']) k`,
+		`INSERT INTO job_deliveries (job_id, channel, alert_ids)
+			SELECT j.id, d.channel, d.alerts FROM jobs j JOIN (VALUES
+				('a', 'user:10', '{7,3}'::bigint[]), ('a', 'user:9', '{5}'), ('a', 'baku', '{}'),
+				('b', 'user:2', '{1}'),
+				('c', 'remote', '{}'), ('c', 'baku', '{}')) d(k, channel, alerts) ON d.k = j.dedupe_key`,
+		`INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{"id": 1}')`,
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := migrations.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, `
+		SELECT j.dedupe_key, a.users::text, a.alert_ids::text, a.feeds::text
+		FROM job_audience a JOIN jobs j ON j.id = a.job_id ORDER BY j.dedupe_key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var k, u, al, f string
+		if err := rows.Scan(&k, &u, &al, &f); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k+" "+u+" "+al+" "+f)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"a {9,10,10} {5,3,7} {baku}",
+		"b {2} {1} {}",
+		"c {} {} {baku,remote}",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("job_audience after 006:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The event payload survives the change of column type byte for byte.
+	var data string
+	if err := conn.QueryRow(ctx, `SELECT data FROM events`).Scan(&data); err != nil || data != `{"id": 1}` {
+		t.Fatalf("event data after 006 = %q, %v", data, err)
+	}
+}

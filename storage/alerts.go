@@ -90,27 +90,73 @@ func (s *Store) DeleteAlert(ctx context.Context, userID, id int64) error {
 }
 
 // AlertMatches returns, for each of the user's alerts, the most recent jobs
-// it matched (newest first, at most limit per alert).
+// it matched (newest first, at most limit per alert). They are read from the
+// user's own new-job events (data: the job's id and the matching "alerts"),
+// so they reach back as far as the event retention; the jobs themselves
+// come from the jobs table, as they are now.
 func (s *Store) AlertMatches(ctx context.Context, userID int64, limit int) (map[int64][]model.Job, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT a.alert_id, `+jobColsJ+`
-		FROM (SELECT d.job_id, unnest(d.alert_ids) AS alert_id FROM job_deliveries d WHERE d.channel = $1) a
-		JOIN jobs j ON j.id = a.job_id JOIN sources s ON s.id = j.source_id
-		ORDER BY j.id DESC LIMIT $2`, model.UserChannel(userID), limit*20)
+		SELECT data FROM events WHERE channel = $1 AND type = $2
+		ORDER BY id DESC LIMIT $3`, model.UserChannel(userID), model.EventNewJob, limit*20)
+	if err != nil {
+		return nil, fmt.Errorf("alert matches: %w", err)
+	}
+	type match struct{ job, alert int64 }
+	var order []match
+	seen := map[match]bool{}
+	perAlert := map[int64]int{}
+	var data []byte
+	_, err = pgx.ForEachRow(rows, []any{&data}, func() error {
+		var ev struct {
+			ID     int64   `json:"id"`
+			Alerts []int64 `json:"alerts"`
+		}
+		if json.Unmarshal(data, &ev) != nil || ev.ID == 0 {
+			return nil // not a matcher's event (an admin may publish anything)
+		}
+		for _, a := range ev.Alerts {
+			m := match{ev.ID, a}
+			if seen[m] || perAlert[a] >= limit {
+				continue // announced again (a job that came back)
+			}
+			seen[m] = true
+			perAlert[a]++
+			order = append(order, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alert matches: %w", err)
+	}
+	out := map[int64][]model.Job{}
+	if len(order) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(order))
+	for i, m := range order {
+		ids[i] = m.job
+	}
+	rows, err = s.pool.Query(ctx, `
+		SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("alert matches: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64][]model.Job{}
+	jobs := map[int64]model.Job{}
 	for rows.Next() {
-		var alertID int64
-		j, err := scanJobInto(rows, &alertID)
+		j, err := scanJobInto(rows)
 		if err != nil {
 			return nil, fmt.Errorf("alert matches: %w", err)
 		}
-		if len(out[alertID]) < limit {
-			out[alertID] = append(out[alertID], j)
+		jobs[j.ID] = j
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("alert matches: %w", err)
+	}
+	for _, m := range order {
+		if j, ok := jobs[m.job]; ok { // a job deleted since is left out
+			out[m.alert] = append(out[m.alert], j)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -229,7 +229,7 @@ func fanoutBench(serverURL string, users int) error {
 		d := time.Since(t)
 		var evs int
 		pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE type = 'new-job' AND data::jsonb->>'url' = 'https://x/' || $1`, fmt.Sprint(round)).Scan(&evs)
-		fmt.Printf("round %d: %d change, %d events committed in %v (claim, match, COPY, deliveries, commit)\n", round, n, evs, d.Round(time.Millisecond))
+		fmt.Printf("round %d: %d change, %d events committed in %v (claim, match, events COPY, audience, commit)\n", round, n, evs, d.Round(time.Millisecond))
 	}
 	return nil
 }
