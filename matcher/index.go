@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/birjob/birjob/model"
@@ -178,6 +179,20 @@ func NewIndex() *Index {
 
 var _ Matcher = (*Index)(nil)
 
+// Grow makes room for n criteria in an empty index, so that loading them
+// does not rehash its maps again and again; on a non-empty index it does
+// nothing.
+func (ix *Index) Grow(n int) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if len(ix.byID) > 0 || n <= 0 {
+		return
+	}
+	ix.byID = make(map[int64]memberLoc, n)
+	ix.raw = make(map[string]*entry, n/2)
+	ix.entries = make(map[string]*entry, n/2)
+}
+
 // Len returns the number of criteria held.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
@@ -231,10 +246,10 @@ func (ix *Index) addRawLocked(id int64, owner Owner, c *model.Criteria, e *entry
 	return nil
 }
 
-func (ix *Index) addCompiledLocked(id int64, owner Owner, rk string, cc *compiled) {
+func (ix *Index) addCompiledLocked(id int64, owner Owner, rk string, cc *compiled) *entry {
 	if e := ix.raw[rk]; e != nil {
 		ix.putLocked(id, member{id, owner, cc.salary}, e)
-		return
+		return e
 	}
 	canon := cc.canon
 	if canon == "" && cc.root != nil {
@@ -257,6 +272,7 @@ func (ix *Index) addCompiledLocked(id int64, owner Owner, rk string, cc *compile
 	ix.raw[rk] = e
 	e.raws = append(e.raws, rk)
 	ix.putLocked(id, member{id, owner, cc.salary}, e)
+	return e
 }
 
 // Item is one criteria for AddBatch.
@@ -266,62 +282,110 @@ type Item struct {
 	Criteria model.Criteria
 }
 
-// AddBatch adds many criteria, like Add for each, compiling them on all
-// CPUs; it is how a node loads its alerts at start. Invalid criteria are
-// left out and reported to onErr (which may be nil), never stopping the
-// others.
+// AddBatch adds many criteria, like Add for each; it is how a node loads
+// its alerts at start. Criteria not yet in the index are compiled by
+// background goroutines (GOMAXPROCS-1 of them, at least one) in chunks,
+// while this goroutine files the chunks already compiled under the write
+// lock: on two cores, compiling then costs no wall time. Invalid criteria
+// are left out and reported to onErr (which may be nil), never stopping
+// the others.
 func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
 	type job struct {
-		rk  string
 		cc  *compiled
 		err error
 	}
-	jobs := make([]job, len(items))
+	const chunk = 512
+	rks := make([]string, len(items))
+	// known[i] is the entry items[i]'s raw key led to when the batch began;
+	// an entry is alive while it has members, and then ix.raw still leads
+	// to it, so the locked pass need not look the key up again.
+	known := make([]*entry, len(items))
+	// first[i] is the position in todo of the first item with items[i]'s
+	// raw key, when that key was not in the index: it is compiled once.
+	first := make([]int32, len(items))
 	var todo []int
 	ix.mu.RLock()
-	seen := map[string]bool{}
+	seen := map[string]int32{}
 	for i := range items {
-		jobs[i].rk = rawKey(&items[i].Criteria)
-		if ix.raw[jobs[i].rk] == nil && !seen[jobs[i].rk] {
-			seen[jobs[i].rk] = true
-			todo = append(todo, i)
+		rks[i] = rawKey(&items[i].Criteria)
+		first[i] = -1
+		if known[i] = ix.raw[rks[i]]; known[i] != nil {
+			continue
 		}
+		if t, ok := seen[rks[i]]; ok {
+			first[i] = t
+			continue
+		}
+		first[i] = int32(len(todo))
+		seen[rks[i]] = first[i]
+		todo = append(todo, i)
 	}
 	ix.mu.RUnlock()
+	seen = nil
 
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(todo)/64))
-	for w := range workers {
-		wg.Go(func() {
-			for k := w; k < len(todo); k += workers {
-				i := todo[k]
-				jobs[i].cc, jobs[i].err = compile(items[i].Criteria)
-				if cc := jobs[i].cc; cc != nil && cc.root != nil {
-					cc.canon = cc.root.String()
+	jobs := make([]job, len(todo))
+	made := make([]*entry, len(todo)) // the entry each compiled key made
+	nChunks := (len(todo) + chunk - 1) / chunk
+	ready := make([]chan struct{}, nChunks)
+	for c := range ready {
+		ready[c] = make(chan struct{})
+	}
+	var next atomic.Int64
+	workers := max(1, min(runtime.GOMAXPROCS(0)-1, nChunks))
+	for range workers {
+		go func() {
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nChunks {
+					return
 				}
+				for t := c * chunk; t < min(len(todo), (c+1)*chunk); t++ {
+					cc, err := compile(items[todo[t]].Criteria)
+					if cc != nil && cc.root != nil {
+						cc.canon = cc.root.String()
+					}
+					jobs[t] = job{cc, err}
+				}
+				close(ready[c])
 			}
-		})
-	}
-	wg.Wait()
-	compiledBy := make(map[string]*job, len(todo))
-	for _, i := range todo {
-		compiledBy[jobs[i].rk] = &jobs[i]
+		}()
 	}
 
+	filed := 0 // chunks waited for
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for i := range items {
 		it := &items[i]
-		rk := jobs[i].rk
+		rk := rks[i]
 		var err error
-		if e := ix.raw[rk]; e != nil {
+		e := known[i]
+		if t := first[i]; e == nil && t >= 0 && todo[t] != i {
+			e = made[t] // a repeat, within the batch, of a key compiled for it
+		}
+		if e == nil || len(e.members) == 0 {
+			e = ix.raw[rk]
+		}
+		if e != nil {
 			err = ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
 		} else {
 			var cc *compiled
 			var cerr error
-			if j := compiledBy[rk]; j != nil {
-				cc, cerr = j.cc, j.err
+			if t := first[i]; t >= 0 {
+				if c := int(t) / chunk; c >= filed {
+					// Let Match calls in while the chunk compiles.
+					ix.mu.Unlock()
+					for ; filed <= c; filed++ {
+						<-ready[filed]
+					}
+					ix.mu.Lock()
+					if e := ix.raw[rk]; e != nil { // added meanwhile by another writer
+						err = ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
+						goto done
+					}
+				}
+				cc, cerr = jobs[t].cc, jobs[t].err
 			} else {
+				// In the index when the batch began, removed since.
 				cc, cerr = compile(it.Criteria)
 			}
 			var sal float64
@@ -333,9 +397,13 @@ func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
 			} else {
 				c := *cc
 				c.salary = sal
-				ix.addCompiledLocked(it.ID, it.Owner, rk, &c)
+				e := ix.addCompiledLocked(it.ID, it.Owner, rk, &c)
+				if t := first[i]; t >= 0 {
+					made[t] = e
+				}
 			}
 		}
+	done:
 		if err != nil {
 			ix.removeLocked(it.ID)
 			if onErr != nil {

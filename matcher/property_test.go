@@ -292,3 +292,84 @@ func TestIndex_ConcurrentReadersOneWriter(t *testing.T) {
 	wg.Wait()
 	<-done
 }
+
+// TestIndex_AddBatchPipelineAgrees loads criteria the way a node does, in
+// batches big enough to be compiled in several background chunks while
+// earlier chunks are filed, with repeats within and across batches (the
+// latter already in the index when their batch begins), invalid criteria
+// mixed in, and another writer removing and re-adding criteria meanwhile.
+// The index must then agree with the brute-force oracle holding the same
+// valid criteria, and every invalid item must be reported once.
+func TestIndex_AddBatchPipelineAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	ix, br := NewIndex(), NewBrute()
+	const n, batch = 4000, 1500
+	var items []Item
+	invalid := map[int64]bool{}
+	for i := range n {
+		c := randCriteria(r)
+		switch {
+		case i%97 == 13:
+			c = model.Criteria{Query: `golang "unclosed`}
+			invalid[int64(i)] = true
+		case i > 0 && r.IntN(3) == 0:
+			c = items[r.IntN(len(items))].Criteria // maybe from an earlier batch
+			if _, err := compile(c); err != nil {
+				invalid[int64(i)] = true
+			}
+		}
+		items = append(items, Item{int64(i), Owner{UserID: int64(i % 11)}, c})
+	}
+	// The other writer works on ids the batches do not hold.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		wr := rand.New(rand.NewPCG(8, 8))
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id := int64(n + k%50)
+			if k%3 == 2 {
+				ix.Remove(id)
+			} else {
+				ix.Add(id, Owner{UserID: 99}, items[wr.IntN(len(items))].Criteria)
+			}
+		}
+	})
+	reported := map[int64]int{}
+	for lo := 0; lo < n; lo += batch {
+		ix.AddBatch(items[lo:min(n, lo+batch)], func(it Item, err error) { reported[it.ID]++ })
+	}
+	close(stop)
+	wg.Wait()
+	for id := int64(n); id < n+50; id++ {
+		ix.Remove(id)
+	}
+	for _, it := range items {
+		if invalid[it.ID] {
+			if reported[it.ID] != 1 {
+				t.Fatalf("invalid criteria %d reported %d times", it.ID, reported[it.ID])
+			}
+			continue
+		}
+		if reported[it.ID] != 0 {
+			t.Fatalf("valid criteria %d (%+v) reported as invalid", it.ID, it.Criteria)
+		}
+		if err := br.Add(it.ID, it.Owner, it.Criteria); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ix.Len() != br.Len() {
+		t.Fatalf("Len: index %d, brute %d", ix.Len(), br.Len())
+	}
+	for range 300 {
+		j := randJob(r)
+		got, want := sortedHits(ix.Match(j)), sortedHits(br.Match(j))
+		if !slices.Equal(got, want) {
+			t.Fatalf("job %+v\nindex %v\nbrute %v", j, got, want)
+		}
+	}
+}

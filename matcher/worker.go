@@ -277,6 +277,13 @@ func (w *Worker) loadAll(ctx context.Context) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM criteria_changes`).Scan(&cursor); err != nil {
 			return fmt.Errorf("change cursor: %w", err)
 		}
+		if g, ok := alerts.(interface{ Grow(int) }); ok {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE NOT paused`).Scan(&n); err != nil {
+				return fmt.Errorf("count alerts: %w", err)
+			}
+			g.Grow(n)
+		}
 		rows, err := tx.Query(ctx, `SELECT id, user_id, criteria FROM alerts WHERE NOT paused`)
 		if err != nil {
 			return fmt.Errorf("load alerts: %w", err)

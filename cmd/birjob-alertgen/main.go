@@ -69,10 +69,6 @@ func heap() uint64 {
 
 func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 	g := alertgen.New(seed)
-	crits := make([]model.Criteria, nAlerts)
-	for i := range crits {
-		crits[i] = g.Criteria()
-	}
 	jobs := make([]*model.Job, nJobs)
 	for i := range jobs {
 		jobs[i] = g.Job()
@@ -86,21 +82,28 @@ func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 			pprof.StartCPUProfile(f)
 		}
 	}
-	start, startCPU := time.Now(), threadCPU()
+	// As the worker loads at start: the index sized from a count, then
+	// batches of 20,000 read (here: generated, untimed) and added, each
+	// compiled in the background while filed. Only one batch of criteria is
+	// alive at a time, as in the worker.
+	var build, buildCPU time.Duration
 	ix := matcher.NewIndex()
-	// As the worker loads at start: batches compiled on all CPUs.
+	ix.Grow(nAlerts)
 	batch := make([]matcher.Item, 0, 20000)
-	for i, c := range crits {
-		batch = append(batch, matcher.Item{ID: int64(i + 1), Owner: matcher.Owner{UserID: int64(i/3 + 1)}, Criteria: c})
-		if len(batch) == cap(batch) || i == len(crits)-1 {
-			ix.AddBatch(batch, func(it matcher.Item, err error) {
-				fmt.Fprintln(os.Stderr, "add:", err)
-				os.Exit(1)
-			})
-			batch = batch[:0]
+	for i := 0; i < nAlerts; {
+		batch = batch[:0]
+		for ; i < nAlerts && len(batch) < cap(batch); i++ {
+			batch = append(batch, matcher.Item{ID: int64(i + 1), Owner: matcher.Owner{UserID: int64(i/3 + 1)}, Criteria: g.Criteria()})
 		}
+		start, startCPU := time.Now(), threadCPU()
+		ix.AddBatch(batch, func(it matcher.Item, err error) {
+			fmt.Fprintln(os.Stderr, "add:", err)
+			os.Exit(1)
+		})
+		build += time.Since(start)
+		buildCPU += threadCPU() - startCPU
 	}
-	build, buildCPU := time.Since(start), threadCPU()-startCPU
+	clear(batch)
 	if buildProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -110,10 +113,6 @@ func indexBench(nAlerts, nJobs int, seed uint64, procs int) {
 	fmt.Printf("build (AddBatch): %v wall, %v CPU of the loading thread (GOMAXPROCS=%d)\n", build.Round(time.Millisecond), buildCPU.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 	fmt.Printf("index memory (heap after GC, index only): %.0f MiB\n", float64(after-before)/(1<<20))
 
-	// Matching runs without the generated criteria, as a node does after
-	// loading: the garbage collector then only marks the index.
-	clear(crits)
-	crits = nil
 	runtime.GC()
 	old := runtime.GOMAXPROCS(procs)
 	defer runtime.GOMAXPROCS(old)
