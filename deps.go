@@ -7,6 +7,7 @@ import (
 	_ "github.com/chromedp/chromedp"
 	_ "github.com/coder/websocket"
 	_ "github.com/gocolly/colly/v2"
+	_ "github.com/gorilla/websocket"
 	_ "github.com/jackc/pgx/v5"
 	_ "github.com/jackc/tern/v2/migrate"
 	_ "github.com/mmcdole/gofeed"

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/r3labs/sse/v2"
@@ -79,7 +81,9 @@ type evt struct {
 	data    []byte // compact JSON
 	sse     []byte // "id: …\nevent: …\ndata: …\n\n"
 	ws      []byte // {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}
-	poll    []byte // {"id":"…","type":…,"data":…,"timestamp":ms}
+	wsOnce  sync.Once
+	wsPM    *websocket.PreparedMessage // ws as one WebSocket frame, made on first use
+	poll    []byte                     // {"id":"…","type":…,"data":…,"timestamp":ms}
 }
 
 // roomOf is the name a client subscribes to for a stored channel: a user's
@@ -146,6 +150,20 @@ func (e *evt) encode(room string) {
 	p = strconv.AppendInt(p, ms, 10)
 	p = append(p, '}')
 	e.poll = p
+}
+
+// wsFrame is the event's WebSocket message framed once for every
+// connection (server frames are not masked, so all connections get the
+// same bytes).
+func (e *evt) wsFrame() *websocket.PreparedMessage {
+	e.wsOnce.Do(func() {
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.ws)
+		if err != nil { // only for an invalid message type
+			panic(err)
+		}
+		e.wsPM = pm
+	})
+	return e.wsPM
 }
 
 // resetEvt is the control event telling a client that the history it asks

@@ -7,90 +7,170 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
+
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/internal/httpx"
 )
 
 // wsReadLimit bounds one client message; commands are tiny.
 const wsReadLimit = 16 << 10
 
-// wsSink writes to one WebSocket. coder/websocket serialises concurrent
-// writers itself.
-type wsSink struct {
-	h       *Hub
-	conn    *websocket.Conn
-	pingMu  sync.Mutex
-	pinging bool
+// wsUpgrader accepts WebSockets with small buffers: events are written as
+// prepared frames, shared by every connection and written with one system
+// call each, so no write buffer stays with a connection (the pool serves
+// the rare control answers), and client commands are tiny.
+func (h *Hub) wsUpgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  512,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, h.cfg.AllowedOrigins) },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			httpx.Error(w, status, reason.Error())
+		},
+	}
 }
 
-// writeMsg writes one message. It sets no per-message deadline (a timer
-// per message and connection is measurable at 10,000 clients): a stuck
-// write is ended by CloseNow when the client's queue overflows, or when the
-// next keepalive ping gets no pong within WriteTimeout.
+// originAllowed: a request without Origin (not a browser) or from the
+// request's own host is allowed; otherwise the Origin's host (or, for a
+// pattern with "://", its scheme and host) must match one of patterns
+// (path.Match syntax, case-insensitive).
+func originAllowed(r *http.Request, patterns []string) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, p := range patterns {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// wsSink writes to one WebSocket. gorilla/websocket allows one writer at a
+// time (control frames aside): mu serialises the flush loop with the
+// reader's answers.
+type wsSink struct {
+	h    *Hub
+	conn *websocket.Conn
+	mu   sync.Mutex
+	// pingAt is when the unanswered ping was sent (unix ns), 0 when none.
+	pingAt atomic.Int64
+	closed atomic.Bool // closed by us: a late ping check counts nothing
+}
+
+// writeMsg writes one message of its own. It sets no per-message deadline
+// (a timer per message and connection is measurable at 10,000 clients): a
+// stuck write is ended by abort when the client's queue overflows, or when
+// a keepalive ping gets no pong within WriteTimeout.
 func (s *wsSink) writeMsg(b []byte) error {
-	return s.conn.Write(context.Background(), websocket.MessageText, b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn.WriteMessage(websocket.TextMessage, b)
 }
 
 func (s *wsSink) write(items []outItem, ka bool) error {
+	s.mu.Lock()
 	for _, it := range items {
-		b := it.raw
+		var err error
 		if it.ev != nil {
-			b = it.ev.ws
+			err = s.conn.WritePreparedMessage(it.ev.wsFrame())
+		} else {
+			err = s.conn.WriteMessage(websocket.TextMessage, it.raw)
 		}
-		if err := s.writeMsg(b); err != nil {
+		if err != nil {
+			s.mu.Unlock()
 			return err
 		}
 	}
+	s.mu.Unlock()
 	if ka {
 		s.ping()
 	}
 	return nil
 }
 
-// ping sends a protocol ping; a peer that does not answer within the write
-// timeout is closed. The pong is read by the connection's reader.
+// ping sends a protocol ping, unless one is unanswered; a peer that does
+// not answer within the write timeout is closed. The pong is read by the
+// connection's reader (pong).
 func (s *wsSink) ping() {
-	s.pingMu.Lock()
-	if s.pinging {
-		s.pingMu.Unlock()
+	now := time.Now()
+	if !s.pingAt.CompareAndSwap(0, now.UnixNano()) {
 		return
 	}
-	s.pinging = true
-	s.pingMu.Unlock()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), s.h.cfg.WriteTimeout)
-		err := s.conn.Ping(ctx)
-		cancel()
-		s.pingMu.Lock()
-		s.pinging = false
-		s.pingMu.Unlock()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				s.h.m.slow.WithLabelValues(TransportWS).Inc()
-				s.h.log.Info("notify: websocket peer did not answer a ping in time; closed", "err", err)
-			}
-			s.conn.CloseNow()
+	timeout := s.h.cfg.WriteTimeout
+	if err := s.conn.WriteControl(websocket.PingMessage, nil, now.Add(timeout)); err != nil {
+		s.h.log.Debug("notify: websocket ping failed", "err", err)
+		s.conn.Close()
+		return
+	}
+	sent := now.UnixNano()
+	time.AfterFunc(timeout, func() {
+		if s.pingAt.Load() == sent && !s.closed.Load() {
+			s.h.m.slow.WithLabelValues(TransportWS).Inc()
+			s.h.log.Info("notify: websocket peer did not answer a ping in time; closed")
+			s.abort()
 		}
-	}()
+	})
+}
+
+func (s *wsSink) pong(string) error {
+	s.pingAt.Store(0)
+	return nil
 }
 
 func (s *wsSink) writeEvts(evs []*evt) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, e := range evs {
-		if err := s.writeMsg(e.ws); err != nil {
+		if err := s.conn.WritePreparedMessage(e.wsFrame()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *wsSink) abort() { s.conn.CloseNow() }
-
-func (s *wsSink) end() {
-	go s.conn.Close(websocket.StatusServiceRestart, "server shutting down; reconnect")
+func (s *wsSink) abort() {
+	s.closed.Store(true)
+	s.conn.Close()
 }
+
+// end sends the close frame with status 1012 (service restart); the reader
+// then waits a moment for the client's answer before the handler closes
+// the connection.
+func (s *wsSink) end() {
+	s.closed.Store(true)
+	deadline := time.Now().Add(s.h.cfg.WriteTimeout)
+	msg := websocket.FormatCloseMessage(websocket.CloseServiceRestart, "server shutting down; reconnect")
+	if err := s.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
+		s.conn.Close()
+		return
+	}
+	s.conn.SetReadDeadline(time.Now().Add(closeWait))
+}
+
+// closeWait is how long a closing server waits for the client's close.
+const closeWait = 2 * time.Second
 
 // wsIn is a client message. The fields may also come inside "data".
 type wsIn struct {
@@ -134,39 +214,62 @@ func (h *Hub) handleWS(w http.ResponseWriter, r *http.Request) {
 		writeChannelError(w, r, err)
 		return
 	}
-	// The principal is read before the upgrade: the request's context is
-	// not to be used once the connection is hijacked.
-	authCtx := r.Context()
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.AllowedOrigins})
+	// Only the principal is kept from the request: the handler returns
+	// once the connection is upgraded, and the request's context ends then.
+	authCtx := context.Background()
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		authCtx = auth.WithPrincipal(authCtx, p)
+	}
+	conn, err := h.wsUpgrader().Upgrade(w, r, nil)
 	if err != nil {
-		h.log.Debug("notify: websocket accept refused", "err", err)
-		return // Accept has answered (403 for a foreign Origin)
+		h.log.Debug("notify: websocket upgrade refused", "err", err)
+		return // Upgrade has answered (403 for a foreign Origin)
 	}
 	conn.SetReadLimit(wsReadLimit)
 	s := &wsSink{h: h, conn: conn}
+	conn.SetPongHandler(s.pong)
 	c := h.newClient(TransportWS, s)
 	if err := h.addClient(c); err != nil {
-		conn.Close(websocket.StatusServiceRestart, "server shutting down; reconnect")
+		s.end()
+		conn.Close()
 		return
 	}
-	defer c.finish(true)
-
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
 	clientID := hex.EncodeToString(idb[:])
 	if err := s.writeMsg(marshalMsg(map[string]any{"type": "welcome", "clientId": clientID, "timestamp": nowMs()})); err != nil {
+		c.finish(true)
+		conn.Close()
 		return
 	}
+	// The reader gets a goroutine of its own and this handler returns, so
+	// that net/http lets go of the connection's request, response and their
+	// buffers (about 10 KB that would otherwise stay for the connection's
+	// whole life, measured with cmd/birjob-load).
+	go h.wsRead(authCtx, c, s)
+}
+
+// wsRead is a WebSocket's reader: it answers commands and, through
+// gorilla/websocket's handlers, protocol pings, pongs and the close
+// handshake, until the connection ends.
+func (h *Hub) wsRead(authCtx context.Context, c *client, s *wsSink) {
+	defer s.conn.Close()
+	defer c.finish(true)
+	cmd := make(chan bool)
 	for {
-		typ, data, err := conn.Read(context.Background())
+		typ, data, err := s.conn.ReadMessage()
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText {
+		if typ != websocket.TextMessage {
 			c.enqueue(wsError("send JSON text messages"))
 			continue
 		}
-		if !h.wsCommand(authCtx, c, s, data) {
+		// A command (a join may replay from the database) runs on a
+		// goroutine of its own, so that the reader's stack, which stays
+		// with every idle connection, never grows past what reading needs.
+		go func() { cmd <- h.wsCommand(authCtx, c, s, data) }()
+		if !<-cmd {
 			return
 		}
 	}

@@ -97,7 +97,7 @@ func TestWS_OriginChecked(t *testing.T) {
 func TestWS_ProtocolPingKeepsAlive(t *testing.T) {
 	pool := pgtest.New(t)
 	var pongs = make(chan struct{}, 100)
-	n := startNode(t, pool, Config{Keepalive: 200 * time.Millisecond})
+	n := startNode(t, pool, Config{Keepalive: 100 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
 	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/api/ws"
 	conn, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{
 		OnPingReceived: func(context.Context, []byte) bool { pongs <- struct{}{}; return true },
@@ -113,12 +113,20 @@ func TestWS_ProtocolPingKeepsAlive(t *testing.T) {
 			}
 		}
 	}()
-	for range 2 {
+	// Six pings span twice the write timeout: a peer that answers them is
+	// kept.
+	for range 6 {
 		select {
 		case <-pongs:
 		case <-time.After(waitFor):
 			t.Fatal("no protocol ping from the server")
 		}
+	}
+	if got := n.hub.Stats().Connections["ws"]; got != 1 {
+		t.Fatalf("answering peer: %d connections, want 1", got)
+	}
+	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "ws"); got != 0 {
+		t.Errorf("slow disconnects = %v, want 0", got)
 	}
 }
 
@@ -151,6 +159,26 @@ func TestWS_SlowClientIsolated(t *testing.T) {
 		}
 	}
 	waitUntil(t, "stuck client dropped", func() bool { return n.hub.Stats().Connections["ws"] == 1 })
+	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "ws"); got != 1 {
+		t.Errorf("slow disconnects = %v, want 1", got)
+	}
+}
+
+// TestWS_UnansweredPingCloses: a peer that stops reading answers no
+// protocol ping; it is closed once a ping has waited WriteTimeout, and
+// counted as a slow client, although nothing was queued for it.
+func TestWS_UnansweredPingCloses(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{Keepalive: 100 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	url := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/api/ws"
+	mute, _, err := websocket.Dial(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.CloseNow()
+	waitUntil(t, "client connected", func() bool { return n.hub.Stats().Connections["ws"] == 1 })
+	// Never read: coder/websocket answers pings only from Read.
+	waitUntil(t, "mute client closed", func() bool { return n.hub.Stats().Connections["ws"] == 0 })
 	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "ws"); got != 1 {
 		t.Errorf("slow disconnects = %v, want 1", got)
 	}

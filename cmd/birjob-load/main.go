@@ -282,7 +282,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	}
 	gc(base)
 	time.Sleep(500 * time.Millisecond)
-	gc(base)
+	_, heap0, stack0 := gc(base)
 	res.rssBefore = rss(cmd.Process.Pid)
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -308,8 +308,13 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		res.idleXacts = xacts(ctx, pool) - x0
 		res.idleWindow = o.idle
 	}
-	res.goroutines = gc(base)
+	var heap1, stack1 uint64
+	res.goroutines, heap1, stack1 = gc(base)
 	res.rssIdle = rss(cmd.Process.Pid)
+	if connected > 0 {
+		fmt.Fprintf(os.Stderr, "[%s] idle, per connection: Go heap in use %.1f KB, goroutine stacks %.1f KB\n", server,
+			float64(int64(heap1)-int64(heap0))/float64(connected)/1024, float64(int64(stack1)-int64(stack0))/float64(connected)/1024)
+	}
 
 	// Publish: warm-up events first (not counted), then the measured ones.
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
@@ -388,17 +393,21 @@ func publishTo(ctx context.Context, server string, pool *pgxpool.Pool, base, tra
 	return nil
 }
 
-func gc(base string) int {
+// gc makes the server collect garbage and return memory to the system,
+// and reports its goroutines, Go heap in use and goroutine stacks.
+func gc(base string) (goroutines int, heapInuse, stackInuse uint64) {
 	resp, err := http.Post(base+"/debug/gc", "", nil)
 	if err != nil {
-		return 0
+		return 0, 0, 0
 	}
 	defer resp.Body.Close()
 	var m struct {
-		Goroutines int `json:"goroutines"`
+		Goroutines int    `json:"goroutines"`
+		HeapInuse  uint64 `json:"heapInuse"`
+		StackInuse uint64 `json:"stackInuse"`
 	}
 	json.NewDecoder(resp.Body).Decode(&m)
-	return m.Goroutines
+	return m.Goroutines, m.HeapInuse, m.StackInuse
 }
 
 // rss reads a process's resident set size in bytes.
