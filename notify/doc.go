@@ -21,7 +21,9 @@
 // each notification it reads every event after its cursor (one query per
 // wake-up for the whole node, never per client), advances the cursor and
 // hands each event to the subscriptions of its channel. Each event is
-// encoded once per transport; every connection shares those bytes. When the
+// encoded once per transport, on first use (most events of a large fan-out
+// are for users connected to another node, or to none, and are never
+// encoded here); every connection shares those bytes. When the
 // LISTEN connection is lost (network, server restart, pg_terminate_backend)
 // Run reconnects with backoff, LISTENs again and reads from its cursor, so
 // events committed meanwhile are delivered late but never lost.

@@ -58,7 +58,7 @@ func Append(ctx context.Context, q Querier, evs ...model.Event) ([]int64, error)
 	// trigger assigns ids row by row in insertion order.
 	rows, err := q.Query(ctx, `
 		INSERT INTO events (channel, type, data)
-		SELECT c, t, d::json FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, t, d, n)
+		SELECT c, t, d FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, t, d, n)
 		ORDER BY n
 		RETURNING id`, chans, types, datas)
 	if err != nil {
@@ -78,12 +78,17 @@ type evt struct {
 	channel string // stored channel
 	typ     string
 	created time.Time
-	data    []byte // compact JSON
+	// The fields below are made by enc, on first use.
+	encOnce sync.Once
+	data    []byte // as stored; compact JSON once enc has run
 	sse     []byte // "id: …\nevent: …\ndata: …\n\n"
 	ws      []byte // {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}
 	wsOnce  sync.Once
 	wsPM    *websocket.PreparedMessage // ws as one WebSocket frame, made on first use
-	poll    []byte                     // {"id":"…","type":…,"data":…,"timestamp":ms}
+	// fanout is how many connections of this node the event was queued
+	// for when it arrived (set under the hub's lock before any push).
+	fanout int
+	poll   []byte // {"id":"…","type":…,"data":…,"timestamp":ms}
 }
 
 // roomOf is the name a client subscribes to for a stored channel: a user's
@@ -104,15 +109,25 @@ func cleanType(t string) string {
 }
 
 func newEvt(id int64, channel, typ string, created time.Time, data []byte) *evt {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, data); err != nil || buf.Len() == 0 {
-		// The column is json, so this cannot happen with our schema; keep
-		// the stream well-formed if it ever does.
-		buf.Reset()
-		buf.WriteString("null")
-	}
-	e := &evt{id: id, channel: channel, typ: cleanType(typ), created: created, data: buf.Bytes()}
-	e.encode(roomOf(channel))
+	return &evt{id: id, channel: channel, typ: cleanType(typ), created: created, data: data}
+}
+
+// enc returns e with its frames made. They are made on first use, by the
+// first connection (or replay) that needs them: a node reads every event
+// of the log, but most events of a large fan-out are for users connected
+// elsewhere, or not at all.
+func (e *evt) enc() *evt {
+	e.encOnce.Do(func() {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, e.data); err != nil || buf.Len() == 0 {
+			// Every writer stores valid JSON (Append checks it); keep the
+			// stream well-formed if a row written by hand is not.
+			buf.Reset()
+			buf.WriteString("null")
+		}
+		e.data = buf.Bytes()
+		e.encode(roomOf(e.channel))
+	})
 	return e
 }
 
@@ -157,7 +172,7 @@ func (e *evt) encode(room string) {
 // same bytes).
 func (e *evt) wsFrame() *websocket.PreparedMessage {
 	e.wsOnce.Do(func() {
-		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.ws)
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.enc().ws)
 		if err != nil { // only for an invalid message type
 			panic(err)
 		}

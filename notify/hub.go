@@ -227,6 +227,7 @@ func (h *Hub) dispatch(batch []*evt) {
 		n++
 		h.cursor = e.id
 		h.ring = append(h.ring, e)
+		e.fanout = len(h.subs[e.channel])
 		for s := range h.subs[e.channel] {
 			if !s.push(e) {
 				h.dropSubLocked(s)

@@ -149,7 +149,7 @@ func (s *sseSink) write(items []outItem, ka bool) error {
 	bufs := make(net.Buffers, 0, len(items)+1)
 	for _, it := range items {
 		if it.ev != nil {
-			bufs = append(bufs, it.ev.sse)
+			bufs = append(bufs, it.ev.enc().sse)
 		} else {
 			bufs = append(bufs, it.raw)
 		}
@@ -163,7 +163,7 @@ func (s *sseSink) write(items []outItem, ka bool) error {
 func (s *sseSink) writeEvts(evs []*evt) error {
 	bufs := make(net.Buffers, 0, len(evs))
 	for _, e := range evs {
-		bufs = append(bufs, e.sse)
+		bufs = append(bufs, e.enc().sse)
 	}
 	return s.writeBufs(bufs)
 }

@@ -94,7 +94,7 @@ func (s *wsSink) write(items []outItem, ka bool) error {
 	for _, it := range items {
 		var err error
 		if it.ev != nil {
-			err = s.conn.WritePreparedMessage(it.ev.wsFrame())
+			err = s.writeEvt(it.ev)
 		} else {
 			err = s.conn.WriteMessage(websocket.TextMessage, it.raw)
 		}
@@ -143,11 +143,20 @@ func (s *wsSink) writeEvts(evs []*evt) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range evs {
-		if err := s.conn.WritePreparedMessage(e.wsFrame()); err != nil {
+		if err := s.writeEvt(e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeEvt writes an event: framed once for all connections when it went
+// to several (a PreparedMessage costs a few KB to make), else directly.
+func (s *wsSink) writeEvt(e *evt) error {
+	if e.fanout > 1 {
+		return s.conn.WritePreparedMessage(e.wsFrame())
+	}
+	return s.conn.WriteMessage(websocket.TextMessage, e.enc().ws)
 }
 
 func (s *wsSink) abort() {
