@@ -32,14 +32,16 @@ lint: ## gofmt, go vet
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
-bench: ## benchmarks and load runs (long: about 30 min; results go in BENCHMARKS.md)
+bench: ## benchmarks and load runs (long: about 45 min; results go in BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./matcher/... ./scraper/... ./notify/...
 	$(GO) run ./cmd/birjob-alertgen -alerts 1000000 -jobs 20000
 	$(GO) build -o bin/birjob-load ./cmd/birjob-load
 	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2
 	bin/birjob-load -transport poll -clients 10000 -rate 1 -duration 30s -repeat 2
+	bin/birjob-load -transport poll -clients 10000 -rate 4 -duration 20s -repeat 2
 	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
+	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin

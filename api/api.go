@@ -39,6 +39,18 @@ type Server struct {
 	// validate checks criteria (the matcher's query language); its error
 	// message reaches the client with a 400.
 	validate func(model.Criteria) error
+	// search compiles GET /api/jobs?q= into a job predicate (nil: the
+	// words of q must appear in title, company or location, compared by
+	// the database).
+	search func(q string) (func(*model.Job) bool, error)
+}
+
+// WithSearch makes GET /api/jobs?q= use compile (the matcher's query
+// language, so that a search shows what an alert with that query would
+// match); its error message reaches the client with a 400.
+func (s *Server) WithSearch(compile func(q string) (func(*model.Job) bool, error)) *Server {
+	s.search = compile
+	return s
 }
 
 // New returns the API server. validate checks saved criteria.
@@ -377,6 +389,14 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		q.Limit = n
 	}
 	q.IncludeExpired = r.URL.Query().Get("expired") == "true"
+	if s.search != nil && strings.TrimSpace(q.Q) != "" {
+		match, err := s.search(q.Q)
+		if err != nil {
+			httpx.Errorf(w, http.StatusBadRequest, "q: %v", err)
+			return
+		}
+		q.Match = match
+	}
 	jobs, next, err := s.store.ListJobs(r.Context(), q)
 	if err != nil {
 		httpx.ServerError(w, r, err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/birjob/birjob/api"
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/pgtest"
+	"github.com/birjob/birjob/matcher"
 	"github.com/birjob/birjob/model"
 	"github.com/birjob/birjob/storage"
 )
@@ -43,7 +45,7 @@ func newEnv(t *testing.T) *env {
 		}
 		return nil
 	}
-	api.New(store, validate).Routes(mux)
+	api.New(store, validate).WithSearch(matcher.Search).Routes(mux)
 	srv := httptest.NewServer(as.Middleware(mux))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store, auth: as}
@@ -387,5 +389,86 @@ func TestAlerts_RecentMatches(t *testing.T) {
 	}
 	if strings.Join(got[a], ",") != "Job one,Job two" || strings.Join(got[b], ",") != "Job two" {
 		t.Fatalf("matches: alert a %v (want Job one,Job two), alert b %v (want Job two)", got[a], got[b])
+	}
+}
+
+// TestJobs_SearchFoldsLikeAlerts: GET /api/jobs?q= uses the alerts' query
+// language with their folding, so Azerbaijani and Russian words match in
+// any case and spelling the matcher accepts, which the database's ILIKE
+// under the C locale would not; a query that cannot parse is a 400 that
+// says why; a search reads a bounded number of rows and gives a cursor to
+// continue.
+func TestJobs_SearchFoldsLikeAlerts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pool := e.store.Pool()
+	var src int64
+	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	titles := []string{
+		"BAKI OFİSİ ÜÇÜN MÜHƏNDİS", // 1
+		"Инженер-программист",      // 2
+		"Senior Golang Developer",  // 3
+		"PHP and Golang developer", // 4
+		"Mühasib",                  // 5
+	}
+	for i, title := range titles {
+		if _, err := pool.Exec(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, company, content_hash)
+			VALUES ($1, $2, $3, $4, 'Acme', '\x00')`, src, fmt.Sprint("k", i), fmt.Sprint("https://example.com/", i), title); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client()
+	search := func(q string) string {
+		t.Helper()
+		var got []string
+		for _, j := range c.mustDo("GET", "/api/jobs?q="+url.QueryEscape(q), nil, 200)["jobs"].([]any) {
+			got = append(got, j.(map[string]any)["title"].(string))
+		}
+		return strings.Join(got, "|")
+	}
+	for q, want := range map[string]string{
+		"bakı mühəndis":  titles[0],
+		"baki muhendis":  titles[0],
+		"ИНЖЕНЕР":        titles[1],
+		"golang -php":    titles[2],
+		`"php and"`:      titles[3],
+		"mühasib OR инженер-программист": titles[4] + "|" + titles[1],
+	} {
+		if got := search(q); got != want {
+			t.Errorf("q=%q: %q, want %q", q, got, want)
+		}
+	}
+	out := c.mustDo("GET", "/api/jobs?q="+url.QueryEscape(`golang "unclosed`), nil, 400)
+	if msg, _ := out["error"].(string); !strings.Contains(msg, "q:") {
+		t.Errorf("bad query: error %q should name the parameter", msg)
+	}
+
+	// The scan budget: 2 rows per call, newest first. Page one reads jobs 5
+	// and 4 (4 matches), page two 3 and 2 (3 matches), page three job 1,
+	// the end.
+	m, err := matcher.Search("developer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	before, calls := int64(0), 0
+	for {
+		jobs, next, err := e.store.ListJobs(ctx, storage.JobQuery{Match: m, ScanBudget: 2, Before: before, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls++
+		for _, j := range jobs {
+			got = append(got, j.Title)
+		}
+		if next == 0 {
+			break
+		}
+		before = next
+	}
+	if strings.Join(got, "|") != titles[3]+"|"+titles[2] || calls != 3 {
+		t.Fatalf("budgeted search: %q in %d calls, want %q in 3", got, calls, titles[3]+"|"+titles[2])
 	}
 }

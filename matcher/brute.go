@@ -108,3 +108,15 @@ func NewFilter(c model.Criteria) (*Filter, error) {
 
 // Match reports whether job meets the criteria.
 func (f *Filter) Match(job *model.Job) bool { return f.c.match(prepare(job)) }
+
+// Search compiles a job search (GET /api/jobs?q=) written in the query
+// language of saved criteria, so that searching shows what an alert with
+// the same query would match, folded the same way (Bakı = BAKI = baki,
+// Инженер = инженер).
+func Search(q string) (func(*model.Job) bool, error) {
+	f, err := NewFilter(model.Criteria{Query: q})
+	if err != nil {
+		return nil, err
+	}
+	return f.Match, nil
+}

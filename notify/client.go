@@ -45,6 +45,7 @@ type client struct {
 	wake      chan struct{} // handler-driven clients only
 
 	mu       sync.Mutex
+	writing  time.Time // when the write in progress began (zero: none)
 	out      []outItem
 	spare    []outItem
 	flushing bool
@@ -163,6 +164,16 @@ func (c *client) keepalive() {
 	if c.closed {
 		return
 	}
+	if !c.writing.IsZero() && time.Since(c.writing) > c.hub.cfg.WriteTimeout {
+		// One write has blocked for WriteTimeout: the peer reads nothing
+		// (its socket buffer is full). As slow as a full queue.
+		c.closed = true
+		c.out = nil
+		c.hub.m.slow.WithLabelValues(c.transport).Inc()
+		c.hub.log.Info("notify: stuck client disconnected", "transport", c.transport, "write_blocked", time.Since(c.writing).Round(time.Millisecond))
+		go c.finish(true)
+		return
+	}
 	c.kaDue = true
 	c.kickLocked()
 }
@@ -205,6 +216,7 @@ func (c *client) flushLoop() {
 		c.spare = nil
 		ka := c.kaDue
 		c.kaDue = false
+		c.writing = time.Now()
 		c.mu.Unlock()
 
 		err := c.sink.write(items, ka)
@@ -213,6 +225,7 @@ func (c *client) flushLoop() {
 		}
 		clear(items)
 		c.mu.Lock()
+		c.writing = time.Time{}
 		if c.spare == nil && cap(items) <= 2*c.hub.cfg.QueueSize {
 			c.spare = items[:0]
 		}

@@ -55,8 +55,9 @@
 // Dispatch never blocks on a connection: it appends to the connection's
 // queue (at most QueueSize frames) and, if no writer is running, starts a
 // short-lived goroutine that writes the queue and exits. A client whose
-// queue is full, or whose write blocks longer than WriteTimeout (SSE; a
-// WebSocket whose keepalive ping goes unanswered that long), is
+// queue is full, or whose write has blocked longer than WriteTimeout (found
+// by the keepalive wheel, so writes need no per-write deadline timer; a
+// WebSocket whose keepalive ping goes unanswered that long too), is
 // disconnected; it resumes from its last id and loses nothing. Everyone
 // else is unaffected.
 //

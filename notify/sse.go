@@ -132,7 +132,15 @@ func (s *sseSink) writeBufs(bufs net.Buffers) error {
 		return errDead
 	}
 	if s.conn != nil {
-		_ = s.conn.SetWriteDeadline(s.h.clientDeadline())
+		// No per-write deadline: at 10,000 connections a deadline per write
+		// is 10,000 runtime timers set per event, and as many firing
+		// WriteTimeout later, in the middle of a later event's fan-out. A
+		// write stuck that long is found by the keepalive wheel instead
+		// (client.keepalive), or by the queue overflowing.
+		if len(bufs) == 1 {
+			_, err := s.conn.Write(bufs[0])
+			return err
+		}
 		_, err := bufs.WriteTo(s.conn)
 		return err
 	}

@@ -243,3 +243,30 @@ func TestSSE_ResumeAcrossRestart(t *testing.T) {
 		t.Fatalf("resumed %v, want %v", got, missed)
 	}
 }
+
+// TestSSE_StuckWriteFoundByKeepalive: a client that stops reading while
+// one big event is being written (its socket buffers full, and no further
+// event to overflow its queue) is disconnected once that write has been
+// blocked for WriteTimeout, and counted as slow.
+func TestSSE_StuckWriteFoundByKeepalive(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{Keepalive: 100 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	stuck, err := net.Dial("tcp", strings.TrimPrefix(n.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
+	fmt.Fprintf(stuck, "GET /api/events/jobs HTTP/1.1\r\nHost: x\r\n\r\n")
+	stuck.SetReadDeadline(time.Now().Add(waitFor))
+	if _, err := http.ReadResponse(bufio.NewReaderSize(stuck, 16), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "sse client connected", func() bool { return n.hub.Stats().Connections["sse"] == 1 })
+	// Far more than the socket buffers of both ends hold.
+	appendEv(t, pool, "jobs", "new-job", `{"pad":"`+strings.Repeat("x", 16<<20)+`"}`)
+	waitUntil(t, "stuck client dropped", func() bool { return n.hub.Stats().Connections["sse"] == 0 })
+	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "sse"); got != 1 {
+		t.Errorf("slow disconnects = %v, want 1", got)
+	}
+}

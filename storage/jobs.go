@@ -52,7 +52,18 @@ type JobQuery struct {
 	IncludeExpired bool
 	// Since limits to jobs first seen after this time.
 	Since time.Time
+	// Match, when set, filters the jobs in Go instead of Q (the API passes
+	// the matcher's query language here). Newest first, at most ScanBudget
+	// jobs are read per call; when the budget ends before the page is full,
+	// the page comes back short, with the cursor to continue from.
+	Match func(*model.Job) bool
+	// ScanBudget bounds the jobs a Match call reads (default 2,000).
+	ScanBudget int
 }
+
+// DefaultScanBudget is JobQuery.ScanBudget's default: a search costs at
+// most this many rows read and matched, whatever it asks.
+const DefaultScanBudget = 2000
 
 // ListJobs returns jobs newest first, and the cursor of the next page (0
 // when this is the last).
@@ -62,6 +73,9 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 	}
 	if q.Limit > 200 {
 		q.Limit = 200
+	}
+	if q.Match != nil {
+		return s.searchJobs(ctx, q)
 	}
 	var where []string
 	args := []any{}
@@ -109,6 +123,67 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 		next = jobs[len(jobs)-1].ID
 	}
 	return jobs, next, nil
+}
+
+// searchJobs is ListJobs with q.Match: pages of jobs read newest first and
+// filtered in Go, within q.ScanBudget rows.
+func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, error) {
+	budget := q.ScanBudget
+	if budget <= 0 {
+		budget = DefaultScanBudget
+	}
+	jobs := []model.Job{}
+	before, scanned := q.Before, 0
+	for scanned < budget {
+		page := min(500, budget-scanned)
+		var where []string
+		args := []any{}
+		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+		if before > 0 {
+			where = append(where, "j.id < "+arg(before))
+		}
+		if !q.IncludeExpired {
+			where = append(where, "j.expired_at IS NULL")
+		}
+		if !q.Since.IsZero() {
+			where = append(where, "j.first_seen_at > "+arg(q.Since))
+		}
+		sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
+		if len(where) > 0 {
+			sql += " WHERE " + strings.Join(where, " AND ")
+		}
+		sql += " ORDER BY j.id DESC LIMIT " + arg(page)
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("search jobs: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			j, err := scanJobInto(rows)
+			if err != nil {
+				rows.Close()
+				return nil, 0, fmt.Errorf("search jobs: %w", err)
+			}
+			n++
+			scanned++
+			before = j.ID
+			if q.Match(&j) {
+				jobs = append(jobs, j)
+				if len(jobs) > q.Limit {
+					rows.Close()
+					return jobs[:q.Limit], jobs[q.Limit-1].ID, nil
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, 0, fmt.Errorf("search jobs: %w", err)
+		}
+		if n < page {
+			return jobs, 0, nil // no older jobs
+		}
+	}
+	return jobs, before, nil // budget spent: continue below the last job read
 }
 
 // GetJob returns one job.

@@ -27,6 +27,7 @@ type parts struct {
 	workers         []worker
 	routes          func(mux *http.ServeMux)
 	validate        func(model.Criteria) error
+	search          func(q string) (func(*model.Job) bool, error)
 	shutdownStreams func(ctx context.Context)
 	hub             *notify.Hub
 	scraper         *scraper.Service
@@ -54,7 +55,7 @@ func demoOn(ctx context.Context, a *App) (bool, error) {
 
 func buildParts(ctx context.Context, a *App) (*parts, error) {
 	cfg := a.cfg
-	p := &parts{validate: matcher.Validate}
+	p := &parts{validate: matcher.Validate, search: matcher.Search}
 	demo, err := demoOn(ctx, a)
 	if err != nil {
 		return nil, err
