@@ -429,11 +429,11 @@ func TestJobs_SearchFoldsLikeAlerts(t *testing.T) {
 		return strings.Join(got, "|")
 	}
 	for q, want := range map[string]string{
-		"bakı mühəndis":  titles[0],
-		"baki muhendis":  titles[0],
-		"ИНЖЕНЕР":        titles[1],
-		"golang -php":    titles[2],
-		`"php and"`:      titles[3],
+		"bakı mühəndis": titles[0],
+		"baki muhendis": titles[0],
+		"ИНЖЕНЕР":       titles[1],
+		"golang -php":   titles[2],
+		`"php and"`:     titles[3],
 		"mühasib OR инженер-программист": titles[4] + "|" + titles[1],
 	} {
 		if got := search(q); got != want {
