@@ -109,8 +109,8 @@ func sseClient(ctx context.Context, base, channel, user string, col *collector, 
 		case len(line) > 6 && string(line[:6]) == "event:" && string(line) == "event: connected\n":
 			ready(true)
 		case len(line) > 6 && string(line[:6]) == "data: ":
-			if d, ok := sentOf(line, time.Now()); ok {
-				col.sample(d)
+			if d, stamp, ok := stampOf(line, time.Now()); ok {
+				col.sample(d, stamp)
 			}
 		}
 	}
@@ -135,8 +135,8 @@ func wsClient(ctx context.Context, base, channel, user string, col *collector, r
 			return
 		}
 		now := time.Now()
-		if d, ok := sentOf(b, now); ok {
-			col.sample(d)
+		if d, stamp, ok := stampOf(b, now); ok {
+			col.sample(d, stamp)
 			continue
 		}
 		var m struct {
@@ -177,8 +177,8 @@ func pollClient(ctx context.Context, base, channel, user string, col *collector,
 		}
 		now := time.Now()
 		for _, e := range body.Events {
-			if d, ok := sentOf(e, now); ok {
-				col.sample(d)
+			if d, stamp, ok := stampOf(e, now); ok {
+				col.sample(d, stamp)
 			}
 		}
 		last = body.LastEventID
