@@ -269,24 +269,29 @@ func TestFeeds_AdminOnly(t *testing.T) {
 	admin.mustDo("DELETE", path, nil, 204)
 }
 
-func TestJobs_ListPagesNewestFirst(t *testing.T) {
-	e := newEnv(t)
+// insertJobs stores jobs with these titles (company Acme), oldest first,
+// from a manual source "t", and returns their ids.
+func insertJobs(t *testing.T, e *env, titles ...string) []int64 {
+	t.Helper()
 	ctx := context.Background()
 	pool := e.store.Pool()
 	var src int64
 	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 7; i++ {
-		title := fmt.Sprintf("Job %d", i)
-		if i == 3 {
-			title = "Senior Golang Developer"
-		}
-		if _, err := pool.Exec(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, company, content_hash)
-			VALUES ($1, $2, $3, $4, 'Acme', '\x00')`, src, fmt.Sprint("k", i), fmt.Sprint("https://example.com/", i), title); err != nil {
+	ids := make([]int64, len(titles))
+	for i, title := range titles {
+		if err := pool.QueryRow(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, company, content_hash)
+			VALUES ($1, $2, $3, $4, 'Acme', '\x00') RETURNING id`, src, fmt.Sprint("k", i), fmt.Sprint("https://example.com/", i), title).Scan(&ids[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return ids
+}
+
+func TestJobs_ListPagesNewestFirst(t *testing.T) {
+	e := newEnv(t)
+	insertJobs(t, e, "Job 0", "Job 1", "Job 2", "Senior Golang Developer", "Job 4", "Job 5", "Job 6")
 	c := e.client()
 	var titles []string
 	cursor := ""
@@ -346,19 +351,8 @@ func TestAlerts_RecentMatches(t *testing.T) {
 	a := int64(ann.mustDo("POST", "/api/alerts", map[string]any{"query": "golang"}, 201)["id"].(float64))
 	b := int64(ann.mustDo("POST", "/api/alerts", map[string]any{"query": "rust"}, 201)["id"].(float64))
 
-	var src int64
-	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
-		t.Fatal(err)
-	}
-	job := map[string]int64{}
-	for _, k := range []string{"one", "two", "bobs"} {
-		var id int64
-		if err := pool.QueryRow(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, content_hash)
-			VALUES ($1, $2, 'https://example.com/' || $2, 'Job ' || $2, '\x00') RETURNING id`, src, k).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		job[k] = id
-	}
+	ids := insertJobs(t, e, "Job one", "Job two", "Job bobs")
+	job := map[string]int64{"one": ids[0], "two": ids[1], "bobs": ids[2]}
 	// What the matcher writes (job JSON with "alerts"), in this order, plus
 	// what it does not: an admin's free-form event, a job-expired, and an
 	// event on Bob's channel naming Ann's alert.
@@ -401,11 +395,6 @@ func TestAlerts_RecentMatches(t *testing.T) {
 func TestJobs_SearchFoldsLikeAlerts(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	pool := e.store.Pool()
-	var src int64
-	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
-		t.Fatal(err)
-	}
 	titles := []string{
 		"BAKI OFİSİ ÜÇÜN MÜHƏNDİS", // 1
 		"Инженер-программист",      // 2
@@ -413,12 +402,7 @@ func TestJobs_SearchFoldsLikeAlerts(t *testing.T) {
 		"PHP and Golang developer", // 4
 		"Mühasib",                  // 5
 	}
-	for i, title := range titles {
-		if _, err := pool.Exec(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, company, content_hash)
-			VALUES ($1, $2, $3, $4, 'Acme', '\x00')`, src, fmt.Sprint("k", i), fmt.Sprint("https://example.com/", i), title); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertJobs(t, e, titles...)
 	c := e.client()
 	search := func(q string) string {
 		t.Helper()
