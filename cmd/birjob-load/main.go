@@ -320,6 +320,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	defer tick.Stop()
 	seq, next := 0, 0
+	var pubTimes []time.Duration // how long each measured publish call took
 	publish := func() (expected int64) {
 		<-tick.C
 		seq++
@@ -336,9 +337,11 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 			expected = int64(len(chans))
 		}
 		res.events += len(chans)
+		t0 := time.Now()
 		if err := publishTo(ctx, server, pool, base, o.transport, chans, seq); err != nil {
 			fmt.Fprintf(os.Stderr, "[%s] publish: %v\n", server, err)
 		}
+		pubTimes = append(pubTimes, time.Since(t0))
 		return expected
 	}
 	var warm int64
@@ -350,6 +353,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		time.Sleep(20 * time.Millisecond)
 	}
 	col.reset()
+	pubTimes = pubTimes[:0]
 	res.events = 0
 	fmt.Fprintf(os.Stderr, "[%s] publishing for %s\n", server, o.duration)
 	end := time.Now().Add(o.duration)
@@ -363,6 +367,11 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	}
 	res.delivered = col.delivered.Load()
 	cancel()
+	if len(pubTimes) > 0 {
+		slices.Sort(pubTimes)
+		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: notify.Append, the floor: an HTTP POST): median %v, slowest %v\n",
+			server, pubTimes[len(pubTimes)/2].Round(100*time.Microsecond), pubTimes[len(pubTimes)-1].Round(100*time.Microsecond))
+	}
 	if n, slowest, rest := col.ticks(); n > 1 {
 		fmt.Fprintf(os.Stderr, "[%s] %d publishes; the slowest one's median latency %v; p99 of all the others' events %v\n",
 			server, n, slowest.Round(100*time.Microsecond), rest.Round(100*time.Microsecond))
