@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -183,9 +184,15 @@ func TestPublish(t *testing.T) {
 	if s, _ := publish(t, base, "remote-go", admin, `{"type":"new-job"}`); s != 200 {
 		t.Errorf("feed publish: %d", s)
 	}
-	if s, _ := publish(t, base, "user:1", admin, `{"type":"new-job","data":{"n":1}}`); s != 200 {
-		t.Errorf("user publish: %d", s)
+	s, m = publish(t, base, "user:1", admin, `{"type":"new-job","data":{"n":1}}`)
+	if s != 200 {
+		t.Fatalf("user publish: %d", s)
 	}
+	// The hub reads the log after the NOTIFY: a poll with a 1 ms timeout
+	// that arrives before that answers "nothing yet" (and would get the
+	// event from the next poll), so wait for the hub first.
+	id, _ := strconv.ParseInt(fmt.Sprint(m["id"]), 10, 64)
+	waitUntil(t, "hub read the publish", func() bool { return id > 0 && n.hub.Cursor() >= id })
 	// Stored, so it replays.
 	_, r := poll(t, base, "/api/poll/me?lastEventId=0&timeout=1", alice)
 	if len(r.Events) != 1 || string(r.Events[0].Data) != `{"n":1}` {
