@@ -36,6 +36,9 @@ func BenchmarkEncode(b *testing.B) {
 	data := []byte(`{"id": 1, "title": "Senior Go developer", "company": "Acme", "location": "Baku", "remote": true, "salary": {"min": 3000, "max": 5000, "currency": "AZN", "period": "month"}, "url": "https://jobs.example/1", "source": "demo"}`)
 	now := time.Now()
 	for b.Loop() {
-		newEvt(123456789, "jobs", "new-job", now, data).enc()
+		e := newEvt(123456789, "jobs", "new-job", now, data)
+		e.sseBytes()
+		e.wsBytes()
+		e.pollBytes()
 	}
 }

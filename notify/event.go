@@ -78,13 +78,12 @@ type evt struct {
 	channel string // stored channel
 	typ     string
 	created time.Time
-	// The fields below are made by enc, on first use.
-	encOnce sync.Once
-	data    []byte // as stored; compact JSON once enc has run
-	sse     []byte // "id: …\nevent: …\ndata: …\n\n"
-	ws      []byte // {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}
-	wsOnce  sync.Once
-	wsPM    *websocket.PreparedMessage // ws as one WebSocket frame, made on first use
+	// The fields below are made on first use (compact, sseBytes, ...).
+	dataOnce, sseOnce, wsOnce, pollOnce, pmOnce sync.Once
+	data                                        []byte                     // as stored; compact JSON once compact has run
+	sse                                         []byte                     // "id: …\nevent: …\ndata: …\n\n"
+	ws                                          []byte                     // {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}
+	wsPM                                        *websocket.PreparedMessage // ws as one WebSocket frame, made on first use
 	// fanout is how many connections of this node the event was queued
 	// for when it arrived (set under the hub's lock before any push).
 	fanout int
@@ -112,12 +111,14 @@ func newEvt(id int64, channel, typ string, created time.Time, data []byte) *evt 
 	return &evt{id: id, channel: channel, typ: cleanType(typ), created: created, data: data}
 }
 
-// enc returns e with its frames made. They are made on first use, by the
-// first connection (or replay) that needs them: a node reads every event
-// of the log, but most events of a large fan-out are for users connected
-// elsewhere, or not at all.
-func (e *evt) enc() *evt {
-	e.encOnce.Do(func() {
+// Each transport's frame is made on first use, by the first connection
+// (or replay) of that transport that needs it: a node reads every event of
+// the log, but most events of a large fan-out are for users connected
+// elsewhere, or not at all, and a node's clients may all use one transport.
+
+// compact makes e.data compact JSON, once.
+func (e *evt) compact() []byte {
+	e.dataOnce.Do(func() {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, e.data); err != nil || buf.Len() == 0 {
 			// Every writer stores valid JSON (Append checks it); keep the
@@ -126,53 +127,68 @@ func (e *evt) enc() *evt {
 			buf.WriteString("null")
 		}
 		e.data = buf.Bytes()
-		e.encode(roomOf(e.channel))
 	})
-	return e
+	return e.data
 }
 
-func (e *evt) encode(room string) {
-	ids := strconv.FormatInt(e.id, 10)
-	ms := e.created.UnixMilli()
-	// SSE: JSON compacted above has no raw newlines, so one data line.
-	e.sse = appendSSE(make([]byte, 0, len(e.data)+len(e.typ)+40),
-		&sse.Event{ID: []byte(ids), Event: []byte(e.typ), Data: e.data})
+// sseBytes is "id: …\nevent: …\ndata: …\n\n".
+func (e *evt) sseBytes() []byte {
+	e.sseOnce.Do(func() {
+		data := e.compact()
+		// JSON compacted has no raw newlines, so one data line.
+		e.sse = appendSSE(make([]byte, 0, len(data)+len(e.typ)+40),
+			&sse.Event{ID: []byte(strconv.FormatInt(e.id, 10)), Event: []byte(e.typ), Data: data})
+	})
+	return e.sse
+}
 
-	tq, _ := json.Marshal(e.typ)
-	rq, _ := json.Marshal(room)
-	w := make([]byte, 0, len(e.data)+len(tq)+len(rq)+64)
-	w = append(w, `{"type":`...)
-	w = append(w, tq...)
-	w = append(w, `,"id":"`...)
-	w = append(w, ids...)
-	w = append(w, `","room":`...)
-	w = append(w, rq...)
-	w = append(w, `,"data":`...)
-	w = append(w, e.data...)
-	w = append(w, `,"timestamp":`...)
-	w = strconv.AppendInt(w, ms, 10)
-	w = append(w, '}')
-	e.ws = w
+// wsBytes is {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}.
+func (e *evt) wsBytes() []byte {
+	e.wsOnce.Do(func() {
+		data := e.compact()
+		tq, _ := json.Marshal(e.typ)
+		rq, _ := json.Marshal(roomOf(e.channel))
+		w := make([]byte, 0, len(data)+len(tq)+len(rq)+64)
+		w = append(w, `{"type":`...)
+		w = append(w, tq...)
+		w = append(w, `,"id":"`...)
+		w = strconv.AppendInt(w, e.id, 10)
+		w = append(w, `","room":`...)
+		w = append(w, rq...)
+		w = append(w, `,"data":`...)
+		w = append(w, data...)
+		w = append(w, `,"timestamp":`...)
+		w = strconv.AppendInt(w, e.created.UnixMilli(), 10)
+		e.ws = append(w, '}')
+	})
+	return e.ws
+}
 
-	p := make([]byte, 0, len(e.data)+len(tq)+48)
-	p = append(p, `{"id":"`...)
-	p = append(p, ids...)
-	p = append(p, `","type":`...)
-	p = append(p, tq...)
-	p = append(p, `,"data":`...)
-	p = append(p, e.data...)
-	p = append(p, `,"timestamp":`...)
-	p = strconv.AppendInt(p, ms, 10)
-	p = append(p, '}')
-	e.poll = p
+// pollBytes is {"id":"…","type":…,"data":…,"timestamp":ms}.
+func (e *evt) pollBytes() []byte {
+	e.pollOnce.Do(func() {
+		data := e.compact()
+		tq, _ := json.Marshal(e.typ)
+		p := make([]byte, 0, len(data)+len(tq)+48)
+		p = append(p, `{"id":"`...)
+		p = strconv.AppendInt(p, e.id, 10)
+		p = append(p, `","type":`...)
+		p = append(p, tq...)
+		p = append(p, `,"data":`...)
+		p = append(p, data...)
+		p = append(p, `,"timestamp":`...)
+		p = strconv.AppendInt(p, e.created.UnixMilli(), 10)
+		e.poll = append(p, '}')
+	})
+	return e.poll
 }
 
 // wsFrame is the event's WebSocket message framed once for every
 // connection (server frames are not masked, so all connections get the
 // same bytes).
 func (e *evt) wsFrame() *websocket.PreparedMessage {
-	e.wsOnce.Do(func() {
-		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.enc().ws)
+	e.pmOnce.Do(func() {
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.wsBytes())
 		if err != nil { // only for an invalid message type
 			panic(err)
 		}

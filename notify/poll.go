@@ -135,7 +135,7 @@ func (h *Hub) replayDBOnce(ctx context.Context, s *sub, plan replayPlan, collect
 func writePoll(w http.ResponseWriter, evs []*evt, pos int64) {
 	n := 32
 	for _, e := range evs {
-		n += len(e.enc().poll) + 1
+		n += len(e.pollBytes()) + 1
 	}
 	b := make([]byte, 0, n)
 	b = append(b, `{"events":[`...)
@@ -143,7 +143,7 @@ func writePoll(w http.ResponseWriter, evs []*evt, pos int64) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, e.enc().poll...)
+		b = append(b, e.pollBytes()...)
 	}
 	b = append(b, `],"lastEventId":"`...)
 	b = strconv.AppendInt(b, pos, 10)

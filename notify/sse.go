@@ -157,7 +157,7 @@ func (s *sseSink) write(items []outItem, ka bool) error {
 	bufs := make(net.Buffers, 0, len(items)+1)
 	for _, it := range items {
 		if it.ev != nil {
-			bufs = append(bufs, it.ev.enc().sse)
+			bufs = append(bufs, it.ev.sseBytes())
 		} else {
 			bufs = append(bufs, it.raw)
 		}
@@ -171,7 +171,7 @@ func (s *sseSink) write(items []outItem, ka bool) error {
 func (s *sseSink) writeEvts(evs []*evt) error {
 	bufs := make(net.Buffers, 0, len(evs))
 	for _, e := range evs {
-		bufs = append(bufs, e.enc().sse)
+		bufs = append(bufs, e.sseBytes())
 	}
 	return s.writeBufs(bufs)
 }

@@ -156,7 +156,7 @@ func (s *wsSink) writeEvt(e *evt) error {
 	if e.fanout > 1 {
 		return s.conn.WritePreparedMessage(e.wsFrame())
 	}
-	return s.conn.WriteMessage(websocket.TextMessage, e.enc().ws)
+	return s.conn.WriteMessage(websocket.TextMessage, e.wsBytes())
 }
 
 func (s *wsSink) abort() {
