@@ -42,12 +42,7 @@ func TestSSE_Conformance(t *testing.T) {
 	n := startNode(t, pool, Config{Keepalive: 300 * time.Millisecond, RetryHint: 1500 * time.Millisecond})
 
 	// Raw bytes first: the retry line comes before anything else.
-	conn, err := net.Dial("tcp", strings.TrimPrefix(n.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /api/events/jobs HTTP/1.1\r\nHost: x\r\n\r\n")
+	conn := dialRawSSE(t, n.srv.URL, "/api/events/jobs")
 	conn.SetReadDeadline(time.Now().Add(waitFor))
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
@@ -172,12 +167,7 @@ func TestSSE_SlowClientIsolated(t *testing.T) {
 	n := startNode(t, pool, Config{QueueSize: 4, WriteTimeout: 2 * time.Second})
 
 	// The stuck client: reads the response head, then nothing.
-	stuck, err := net.Dial("tcp", strings.TrimPrefix(n.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	fmt.Fprintf(stuck, "GET /api/events/jobs HTTP/1.1\r\nHost: x\r\n\r\n")
+	stuck := dialRawSSE(t, n.srv.URL, "/api/events/jobs")
 	stuck.SetReadDeadline(time.Now().Add(waitFor))
 	sbr := bufio.NewReaderSize(stuck, 16)
 	if _, err := http.ReadResponse(sbr, nil); err != nil {
@@ -251,13 +241,8 @@ func TestSSE_ResumeAcrossRestart(t *testing.T) {
 func TestSSE_StuckWriteFoundByKeepalive(t *testing.T) {
 	pool := pgtest.New(t)
 	n := startNode(t, pool, Config{Keepalive: 100 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
-	stuck, err := net.Dial("tcp", strings.TrimPrefix(n.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	stuck.(*net.TCPConn).SetReadBuffer(4 << 10)
-	fmt.Fprintf(stuck, "GET /api/events/jobs HTTP/1.1\r\nHost: x\r\n\r\n")
+	stuck := dialRawSSE(t, n.srv.URL, "/api/events/jobs")
+	stuck.SetReadBuffer(4 << 10)
 	stuck.SetReadDeadline(time.Now().Add(waitFor))
 	if _, err := http.ReadResponse(bufio.NewReaderSize(stuck, 16), nil); err != nil {
 		t.Fatal(err)
@@ -269,4 +254,18 @@ func TestSSE_StuckWriteFoundByKeepalive(t *testing.T) {
 	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "sse"); got != 1 {
 		t.Errorf("slow disconnects = %v, want 1", got)
 	}
+}
+
+// dialRawSSE opens a TCP connection to base and sends a bare HTTP/1.1 GET
+// of path: the test reads (or does not read) the raw bytes itself.
+func dialRawSSE(t *testing.T, base, path string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	tc := conn.(*net.TCPConn)
+	fmt.Fprintf(tc, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+	return tc
 }

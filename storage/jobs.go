@@ -65,6 +65,37 @@ type JobQuery struct {
 // most this many rows read and matched, whatever it asks.
 const DefaultScanBudget = 2000
 
+// listSQL selects up to limit jobs of q older than before (0: from the
+// newest), newest first; q.Q's words filter in SQL unless q.Match is set.
+func listSQL(q JobQuery, before int64, limit int) (string, []any) {
+	var where []string
+	args := []any{}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if before > 0 {
+		where = append(where, "j.id < "+arg(before))
+	}
+	if !q.IncludeExpired {
+		where = append(where, "j.expired_at IS NULL")
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "j.first_seen_at > "+arg(q.Since))
+	}
+	if q.Match == nil {
+		for _, w := range strings.Fields(q.Q) {
+			if len(where) > 20 {
+				break
+			}
+			p := arg("%" + likeEscape(w) + "%")
+			where = append(where, "(j.title ILIKE "+p+" OR j.company ILIKE "+p+" OR j.location ILIKE "+p+")")
+		}
+	}
+	sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	return sql + " ORDER BY j.id DESC LIMIT " + arg(limit), args
+}
+
 // ListJobs returns jobs newest first, and the cursor of the next page (0
 // when this is the last).
 func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, error) {
@@ -77,30 +108,7 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 	if q.Match != nil {
 		return s.searchJobs(ctx, q)
 	}
-	var where []string
-	args := []any{}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if q.Before > 0 {
-		where = append(where, "j.id < "+arg(q.Before))
-	}
-	if !q.IncludeExpired {
-		where = append(where, "j.expired_at IS NULL")
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "j.first_seen_at > "+arg(q.Since))
-	}
-	for _, w := range strings.Fields(q.Q) {
-		if len(where) > 20 {
-			break
-		}
-		p := arg("%" + likeEscape(w) + "%")
-		where = append(where, "(j.title ILIKE "+p+" OR j.company ILIKE "+p+" OR j.location ILIKE "+p+")")
-	}
-	sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	sql += " ORDER BY j.id DESC LIMIT " + arg(q.Limit+1)
+	sql, args := listSQL(q, q.Before, q.Limit+1)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list jobs: %w", err)
@@ -136,23 +144,7 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64,
 	before, scanned := q.Before, 0
 	for scanned < budget {
 		page := min(500, budget-scanned)
-		var where []string
-		args := []any{}
-		arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-		if before > 0 {
-			where = append(where, "j.id < "+arg(before))
-		}
-		if !q.IncludeExpired {
-			where = append(where, "j.expired_at IS NULL")
-		}
-		if !q.Since.IsZero() {
-			where = append(where, "j.first_seen_at > "+arg(q.Since))
-		}
-		sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
-		if len(where) > 0 {
-			sql += " WHERE " + strings.Join(where, " AND ")
-		}
-		sql += " ORDER BY j.id DESC LIMIT " + arg(page)
+		sql, args := listSQL(q, before, page)
 		rows, err := s.pool.Query(ctx, sql, args...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("search jobs: %w", err)

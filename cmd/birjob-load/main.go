@@ -598,14 +598,8 @@ func (c *collector) latencies() []time.Duration {
 	return c.lat
 }
 
-// sentOf finds the "sent" stamp in a payload and returns the latency.
-func sentOf(b []byte, now time.Time) (time.Duration, bool) {
-	d, _, ok := stampOf(b, now)
-	return d, ok
-}
-
-// stampOf is sentOf that also returns the stamp, which names the publish
-// (tick) the event came from.
+// stampOf finds the "sent" stamp in a payload and returns the latency and
+// the stamp, which names the publish (tick) the event came from.
 func stampOf(b []byte, now time.Time) (time.Duration, int64, bool) {
 	i := strings.Index(string(b), `"sent":`)
 	if i < 0 {

@@ -16,14 +16,14 @@ func TestIsLoopback(t *testing.T) {
 	}
 }
 
-func TestSentOf(t *testing.T) {
+func TestStampOf(t *testing.T) {
 	now := time.Unix(0, 5_000_000)
-	if d, ok := sentOf([]byte(`data: {"sent":2000000,"seq":1}`), now); !ok || d != 3*time.Millisecond {
-		t.Fatalf("sentOf = %v %v", d, ok)
+	if d, stamp, ok := stampOf([]byte(`data: {"sent":2000000,"seq":1}`), now); !ok || d != 3*time.Millisecond || stamp != 2_000_000 {
+		t.Fatalf("stampOf = %v %v %v", d, stamp, ok)
 	}
 	for _, bad := range []string{`{}`, `{"sent":}`, `{"sent":"x"}`} {
-		if _, ok := sentOf([]byte(bad), now); ok {
-			t.Errorf("sentOf(%s) ok", bad)
+		if _, _, ok := stampOf([]byte(bad), now); ok {
+			t.Errorf("stampOf(%s) ok", bad)
 		}
 	}
 }
