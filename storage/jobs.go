@@ -93,7 +93,8 @@ func listSQL(q JobQuery, before int64, limit int) (string, []any) {
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	return sql + " ORDER BY j.id DESC LIMIT " + arg(limit), args
+	sql += " ORDER BY j.id DESC LIMIT " + arg(limit)
+	return sql, args
 }
 
 // ListJobs returns jobs newest first, and the cursor of the next page (0
