@@ -35,9 +35,9 @@ type sink interface {
 }
 
 // client is one connection. It holds no goroutine of its own while idle:
-// frames are queued by the hub's dispatch under mu, and a short-lived flush
-// goroutine (or the handler's goroutine, for transports that keep one)
-// writes them. Idle cost is this struct, its subscriptions and the socket.
+// frames are queued by the hub's dispatch under mu, and a flush goroutine
+// of the hub's writers (or the handler's goroutine, for transports that
+// keep one) writes them. Idle cost is this struct, its subscriptions and the socket.
 type client struct {
 	hub       *Hub
 	transport string
@@ -155,7 +155,7 @@ func (c *client) kickLocked() {
 		return
 	}
 	c.flushing = true
-	go c.flushLoop()
+	c.hub.writers.start(c)
 }
 
 func (c *client) keepalive() {

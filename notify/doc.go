@@ -53,8 +53,10 @@
 // # Slow clients
 //
 // Dispatch never blocks on a connection: it appends to the connection's
-// queue (at most QueueSize frames) and, if no writer is running, starts a
-// short-lived goroutine that writes the queue and exits. A client whose
+// queue (at most QueueSize frames) and, if no writer is running, hands the
+// connection to a writer goroutine: one that has finished an earlier flush
+// and waits a few seconds for more (its stack already grown), else a new
+// one. A stuck write holds up only its own writer. A client whose
 // queue is full, or whose write has blocked longer than WriteTimeout (found
 // by the keepalive wheel, so writes need no per-write deadline timer; a
 // WebSocket whose keepalive ping goes unanswered that long too), is

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,9 @@ type Hub struct {
 
 	shutdownCh chan struct{}
 	shutOnce   sync.Once
+	writers    *writers
+	wsOnce     sync.Once
+	wsUp       *websocket.Upgrader
 
 	listenPID atomic.Uint32 // backend pid of the LISTEN connection (tests)
 	listening atomic.Bool
@@ -80,6 +84,7 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 		subs:       make(map[string]map[*sub]struct{}),
 		shutdownCh: make(chan struct{}),
 	}
+	h.writers = newWriters(h.shutdownCh)
 	for i := range h.clients {
 		h.clients[i] = make(map[*client]struct{})
 	}

@@ -302,7 +302,11 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		x0 = xacts(ctx, pool)
 		resetStatements(ctx, pool)
 	}
+	idle0 := cpuNow(cmd.Process.Pid, 0)
 	time.Sleep(o.idle)
+	idleCPU := cpuNow(cmd.Process.Pid, 0).sub(idle0)
+	fmt.Fprintf(os.Stderr, "[%s] idle CPU per second: server %s, load generator %s\n", server,
+		ms(idleCPU.server*time.Second/o.idle), ms(idleCPU.load*time.Second/o.idle))
 	if pool != nil {
 		res.idleStmts, res.idleTop = statements(ctx, pool)
 		res.idleXacts = xacts(ctx, pool) - x0
@@ -320,7 +324,8 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	defer tick.Stop()
 	seq, next := 0, 0
-	var pubTimes []time.Duration // how long each measured publish call took
+	var pubTimes []time.Duration          // how long each measured publish call took
+	returned := map[int64]time.Duration{} // by stamp: when the publish call returned, after the stamp
 	publish := func() (expected int64) {
 		<-tick.C
 		seq++
@@ -338,10 +343,12 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		}
 		res.events += len(chans)
 		t0 := time.Now()
-		if err := publishTo(ctx, server, pool, base, o.transport, chans, seq); err != nil {
+		if err := publishTo(ctx, server, pool, base, o.transport, chans, seq, t0.UnixNano()); err != nil {
 			fmt.Fprintf(os.Stderr, "[%s] publish: %v\n", server, err)
 		}
-		pubTimes = append(pubTimes, time.Since(t0))
+		took := time.Since(t0)
+		pubTimes = append(pubTimes, took)
+		returned[t0.UnixNano()] = took
 		return expected
 	}
 	var warm int64
@@ -354,7 +361,11 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	}
 	col.reset()
 	pubTimes = pubTimes[:0]
+	clear(returned)
 	res.events = 0
+	pgPID := postmasterPID(ctx, pool)
+	cpu0 := cpuNow(cmd.Process.Pid, pgPID)
+	m0 := machineNow()
 	fmt.Fprintf(os.Stderr, "[%s] publishing for %s\n", server, o.duration)
 	end := time.Now().Add(o.duration)
 	for time.Now().Before(end) {
@@ -366,7 +377,21 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		time.Sleep(50 * time.Millisecond)
 	}
 	res.delivered = col.delivered.Load()
+	cpu := cpuNow(cmd.Process.Pid, pgPID).sub(cpu0)
+	fmt.Fprintf(os.Stderr, "[%s] machine while publishing: %s\n", server, machineNow().since(m0))
 	cancel()
+	if n := len(pubTimes); n > 0 {
+		per := func(d time.Duration) string { return ms(d / time.Duration(n)) }
+		pg := "not measured"
+		if pgPID > 0 {
+			pg = per(cpu.postgres)
+		}
+		fmt.Fprintf(os.Stderr, "[%s] CPU per publish: server %s, PostgreSQL %s, load generator (clients and publisher) %s\n",
+			server, per(cpu.server), pg, per(cpu.load))
+	}
+	if p50, p99, ok := col.afterReturn(returned); ok {
+		fmt.Fprintf(os.Stderr, "[%s] latency from the publish call's return (birjob: the commit): p50 %s, p99 %s\n", server, ms(p50), ms(p99))
+	}
 	if len(pubTimes) > 0 {
 		slices.Sort(pubTimes)
 		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: notify.Append, the floor: an HTTP POST): median %v, slowest %v\n",
@@ -385,8 +410,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	return res, nil
 }
 
-func publishTo(ctx context.Context, server string, pool *pgxpool.Pool, base, transport string, chans []string, seq int) error {
-	sent := time.Now().UnixNano()
+func publishTo(ctx context.Context, server string, pool *pgxpool.Pool, base, transport string, chans []string, seq int, sent int64) error {
 	data := fmt.Sprintf(`{"sent":%d,"seq":%d,"title":"Load test job"}`, sent, seq)
 	if server == "birjob" {
 		evs := make([]model.Event, len(chans))
@@ -404,6 +428,25 @@ func publishTo(ctx context.Context, server string, pool *pgxpool.Pool, base, tra
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return nil
+}
+
+// postmasterPID finds the PostgreSQL server's process from its data
+// directory's postmaster.pid (the load runs on the database's machine).
+func postmasterPID(ctx context.Context, pool *pgxpool.Pool) int {
+	if pool == nil {
+		return 0
+	}
+	var dir string
+	if err := pool.QueryRow(ctx, "SHOW data_directory").Scan(&dir); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(dir + "/postmaster.pid")
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	return pid
 }
 
 // gc makes the server collect garbage and return memory to the system,
@@ -589,6 +632,29 @@ func (c *collector) ticks() (n int, slowest, p99Rest time.Duration) {
 		p99Rest = rest[min(len(rest)-1, len(rest)*99/100)]
 	}
 	return len(c.byTick), slowest, p99Rest
+}
+
+// afterReturn is the latency distribution measured from the moment each
+// publish call returned rather than from its stamp: for birjob, from the
+// commit of the events, which is the earliest a client may see them.
+func (c *collector) afterReturn(took map[int64]time.Duration) (p50, p99 time.Duration, ok bool) {
+	c.mu.Lock()
+	var ls []time.Duration
+	for stamp, ds := range c.byTick {
+		t, found := took[stamp]
+		if !found {
+			continue
+		}
+		for _, d := range ds {
+			ls = append(ls, d-t)
+		}
+	}
+	c.mu.Unlock()
+	if len(ls) == 0 {
+		return 0, 0, false
+	}
+	slices.Sort(ls)
+	return ls[len(ls)/2], ls[min(len(ls)-1, len(ls)*99/100)], true
 }
 
 func (c *collector) latencies() []time.Duration {

@@ -1,0 +1,107 @@
+package notify
+
+import (
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// gateSink is a sink whose writes wait for a gate (nil: no wait) and then
+// report what they wrote.
+type gateSink struct {
+	gate  chan struct{}
+	wrote chan string
+}
+
+func (s *gateSink) write(items []outItem, _ bool) error {
+	if s.gate != nil {
+		<-s.gate
+	}
+	for _, it := range items {
+		s.wrote <- string(it.raw)
+	}
+	return nil
+}
+func (s *gateSink) abort() {}
+func (s *gateSink) end()   {}
+
+func recv(t *testing.T, ch chan string) string {
+	t.Helper()
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(waitFor):
+		t.Fatal("no write in time")
+		return ""
+	}
+}
+
+// A write that never returns holds up its own writer only: the next
+// client's flush runs on another goroutine. A writer that is done waits
+// for more work and takes the next flush instead of a new goroutine
+// starting; shutdown ends the waiting writers.
+func TestWriters_StuckWriteIsolatedAndWritersReused(t *testing.T) {
+	h := NewHub(nil, Config{}, slog.New(slog.DiscardHandler), nil)
+	w := h.writers
+
+	stuck := &gateSink{gate: make(chan struct{}), wrote: make(chan string, 1)}
+	a := h.newClient(TransportSSE, stuck)
+	a.enqueue([]byte("a1"))
+
+	free := &gateSink{wrote: make(chan string, 4)}
+	b := h.newClient(TransportSSE, free)
+	b.enqueue([]byte("b1"))
+	if got := recv(t, free.wrote); got != "b1" {
+		t.Fatalf("b wrote %q", got)
+	}
+	if n := w.spawned.Load(); n != 2 {
+		t.Fatalf("%d writers started for two clients, one stuck; want 2", n)
+	}
+
+	// b's writer is now waiting for work: b's next frame reuses it.
+	waitUntil(t, "a waiting writer", func() bool { return w.waiting.Load() == 1 })
+	b.enqueue([]byte("b2"))
+	if got := recv(t, free.wrote); got != "b2" {
+		t.Fatalf("b wrote %q", got)
+	}
+	if n := w.spawned.Load(); n != 2 {
+		t.Fatalf("%d writers started; the waiting one should have taken b's second flush", n)
+	}
+
+	close(stuck.gate)
+	if got := recv(t, stuck.wrote); got != "a1" {
+		t.Fatalf("a wrote %q", got)
+	}
+	waitUntil(t, "both writers waiting", func() bool { return w.waiting.Load() == 2 })
+	h.Shutdown(t.Context())
+	waitUntil(t, "writers to end at shutdown", func() bool { return w.waiting.Load() == 0 })
+}
+
+// The WebSocket write buffers are shared by all of a hub's connections and
+// survive garbage collections (a sync.Pool per connection, as before, gave
+// every personal event a fresh 4 KB buffer once a collection had run).
+func TestBufferPool_SharedAndKeptAcrossGC(t *testing.T) {
+	h := NewHub(nil, Config{}, slog.New(slog.DiscardHandler), nil)
+	if h.wsUpgrader() != h.wsUpgrader() {
+		t.Fatal("each WebSocket gets its own upgrader (and write buffer pool)")
+	}
+	p := h.wsUpgrader().WriteBufferPool
+	if p.Get() != nil {
+		t.Fatal("new pool is not empty")
+	}
+	buf := &[]byte{1}
+	p.Put(buf)
+	runtime.GC()
+	runtime.GC()
+	if got := p.Get(); got != buf {
+		t.Fatalf("buffer lost across garbage collections: got %v", got)
+	}
+	bp := newBufferPool(2)
+	for range 3 {
+		bp.Put(&[]byte{})
+	}
+	if n := len(bp.free); n != 2 {
+		t.Fatalf("pool of 2 holds %d buffers", n)
+	}
+}
