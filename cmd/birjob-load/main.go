@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,8 @@ type options struct {
 	perUser   int
 	warmup    int
 	repeat    int
+	keepalive time.Duration
+	cpuprof   string
 }
 
 func main() {
@@ -89,6 +92,8 @@ func main() {
 	flag.IntVar(&o.connPar, "connect-parallel", 100, "clients connecting at once")
 	flag.IntVar(&o.perUser, "me-fraction", 10, "channel me: each tick publishes to clients/N users, round robin")
 	flag.IntVar(&o.warmup, "warmup", 3, "events published (and delivered) before measuring, not counted")
+	flag.DurationVar(&o.keepalive, "keepalive", 0, "birjob's keepalive interval (0: its default, 25s); a long one shows what keepalives cost")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write the load generator's own CPU profile (clients and publisher) to this file")
 	flag.IntVar(&o.repeat, "repeat", 1, "run the server list this many times, interleaved (floor, birjob, floor, birjob, ...)")
 	flag.Parse()
 	o.servers = strings.Split(servers, ",")
@@ -102,6 +107,14 @@ func main() {
 		fatal("channel must be jobs or me")
 	}
 	raiseFDLimit()
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			fatal("%v", err)
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	ctx := context.Background()
 	var results []result
@@ -230,6 +243,9 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	args := []string{"serve", "-mode", server, "-addr", "127.0.0.1:0"}
 	if server == "birjob" {
 		args = append(args, "-db", dbURL)
+		if o.keepalive > 0 {
+			args = append(args, "-keepalive", o.keepalive.String())
+		}
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr

@@ -30,6 +30,7 @@ import (
 // or the bare fan-out floor. It prints its address on stdout.
 func serve(args []string) error {
 	mode, addr, dbURL := "birjob", "127.0.0.1:0", ""
+	var cfg notify.Config
 	for i := 0; i+1 < len(args); i += 2 {
 		switch args[i] {
 		case "-mode":
@@ -38,6 +39,8 @@ func serve(args []string) error {
 			addr = args[i+1]
 		case "-db":
 			dbURL = args[i+1]
+		case "-keepalive":
+			cfg.Keepalive, _ = time.ParseDuration(args[i+1])
 		}
 	}
 	raiseFDLimit()
@@ -70,7 +73,7 @@ func serve(args []string) error {
 		}
 		defer pool.Close()
 		reg := prometheus.NewRegistry()
-		hub = notify.NewHub(pool, notify.Config{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
+		hub = notify.NewHub(pool, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
 		go hub.Run(ctx)
 		hub.Routes(mux)
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
