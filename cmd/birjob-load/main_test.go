@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -25,5 +26,33 @@ func TestStampOf(t *testing.T) {
 		if _, _, ok := stampOf([]byte(bad), now); ok {
 			t.Errorf("stampOf(%s) ok", bad)
 		}
+	}
+}
+
+// The CPU accounting reads this process's own time from /proc: it grows
+// while the process computes, and the machine's counters are parsed.
+func TestProcCPUGrowsWithWork(t *testing.T) {
+	pid := os.Getpid()
+	start := procCPU(pid, false)
+	deadline := time.Now().Add(10 * time.Second)
+	x := 0
+	for procCPU(pid, false) <= start {
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %v after 10 s of work", start)
+		}
+		for i := range 1_000_000 {
+			x += i
+		}
+	}
+	_ = x
+	if len(statFields(pid)) < 17 {
+		t.Fatal("cannot parse /proc/self/stat")
+	}
+	m := machineNow()
+	if m.busy <= 0 || m.idle <= 0 {
+		t.Fatalf("machine CPU not parsed: %+v", m)
+	}
+	if got := m.since(m); got != "not measured" {
+		t.Fatalf("empty window described as %q", got)
 	}
 }
