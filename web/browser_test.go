@@ -41,6 +41,7 @@ type fakeBackend struct {
 	stop      chan struct{}
 	wsJoins   []map[string]any // join messages the WebSocket got
 	jobLoads  int              // GET /api/jobs requests
+	jobsGate  chan struct{}    // when set, GET /api/jobs waits until it is closed
 	sseStatus int              // when not 0, SSE answers this status
 	user      map[string]any   // /api/me; nil: 401
 	alerts    []map[string]any
@@ -127,8 +128,18 @@ func (b *fakeBackend) handler() http.Handler {
 	mux.Handle("/", web.Handler(web.Options{Title: "birjob test"}))
 	mux.HandleFunc("GET /api/jobs", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
-		defer b.mu.Unlock()
+		gate := b.jobsGate
 		b.jobLoads++
+		b.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"jobs": b.jobs})
 	})
 	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
@@ -462,6 +473,26 @@ func TestBrowser_LiveListOverSSE(t *testing.T) {
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="5"]`)
 	if n := browsertest.Eval[int](t, ctx, countRows(3)); n != 0 {
 		t.Errorf("job 3 shows %d times after reload; the API does not list it and its event was seen", n)
+	}
+}
+
+// A job announced while the first page of the list is still loading stays
+// on the list when the (older) answer arrives and replaces it.
+func TestBrowser_EventDuringFirstLoadStays(t *testing.T) {
+	b := newFakeBackend(t)
+	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
+	b.jobsGate = make(chan struct{})
+	srv := b.start()
+	ctx := browsertest.New(t)
+
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
+	b.push("jobs", "new-job", job(7, "Announced while loading", "https://jobs.example.com/7"))
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="7"]`)
+	close(b.jobsGate)
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"]`)
+	if got := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("#jobs > li")].map(li => li.dataset.id)`); strings.Join(got, ",") != "7,1" {
+		t.Errorf("rows after the first load = %v, want [7 1]: the announced job on top, kept", got)
 	}
 }
 

@@ -51,6 +51,10 @@ export class JobList {
     this.q = "";
     this.pendingWhileSearching = 0;
     this.loading = null;
+    // Jobs announced by events while a first-page load is in flight: the
+    // answer may predate them, and it replaces the list, so they are put
+    // back on top of it.
+    this.announced = null;
     this.more.addEventListener("click", () => this.load({ more: true }));
     $("search").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -78,6 +82,7 @@ export class JobList {
     const qs = params.toString();
     const req = api("GET", "/api/jobs" + (qs ? "?" + qs : ""));
     this.loading = req;
+    if (!more) this.announced = [];
     this.more.disabled = true;
     try {
       const body = await req;
@@ -87,11 +92,16 @@ export class JobList {
         this.rows.clear();
       }
       for (const job of Array.isArray(body?.jobs) ? body.jobs : []) this.add(job, { append: true });
+      if (!more) {
+        for (const job of this.announced ?? []) this.add(job);
+        this.announced = null;
+      }
       this.cursor = str(body?.nextCursor);
       show(this.more, !!this.cursor);
       status(this.err, "");
     } catch (err) {
       if (this.loading !== req) return;
+      this.announced = null; // the list was not replaced
       status(this.err, `Could not load jobs: ${errorText(err)}`);
     } finally {
       if (this.loading === req) this.more.disabled = false;
@@ -127,6 +137,7 @@ export class JobList {
         return;
       }
       const li = this.add(data);
+      if (li && this.announced) this.announced.push(data);
       if (li) {
         li.classList.add("fresh");
         li.addEventListener("animationend", () => li.classList.remove("fresh"), { once: true });
