@@ -79,6 +79,17 @@ func (cr *crawler) errorf(format string, args ...any) {
 	}
 }
 
+// errorFirst records the error that explains the others (the requests a
+// deadline cancelled) at the head of the samples, so it is never the one
+// left out.
+func (cr *crawler) errorFirst(msg string) {
+	cr.res.ErrorCount++
+	cr.res.Errors = append([]string{clipStr(msg, 500)}, cr.res.Errors...)
+	if len(cr.res.Errors) > MaxErrorSamples {
+		cr.res.Errors = cr.res.Errors[:MaxErrorSamples]
+	}
+}
+
 func (cr *crawler) note(msg string) {
 	if len(cr.res.Notes) < MaxErrorSamples {
 		cr.res.Notes = append(cr.res.Notes, clipStr(msg, 500))
@@ -167,13 +178,20 @@ func (s *Service) crawl(ctx context.Context, src model.Source, opts crawlOptions
 	select {
 	case <-done:
 	case <-ctx.Done():
-		cr.mu.Lock()
-		cr.res.CutShort = true
-		cr.errorf("run stopped after %s (the run deadline); the pages still loading were abandoned", opts.runTimeout)
-		cr.mu.Unlock()
 	}
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
+	// Checked after the select, not in it: when the deadline cancels the
+	// requests still loading, Wait can return at the same moment, and the
+	// run must still say why it ended.
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		cr.res.CutShort = true
+		cr.errorFirst(fmt.Sprintf("run stopped after %s (the run deadline); the pages still loading were abandoned", opts.runTimeout))
+	case ctx.Err() != nil:
+		cr.res.CutShort = true
+		cr.errorFirst("run cancelled (the node is stopping); the pages still loading were abandoned")
+	}
 	cr.closed = true
 	cr.finish()
 	return cr.res
