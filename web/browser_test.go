@@ -42,6 +42,7 @@ type fakeBackend struct {
 	wsJoins   []map[string]any // join messages the WebSocket got
 	jobLoads  int              // GET /api/jobs requests
 	jobsGate  chan struct{}    // when set, GET /api/jobs waits until it is closed
+	alertGate chan struct{}    // the same for GET /api/alerts
 	sseStatus int              // when not 0, SSE answers this status
 	user      map[string]any   // /api/me; nil: 401
 	alerts    []map[string]any
@@ -152,6 +153,16 @@ func (b *fakeBackend) handler() http.Handler {
 		writeJSON(w, 200, b.user)
 	})
 	mux.HandleFunc("GET /api/alerts", func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		gate := b.alertGate
+		b.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"alerts": b.alerts})
@@ -596,6 +607,27 @@ func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#alerts"))
 	browsertest.WaitVisible(t, ctx, `#alerts-list li[data-id="11"]`)
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-narrow.png")
+}
+
+// A match announced while the alerts are still loading is shown under its
+// alert once they arrive, though the (older) answer lacks it.
+func TestBrowser_MatchDuringAlertsLoadStays(t *testing.T) {
+	b := newFakeBackend(t)
+	b.user = map[string]any{"id": 7, "email": "ada@example.com"}
+	b.alerts = []map[string]any{{"id": 11, "name": "Go in Baku", "query": "golang", "paused": false, "matches": []map[string]any{}}}
+	b.alertGate = make(chan struct{})
+	srv := b.start()
+	ctx := browsertest.New(t)
+
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#alerts"))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.meState === "live"`)
+	b.push("me", "new-job", map[string]any{"id": 9, "title": "Senior Go developer", "url": "https://jobs.example.com/9", "alerts": []int{11}})
+	browsertest.WaitVisible(t, ctx, `#toasts .toast.match`)
+	close(b.alertGate)
+	browsertest.WaitVisible(t, ctx, `#alerts-list li[data-id="11"] .matches li[data-id="9"]`)
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("#toasts .toast.match").length`); n != 1 {
+		t.Errorf("%d match toasts, want 1", n)
+	}
 }
 
 func TestBrowser_FallsBackToWebSocketAndResumes(t *testing.T) {

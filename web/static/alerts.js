@@ -22,6 +22,9 @@ export class Alerts {
 
   /** load fetches the alerts and their matches. */
   async load() {
+    // Matches announced while the request is in flight may be missing from
+    // its answer, which replaces the list: they are placed again after it.
+    this.announced = [];
     try {
       const body = await api("GET", "/api/alerts");
       clear(this.list);
@@ -29,9 +32,12 @@ export class Alerts {
       const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
       for (const a of alerts) this.list.append(this.render(a));
       if (!alerts.length) this.list.append(h("li", { class: "empty", text: "No alerts yet. Create one to be told the moment a matching job appears." }));
+      for (const job of this.announced ?? []) this.placeMatch(job);
       status(this.err, "");
     } catch (err) {
       status(this.err, `Could not load your alerts: ${errorText(err)}`);
+    } finally {
+      this.announced = null;
     }
   }
 
@@ -125,24 +131,32 @@ export class Alerts {
     }
   }
 
+  /** placeMatch shows a matched job under each of its alerts (once) and
+   * returns the names of those alerts. */
+  placeMatch(job) {
+    const ids = Array.isArray(job.alerts) ? job.alerts.map(str) : [];
+    const names = [];
+    for (const id of ids) {
+      const entry = this.alerts.get(id);
+      if (!entry) continue;
+      if (!names.includes(str(entry.alert.name))) names.push(str(entry.alert.name));
+      if (!entry.matches.querySelector(`li[data-id="${CSS.escape(str(job.id))}"]`)) {
+        entry.matches.prepend(renderJob(job, { compact: true }));
+        while (entry.matches.children.length > MAX_MATCHES) entry.matches.lastElementChild.remove();
+        entry.matches.parentElement.open = true;
+      }
+    }
+    return names;
+  }
+
   /** onEvent applies an event of the "me" channel. */
   onEvent(ev) {
     const job = ev.data && typeof ev.data === "object" ? ev.data : null;
     if (!job) return;
     const title = str(job.title) || "(untitled)";
     if (ev.type === "new-job") {
-      const ids = Array.isArray(job.alerts) ? job.alerts.map(str) : [];
-      const names = [];
-      for (const id of ids) {
-        const entry = this.alerts.get(id);
-        if (!entry) continue;
-        if (!names.includes(str(entry.alert.name))) names.push(str(entry.alert.name));
-        if (!entry.matches.querySelector(`li[data-id="${CSS.escape(str(job.id))}"]`)) {
-          entry.matches.prepend(renderJob(job, { compact: true }));
-          while (entry.matches.children.length > MAX_MATCHES) entry.matches.lastElementChild.remove();
-          entry.matches.parentElement.open = true;
-        }
-      }
+      this.announced?.push(job);
+      const names = this.placeMatch(job);
       const what = job.company ? `${title} — ${str(job.company)}` : title;
       const why = names.length ? `New match for “${names.join("”, “")}”` : "New match for your alerts";
       toast(`${why}: ${what}`, { url: job.url, kind: "match" });
