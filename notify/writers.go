@@ -16,7 +16,7 @@ import (
 type writers struct {
 	handoff chan *client // unbuffered: a send succeeds only when a writer waits
 	waiting atomic.Int32
-	spawned atomic.Int64 // goroutines started, for tests
+	spawned atomic.Int64  // goroutines started, for tests
 	maxIdle int32         // writers kept waiting at most; the others end
 	linger  time.Duration // how long a writer waits for more work
 	done    <-chan struct{}

@@ -118,6 +118,20 @@ func (b *fakeBackend) requests() (transports, resumes []string) {
 	return append([]string(nil), b.transport...), append([]string(nil), b.resumes...)
 }
 
+// passGate holds a request until gate is closed (nil: at once); false when
+// the client went away first.
+func passGate(gate chan struct{}, r *http.Request) bool {
+	if gate == nil {
+		return true
+	}
+	select {
+	case <-gate:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -132,12 +146,8 @@ func (b *fakeBackend) handler() http.Handler {
 		gate := b.jobsGate
 		b.jobLoads++
 		b.mu.Unlock()
-		if gate != nil {
-			select {
-			case <-gate:
-			case <-r.Context().Done():
-				return
-			}
+		if !passGate(gate, r) {
+			return
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -156,12 +166,8 @@ func (b *fakeBackend) handler() http.Handler {
 		b.mu.Lock()
 		gate := b.alertGate
 		b.mu.Unlock()
-		if gate != nil {
-			select {
-			case <-gate:
-			case <-r.Context().Done():
-				return
-			}
+		if !passGate(gate, r) {
+			return
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
