@@ -52,8 +52,7 @@ type Hub struct {
 	shutdownCh chan struct{}
 	shutOnce   sync.Once
 	writers    *writers
-	wsOnce     sync.Once
-	wsUp       *websocket.Upgrader
+	wsUp       *websocket.Upgrader // one for all connections, so they share its write buffers
 
 	listenPID atomic.Uint32 // backend pid of the LISTEN connection (tests)
 	listening atomic.Bool
@@ -85,6 +84,7 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 		shutdownCh: make(chan struct{}),
 	}
 	h.writers = newWriters(h.shutdownCh)
+	h.wsUp = h.newWSUpgrader()
 	for i := range h.clients {
 		h.clients[i] = make(map[*client]struct{})
 	}

@@ -83,10 +83,10 @@ func TestWriters_StuckWriteIsolatedAndWritersReused(t *testing.T) {
 // every personal event a fresh 4 KB buffer once a collection had run).
 func TestBufferPool_SharedAndKeptAcrossGC(t *testing.T) {
 	h := NewHub(nil, Config{}, slog.New(slog.DiscardHandler), nil)
-	if h.wsUpgrader() != h.wsUpgrader() {
-		t.Fatal("each WebSocket gets its own upgrader (and write buffer pool)")
+	p, ok := h.wsUp.WriteBufferPool.(*bufferPool)
+	if !ok {
+		t.Fatalf("write buffer pool is a %T, not the bounded free list", h.wsUp.WriteBufferPool)
 	}
-	p := h.wsUpgrader().WriteBufferPool
 	if p.Get() != nil {
 		t.Fatal("new pool is not empty")
 	}

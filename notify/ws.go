@@ -23,25 +23,22 @@ import (
 // wsReadLimit bounds one client message; commands are tiny.
 const wsReadLimit = 16 << 10
 
-// wsUpgrader accepts WebSockets with small buffers: events sent to several
+// newWSUpgrader makes the hub's one WebSocket upgrader, with small buffers: events sent to several
 // connections are written as prepared frames, shared by every connection
 // and written with one system call each; an event for one connection (a
 // personal channel) and the control answers go through a write buffer
 // borrowed from the hub's pool for the one write, so no write buffer stays
 // with a connection, and client commands are tiny.
-func (h *Hub) wsUpgrader() *websocket.Upgrader {
-	h.wsOnce.Do(func() {
-		h.wsUp = &websocket.Upgrader{
-			ReadBufferSize:  512,
-			WriteBufferSize: 4096,
-			WriteBufferPool: newBufferPool(64),
-			CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, h.cfg.AllowedOrigins) },
-			Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-				httpx.Error(w, status, reason.Error())
-			},
-		}
-	})
-	return h.wsUp
+func (h *Hub) newWSUpgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  512,
+		WriteBufferSize: 4096,
+		WriteBufferPool: newBufferPool(64),
+		CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, h.cfg.AllowedOrigins) },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			httpx.Error(w, status, reason.Error())
+		},
+	}
 }
 
 // bufferPool is a bounded free list of WebSocket write buffers shared by
@@ -260,7 +257,7 @@ func (h *Hub) handleWS(w http.ResponseWriter, r *http.Request) {
 	if p, ok := auth.PrincipalFrom(r.Context()); ok {
 		authCtx = auth.WithPrincipal(authCtx, p)
 	}
-	conn, err := h.wsUpgrader().Upgrade(w, r, nil)
+	conn, err := h.wsUp.Upgrade(w, r, nil)
 	if err != nil {
 		h.log.Debug("notify: websocket upgrade refused", "err", err)
 		return // Upgrade has answered (403 for a foreign Origin)

@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -340,8 +341,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	defer tick.Stop()
 	seq, next := 0, 0
-	var pubTimes []time.Duration          // how long each measured publish call took
-	returned := map[int64]time.Duration{} // by stamp: when the publish call returned, after the stamp
+	returned := map[int64]time.Duration{} // by stamp: how long that publish call took
 	publish := func() (expected int64) {
 		<-tick.C
 		seq++
@@ -362,9 +362,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		if err := publishTo(ctx, server, pool, base, o.transport, chans, seq, t0.UnixNano()); err != nil {
 			fmt.Fprintf(os.Stderr, "[%s] publish: %v\n", server, err)
 		}
-		took := time.Since(t0)
-		pubTimes = append(pubTimes, took)
-		returned[t0.UnixNano()] = took
+		returned[t0.UnixNano()] = time.Since(t0)
 		return expected
 	}
 	var warm int64
@@ -376,7 +374,6 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		time.Sleep(20 * time.Millisecond)
 	}
 	col.reset()
-	pubTimes = pubTimes[:0]
 	clear(returned)
 	res.events = 0
 	pgPID := postmasterPID(ctx, pool)
@@ -396,7 +393,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	cpu := cpuNow(cmd.Process.Pid, pgPID).sub(cpu0)
 	fmt.Fprintf(os.Stderr, "[%s] machine while publishing: %s\n", server, machineNow().since(m0))
 	cancel()
-	if n := len(pubTimes); n > 0 {
+	if n := len(returned); n > 0 {
 		per := func(d time.Duration) string { return ms(d / time.Duration(n)) }
 		pg := "not measured"
 		if pgPID > 0 {
@@ -404,14 +401,12 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		}
 		fmt.Fprintf(os.Stderr, "[%s] CPU per publish: server %s, PostgreSQL %s, load generator (clients and publisher) %s\n",
 			server, per(cpu.server), pg, per(cpu.load))
+		pubTimes := slices.Sorted(maps.Values(returned))
+		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: notify.Append, the floor: an HTTP POST): median %v, slowest %v\n",
+			server, pubTimes[n/2].Round(100*time.Microsecond), pubTimes[n-1].Round(100*time.Microsecond))
 	}
 	if p50, p99, ok := col.afterReturn(returned); ok {
 		fmt.Fprintf(os.Stderr, "[%s] latency from the publish call's return (birjob: the commit): p50 %s, p99 %s\n", server, ms(p50), ms(p99))
-	}
-	if len(pubTimes) > 0 {
-		slices.Sort(pubTimes)
-		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: notify.Append, the floor: an HTTP POST): median %v, slowest %v\n",
-			server, pubTimes[len(pubTimes)/2].Round(100*time.Microsecond), pubTimes[len(pubTimes)-1].Round(100*time.Microsecond))
 	}
 	if n, slowest, rest := col.ticks(); n > 1 {
 		fmt.Fprintf(os.Stderr, "[%s] %d publishes; the slowest one's median latency %v; p99 of all the others' events %v\n",

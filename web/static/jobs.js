@@ -137,8 +137,8 @@ export class JobList {
         return;
       }
       const li = this.add(data);
-      if (li && this.announced) this.announced.push(data);
       if (li) {
+        this.announced?.push(data);
         li.classList.add("fresh");
         li.addEventListener("animationend", () => li.classList.remove("fresh"), { once: true });
       }
