@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -257,20 +256,6 @@ func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// feedName is a channel name of a public feed.
-var feedName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// ValidFeedName reports whether name can be a public feed's channel.
-func ValidFeedName(name string) error {
-	if !feedName.MatchString(name) {
-		return fmt.Errorf("feed name %q must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit", name)
-	}
-	if name == model.ChannelJobs || name == model.ChannelMe {
-		return fmt.Errorf("feed name %q is reserved", name)
-	}
-	return nil
-}
-
 func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
 	feeds, err := s.store.ListFeeds(r.Context())
 	if err != nil {
@@ -300,7 +285,7 @@ func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) {
 	if !httpx.DecodeJSON(w, r, &f) {
 		return
 	}
-	if err := ValidFeedName(f.Name); err != nil {
+	if err := model.ValidFeedName(f.Name); err != nil {
 		httpx.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}

@@ -274,7 +274,7 @@ func TestFeeds_AdminOnly(t *testing.T) {
 func insertJobs(t *testing.T, e *env, titles ...string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	pool := e.store.Pool()
+	pool := e.store.DB()
 	var src int64
 	if err := pool.QueryRow(ctx, `INSERT INTO sources (name, kind) VALUES ('t', 'manual') RETURNING id`).Scan(&src); err != nil {
 		t.Fatal(err)
@@ -342,7 +342,7 @@ func TestAccounts_ExpiredSessionRefusedAndPurged(t *testing.T) {
 func TestAlerts_RecentMatches(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	pool := e.store.Pool()
+	pool := e.store.DB()
 	ann, bob := e.client(), e.client()
 	ann.mustDo("POST", "/api/signup", map[string]string{"email": "ann@example.com", "password": "password1"}, 201)
 	bob.mustDo("POST", "/api/signup", map[string]string{"email": "bob@example.com", "password": "password2"}, 201)

@@ -5,6 +5,8 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -140,6 +142,25 @@ const (
 	ChannelJobs = "jobs"
 	ChannelMe   = "me"
 )
+
+// feedName is the shape of a public feed's name. It never contains ':', so
+// no name a client can send maps to a user's channel ("user:<id>").
+var feedName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidFeedName says why name cannot be a public feed's channel name, or
+// returns nil: 1-63 lowercase letters, digits, '-' or '_', starting with a
+// letter or digit, and neither "jobs" nor "me". The API checks it when a
+// feed is created and the streams before they look a feed up, so both
+// follow the one rule.
+func ValidFeedName(name string) error {
+	if !feedName.MatchString(name) {
+		return fmt.Errorf("feed name %q must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit", name)
+	}
+	if name == ChannelJobs || name == ChannelMe {
+		return fmt.Errorf("feed name %q is reserved", name)
+	}
+	return nil
+}
 
 // UserChannel is the stored channel name of a user's personal events.
 func UserChannel(userID int64) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,10 +11,6 @@ import (
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/model"
 )
-
-// feedName is the shape of a public feed's name; it never contains ':', so
-// no name a client can send maps to a user's channel.
-var feedName = regexp.MustCompile(`^[a-z0-9_-]{1,100}$`)
 
 // feedCacheTTL is how long a feed's existence is remembered, so that long
 // pollers of a feed cost no query per poll.
@@ -43,7 +38,7 @@ func (h *Hub) resolve(ctx context.Context, name string) (string, error) {
 		}
 		return model.UserChannel(p.UserID), nil
 	}
-	if !feedName.MatchString(name) {
+	if model.ValidFeedName(name) != nil {
 		return "", &channelError{http.StatusNotFound, fmt.Sprintf("no channel %q: use \"jobs\", \"me\" or the name of a public feed", name)}
 	}
 	ok, err := h.feedExists(ctx, name)

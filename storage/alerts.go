@@ -26,7 +26,7 @@ func scanAlert(row pgx.Row) (model.Alert, error) {
 
 // ListAlerts returns the user's alerts, oldest first.
 func (s *Store) ListAlerts(ctx context.Context, userID int64) ([]model.Alert, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+alertCols+` FROM alerts WHERE user_id = $1 ORDER BY id`, userID)
+	rows, err := s.db.Query(ctx, `SELECT `+alertCols+` FROM alerts WHERE user_id = $1 ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) ListAlerts(ctx context.Context, userID int64) ([]model.Alert, er
 
 // GetAlert returns one of the user's alerts; ErrNotFound for another user's.
 func (s *Store) GetAlert(ctx context.Context, userID, id int64) (model.Alert, error) {
-	a, err := scanAlert(s.pool.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1 AND user_id = $2`, id, userID))
+	a, err := scanAlert(s.db.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1 AND user_id = $2`, id, userID))
 	if err != nil {
 		return a, fmt.Errorf("alert %d: %w", id, err)
 	}
@@ -52,7 +52,7 @@ func (s *Store) CreateAlert(ctx context.Context, a model.Alert) (model.Alert, er
 	if err != nil {
 		return a, err
 	}
-	out, err := scanAlert(s.pool.QueryRow(ctx,
+	out, err := scanAlert(s.db.QueryRow(ctx,
 		`INSERT INTO alerts (user_id, name, criteria, paused) VALUES ($1, $2, $3, $4) RETURNING `+alertCols,
 		a.UserID, a.Name, crit, a.Paused))
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *Store) UpdateAlert(ctx context.Context, a model.Alert) (model.Alert, er
 	if err != nil {
 		return a, err
 	}
-	out, err := scanAlert(s.pool.QueryRow(ctx, `
+	out, err := scanAlert(s.db.QueryRow(ctx, `
 		UPDATE alerts SET name = $3, criteria = $4, paused = $5, updated_at = now()
 		WHERE id = $1 AND user_id = $2 RETURNING `+alertCols,
 		a.ID, a.UserID, a.Name, crit, a.Paused))
@@ -79,7 +79,7 @@ func (s *Store) UpdateAlert(ctx context.Context, a model.Alert) (model.Alert, er
 
 // DeleteAlert deletes one of the user's alerts.
 func (s *Store) DeleteAlert(ctx context.Context, userID, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE id = $1 AND user_id = $2`, id, userID)
+	tag, err := s.db.Exec(ctx, `DELETE FROM alerts WHERE id = $1 AND user_id = $2`, id, userID)
 	if err != nil {
 		return fmt.Errorf("delete alert %d: %w", id, err)
 	}
@@ -95,7 +95,7 @@ func (s *Store) DeleteAlert(ctx context.Context, userID, id int64) error {
 // so they reach back as far as the event retention; the jobs themselves
 // come from the jobs table, as they are now.
 func (s *Store) AlertMatches(ctx context.Context, userID int64, limit int) (map[int64][]model.Job, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 		SELECT data FROM events WHERE channel = $1 AND type = $2
 		ORDER BY id DESC LIMIT $3`, model.UserChannel(userID), model.EventNewJob, limit*20)
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Store) AlertMatches(ctx context.Context, userID int64, limit int) (map[
 	for i, m := range order {
 		ids[i] = m.job
 	}
-	rows, err = s.pool.Query(ctx, `
+	rows, err = s.db.Query(ctx, `
 		SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("alert matches: %w", err)

@@ -26,7 +26,7 @@ func scanFeed(row pgx.Row) (model.Feed, error) {
 
 // ListFeeds returns all public feeds by name.
 func (s *Store) ListFeeds(ctx context.Context) ([]model.Feed, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+feedCols+` FROM feeds ORDER BY name`)
+	rows, err := s.db.Query(ctx, `SELECT `+feedCols+` FROM feeds ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list feeds: %w", err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) ListFeeds(ctx context.Context) ([]model.Feed, error) {
 
 // GetFeed returns the feed with this id.
 func (s *Store) GetFeed(ctx context.Context, id int64) (model.Feed, error) {
-	f, err := scanFeed(s.pool.QueryRow(ctx, `SELECT `+feedCols+` FROM feeds WHERE id = $1`, id))
+	f, err := scanFeed(s.db.QueryRow(ctx, `SELECT `+feedCols+` FROM feeds WHERE id = $1`, id))
 	if err != nil {
 		return f, fmt.Errorf("feed %d: %w", id, err)
 	}
@@ -52,7 +52,7 @@ func (s *Store) CreateFeed(ctx context.Context, f model.Feed) (model.Feed, error
 	if err != nil {
 		return f, err
 	}
-	out, err := scanFeed(s.pool.QueryRow(ctx,
+	out, err := scanFeed(s.db.QueryRow(ctx,
 		`INSERT INTO feeds (name, title, criteria) VALUES ($1, $2, $3) RETURNING `+feedCols, f.Name, f.Title, crit))
 	if isUniqueViolation(err) {
 		return out, fmt.Errorf("create feed %q: %w", f.Name, ErrConflict)
@@ -70,7 +70,7 @@ func (s *Store) UpdateFeed(ctx context.Context, f model.Feed) (model.Feed, error
 	if err != nil {
 		return f, err
 	}
-	out, err := scanFeed(s.pool.QueryRow(ctx,
+	out, err := scanFeed(s.db.QueryRow(ctx,
 		`UPDATE feeds SET title = $2, criteria = $3 WHERE id = $1 RETURNING `+feedCols, f.ID, f.Title, crit))
 	if err != nil {
 		return out, fmt.Errorf("update feed %d: %w", f.ID, err)
@@ -80,7 +80,7 @@ func (s *Store) UpdateFeed(ctx context.Context, f model.Feed) (model.Feed, error
 
 // DeleteFeed deletes a feed.
 func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM feeds WHERE id = $1`, id)
+	tag, err := s.db.Exec(ctx, `DELETE FROM feeds WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete feed %d: %w", id, err)
 	}

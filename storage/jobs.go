@@ -110,7 +110,7 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 		return s.searchJobs(ctx, q)
 	}
 	sql, args := listSQL(q, q.Before, q.Limit+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list jobs: %w", err)
 	}
@@ -146,7 +146,7 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64,
 	for scanned < budget {
 		page := min(500, budget-scanned)
 		sql, args := listSQL(q, before, page)
-		rows, err := s.pool.Query(ctx, sql, args...)
+		rows, err := s.db.Query(ctx, sql, args...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("search jobs: %w", err)
 		}
@@ -181,7 +181,7 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64,
 
 // GetJob returns one job.
 func (s *Store) GetJob(ctx context.Context, id int64) (model.Job, error) {
-	j, err := scanJobInto(s.pool.QueryRow(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = $1`, id))
+	j, err := scanJobInto(s.db.QueryRow(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = $1`, id))
 	if err != nil {
 		return j, fmt.Errorf("job %d: %w", id, err)
 	}

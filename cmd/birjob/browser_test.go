@@ -1,4 +1,4 @@
-package app
+package main
 
 import (
 	"context"
@@ -170,7 +170,7 @@ func TestBrowser_AdminPages(t *testing.T) {
 // the page's DOM update. The page stamps each row with Date.now() when a
 // MutationObserver sees it, so the browser's polling does not count.
 //
-//	go test ./internal/app -run '^$' -bench Browser_IngestToDOM -benchtime 30x
+//	go test ./cmd/birjob -run '^$' -bench Browser_IngestToDOM -benchtime 30x
 func BenchmarkBrowser_IngestToDOM(b *testing.B) {
 	cfg := config.Default()
 	cfg.DatabaseURL = pgtest.NewURL(b)

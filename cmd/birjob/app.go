@@ -2,7 +2,7 @@
 // database (or starts the embedded cluster), migrates, and runs the roles
 // of this node — web server with the notification hub, source scheduler,
 // matcher — until the context ends, then stops them in order.
-package app
+package main
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package app
+package main
 
 import (
 	"context"
@@ -30,8 +30,8 @@ Usage:
 
 `
 
-// Main runs the birjob command line and returns the exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
+// run runs the birjob command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
