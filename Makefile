@@ -18,16 +18,20 @@ build: ## build bin/birjob
 run: build ## run everything on :8080 (embedded PostgreSQL and demo board unless configured)
 	./$(BIN)
 
-test: ## run all tests (real PostgreSQL: DATABASE_URL, else a throwaway cluster)
+test: ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, else a throwaway cluster; real Chromium)
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -p 2 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -p 2 -timeout 20m $(PKGS)
 
-test-short: ## quick tests only
-	$(GO) test -short -timeout 10m $(PKGS)
+# -short skips every test that needs PostgreSQL or Chromium (pgtest.New and
+# browsertest.New skip under it): the parsers, the query language, the
+# matcher's index and fan-out plan, the frames, the layout rule. Seconds.
+test-short: ## the tests that need neither PostgreSQL nor Chromium
+	$(GO) test -short -count=1 -timeout 10m $(PKGS)
 
-lint: ## gofmt, go vet
+lint: ## gofmt, go vet, staticcheck (pinned as a tool in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

@@ -241,6 +241,9 @@ func post(t *testing.T, c *http.Client, url, body string, want int) map[string]a
 // folder: the first run creates the cluster, the second reuses its data,
 // and each stop takes the server down.
 func TestE2E_EmbeddedDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL clusters; skipped with -short")
+	}
 	dir, err := os.MkdirTemp("", "birjob-e2e-")
 	if err != nil {
 		t.Fatal(err)

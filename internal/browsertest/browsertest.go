@@ -205,6 +205,9 @@ func Main(m *testing.M) {
 // and page exceptions fail the test.
 func New(t testing.TB) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browsertest: needs Chromium; skipped with -short")
+	}
 	path := ExecPath()
 	if path == "" {
 		if os.Getenv("BIRJOB_REQUIRE_BROWSER") == "1" {

@@ -19,6 +19,9 @@ import (
 
 func tempDir(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL clusters; skipped with -short")
+	}
 	dir, err := os.MkdirTemp("", "pgembed-test-")
 	if err != nil {
 		t.Fatal(err)

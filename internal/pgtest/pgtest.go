@@ -80,6 +80,9 @@ func randName(prefix string) string {
 // starting the throwaway cluster if needed.
 func ServerURL(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("pgtest: needs PostgreSQL; skipped with -short")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if err := setupLocked(); err != nil {

@@ -1,0 +1,159 @@
+package birjob_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/birjob/birjob"
+
+// layers is the dependency rule of the README's layout section: a package
+// imports only packages of a lower layer, and within a stage only its own
+// sub-packages (scraper -> scraper/normalize). Each package of ours is in
+// the layer of the longest prefix listed here.
+var layers = map[string]int{
+	// ground floor: imports nothing of ours
+	"model": 0, "textfold": 0, "config": 0, "migrations": 0,
+	"internal/httpx": 0, "internal/pgembed": 0, "internal/browsertest": 0,
+	// storage and the helpers on it
+	"storage": 1, "internal/pgtest": 1, "demoboard": 1,
+	// accounts and sessions, read by the API and the streams
+	"auth": 2,
+	// the pipeline stages: none imports another
+	"scraper": 3, "matcher": 3, "notify": 3,
+	// the JSON API and the page
+	"api": 4, "web": 4,
+	// the wiring and the tools: nothing imports them
+	"cmd": 5,
+}
+
+// stageOf returns the package's top folder when it is a pipeline stage.
+func stageOf(pkg string) string {
+	top, _, _ := strings.Cut(pkg, "/")
+	if layers[top] == 3 {
+		return top
+	}
+	return ""
+}
+
+func layerOf(t *testing.T, pkg string) int {
+	for p := pkg; p != "."; p = path.Dir(p) {
+		if l, ok := layers[p]; ok {
+			return l
+		}
+	}
+	t.Errorf("package %s is in no layer: add it to layers in layout_test.go and to the README's layout section", pkg)
+	return -1
+}
+
+// imports maps each package folder of the module to the module packages
+// its files import; tests selects _test.go files instead of the others.
+func imports(t *testing.T, tests bool) map[string]map[string]bool {
+	t.Helper()
+	out := map[string]map[string]bool{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); p != "." && (strings.HasPrefix(n, ".") || n == "testdata" || n == "data" || n == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") != tests {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(p))
+		for _, spec := range f.Imports {
+			ip, _ := strconv.Unquote(spec.Path.Value)
+			if rest, ok := strings.CutPrefix(ip, module+"/"); ok {
+				if out[dir] == nil {
+					out[dir] = map[string]bool{}
+				}
+				out[dir][rest] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// allowed says why pkg may not import dep, or returns "".
+func allowed(t *testing.T, pkg, dep string) string {
+	if dep == "cmd" || strings.HasPrefix(dep, "cmd/") {
+		return "nothing imports the binaries under cmd/"
+	}
+	from, to := layerOf(t, pkg), layerOf(t, dep)
+	if to < from || stageOf(pkg) != "" && stageOf(pkg) == stageOf(dep) {
+		return ""
+	}
+	return "imports run downward only: layer " + strconv.Itoa(from) + " may not import layer " + strconv.Itoa(to) + " (see the README's layout section)"
+}
+
+// TestLayout_ImportsRunDownward fails when a package imports one of its
+// own layer or above: a stage importing another stage, the API, or the
+// wiring; storage importing a stage; anything importing cmd/. Tests may
+// reach across (a notify test may run the matcher) but not into cmd/.
+func TestLayout_ImportsRunDownward(t *testing.T) {
+	if _, err := os.Stat("go.mod"); err != nil {
+		t.Fatal("run from the module root")
+	}
+	for pkg, deps := range imports(t, false) {
+		for dep := range deps {
+			if why := allowed(t, pkg, dep); why != "" {
+				t.Errorf("%s imports %s: %s", pkg, dep, why)
+			}
+		}
+	}
+	for pkg, deps := range imports(t, true) {
+		for dep := range deps {
+			if strings.HasPrefix(dep, "cmd/") {
+				t.Errorf("tests of %s import %s: nothing imports the binaries under cmd/", pkg, dep)
+			}
+		}
+	}
+}
+
+// TestLayout_RuleCatchesBreaks checks the rule itself on made-up edges, so
+// that a layers table edited by mistake cannot pass everything.
+func TestLayout_RuleCatchesBreaks(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"api", "scraper", true},
+		{"scraper", "storage", true},
+		{"scraper", "scraper/normalize", true},
+		{"scraper/extract", "textfold", true},
+		{"notify", "auth", true},
+		{"cmd/birjob", "api", true},
+		{"scraper", "matcher", false},
+		{"matcher", "notify", false},
+		{"notify", "api", false},
+		{"storage", "scraper", false},
+		{"model", "storage", false},
+		{"api", "web", false},
+		{"api", "cmd/birjob", false},
+		{"cmd/birjob-load", "cmd/birjob", false},
+	} {
+		if got := allowed(t, c.from, c.to) == ""; got != c.ok {
+			t.Errorf("%s -> %s allowed = %v, want %v", c.from, c.to, got, c.ok)
+		}
+	}
+}
