@@ -1,7 +1,13 @@
-// Package api serves the JSON API that the page and scripts use for alerts,
-// public feeds and the job list. Accounts live in package auth, sources and
-// job ingest in package scraper, streams in package notify; the app wires
-// them onto one mux.
+// Package api serves the JSON API that the page and scripts use: alerts
+// (alerts.go), public feeds (feeds.go), the job list and job ingest
+// (jobs.go), sources with their preview, runs and "run now" (sources.go),
+// and the admin's stage counters (stats.go). Accounts (signup, login,
+// tokens) are served by package auth, beside the sessions they create, and
+// streams by package notify; the app wires them onto one mux.
+//
+// The handlers read and write through package storage; where the pipeline
+// decides something (a source's validity, a job's cleaning and dedupe, a
+// run), they call the scraper stage.
 //
 // # Conventions
 //
@@ -12,16 +18,15 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/httpx"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper"
 	"github.com/birjob/birjob/storage"
 )
 
@@ -32,9 +37,14 @@ const (
 	maxFieldLen      = 500
 )
 
-// Server is the API for alerts, feeds and jobs.
+// Server is the JSON API.
 type Server struct {
 	store *storage.Store
+	// scraper serves the source routes and POST /api/jobs (nil: those
+	// routes are not registered).
+	scraper *scraper.Service
+	// stats are the stage counters GET /api/admin/stats reports, by name.
+	stats map[string]func() any
 	// validate checks criteria (the matcher's query language); its error
 	// message reaches the client with a 400.
 	validate func(model.Criteria) error
@@ -49,6 +59,20 @@ type Server struct {
 // match); its error message reaches the client with a 400.
 func (s *Server) WithSearch(compile func(q string) (func(*model.Job) bool, error)) *Server {
 	s.search = compile
+	return s
+}
+
+// WithScraper serves the source routes (CRUD, preview, run now, runs) and
+// POST /api/jobs with the scraper stage sc.
+func (s *Server) WithScraper(sc *scraper.Service) *Server {
+	s.scraper = sc
+	return s
+}
+
+// WithStats makes GET /api/admin/stats report, under each name, what its
+// function returns (the counters of the stages this node runs).
+func (s *Server) WithStats(stats map[string]func() any) *Server {
+	s.stats = stats
 	return s
 }
 
@@ -74,15 +98,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/feeds/{id}", s.deleteFeed)
 	mux.HandleFunc("GET /api/jobs", s.listJobs)
 	mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
-}
-
-func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		httpx.Errorf(w, http.StatusBadRequest, "%q is not an id", r.PathValue("id"))
-		return 0, false
+	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
+	if s.scraper != nil {
+		s.sourceRoutes(mux)
 	}
-	return id, true
 }
 
 // userAndID returns the signed-in user and the {id} of the path, or answers
@@ -92,7 +111,7 @@ func userAndID(w http.ResponseWriter, r *http.Request) (auth.Principal, int64, b
 	if !ok {
 		return p, 0, false
 	}
-	id, ok := pathID(w, r)
+	id, ok := httpx.PathID(w, r, "")
 	return p, id, ok
 }
 
@@ -120,80 +139,6 @@ func (s *Server) checkCriteria(c *model.Criteria) error {
 	return s.validate(*c)
 }
 
-type alertView struct {
-	model.Alert
-	Matches []model.Job `json:"matches,omitempty"`
-}
-
-func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
-	if !ok {
-		return
-	}
-	alerts, err := s.store.ListAlerts(r.Context(), p.UserID)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	matches, err := s.store.AlertMatches(r.Context(), p.UserID, 10)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	out := make([]alertView, len(alerts))
-	for i, a := range alerts {
-		out[i] = alertView{Alert: a, Matches: matches[a.ID]}
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
-}
-
-func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
-	if !ok {
-		return
-	}
-	var a model.Alert
-	if !httpx.DecodeJSON(w, r, &a) {
-		return
-	}
-	a.UserID = p.UserID
-	if len(a.Name) > 200 {
-		httpx.Error(w, http.StatusBadRequest, "name must be at most 200 bytes")
-		return
-	}
-	if err := s.checkCriteria(&a.Criteria); err != nil {
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	existing, err := s.store.ListAlerts(r.Context(), p.UserID)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	if len(existing) >= MaxAlertsPerUser {
-		httpx.Errorf(w, http.StatusConflict, "you have %d alerts, the most one account may keep; delete one first", len(existing))
-		return
-	}
-	out, err := s.store.CreateAlert(r.Context(), a)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, out)
-}
-
-func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
-	p, id, ok := userAndID(w, r)
-	if !ok {
-		return
-	}
-	a, err := s.store.GetAlert(r.Context(), p.UserID, id)
-	if s.notFound(w, r, err, "alert") {
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, a)
-}
-
 // notFound answers a lookup error; it returns true when it answered.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, err error, what string) bool {
 	switch {
@@ -205,203 +150,4 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, err error, wha
 		httpx.ServerError(w, r, err)
 	}
 	return true
-}
-
-// mergeJSON decodes the body over v, so fields the body leaves out keep
-// their values.
-func mergeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	var raw json.RawMessage
-	if !httpx.DecodeJSON(w, r, &raw) {
-		return false
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		httpx.Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
-		return false
-	}
-	return true
-}
-
-func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
-	p, id, ok := userAndID(w, r)
-	if !ok {
-		return
-	}
-	a, err := s.store.GetAlert(r.Context(), p.UserID, id)
-	if s.notFound(w, r, err, "alert") {
-		return
-	}
-	if !mergeJSON(w, r, &a) {
-		return
-	}
-	a.ID, a.UserID = id, p.UserID
-	if err := s.checkCriteria(&a.Criteria); err != nil {
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out, err := s.store.UpdateAlert(r.Context(), a)
-	if s.notFound(w, r, err, "alert") {
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
-	p, id, ok := userAndID(w, r)
-	if !ok {
-		return
-	}
-	if s.notFound(w, r, s.store.DeleteAlert(r.Context(), p.UserID, id), "alert") {
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request) {
-	feeds, err := s.store.ListFeeds(r.Context())
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"feeds": feeds})
-}
-
-func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	f, err := s.store.GetFeed(r.Context(), id)
-	if s.notFound(w, r, err, "feed") {
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, f)
-}
-
-func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) {
-	if _, ok := auth.RequireAdmin(w, r); !ok {
-		return
-	}
-	var f model.Feed
-	if !httpx.DecodeJSON(w, r, &f) {
-		return
-	}
-	if err := model.ValidFeedName(f.Name); err != nil {
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if err := s.checkCriteria(&f.Criteria); err != nil {
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out, err := s.store.CreateFeed(r.Context(), f)
-	if errors.Is(err, storage.ErrConflict) {
-		httpx.Errorf(w, http.StatusConflict, "a feed named %q exists", f.Name)
-		return
-	}
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, out)
-}
-
-func (s *Server) updateFeed(w http.ResponseWriter, r *http.Request) {
-	if _, ok := auth.RequireAdmin(w, r); !ok {
-		return
-	}
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	f, err := s.store.GetFeed(r.Context(), id)
-	if s.notFound(w, r, err, "feed") {
-		return
-	}
-	name := f.Name
-	if !mergeJSON(w, r, &f) {
-		return
-	}
-	if f.Name != name {
-		httpx.Error(w, http.StatusBadRequest, "a feed's name is its channel and cannot change; create a new feed")
-		return
-	}
-	f.ID = id
-	if err := s.checkCriteria(&f.Criteria); err != nil {
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out, err := s.store.UpdateFeed(r.Context(), f)
-	if s.notFound(w, r, err, "feed") {
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) deleteFeed(w http.ResponseWriter, r *http.Request) {
-	if _, ok := auth.RequireAdmin(w, r); !ok {
-		return
-	}
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	if s.notFound(w, r, s.store.DeleteFeed(r.Context(), id), "feed") {
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	q := storage.JobQuery{Q: r.URL.Query().Get("q")}
-	if len(q.Q) > maxFieldLen {
-		httpx.Errorf(w, http.StatusBadRequest, "q must be at most %d bytes", maxFieldLen)
-		return
-	}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		n, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || n < 0 {
-			httpx.Errorf(w, http.StatusBadRequest, "cursor %q is not one this API gave out", c)
-			return
-		}
-		q.Before = n
-	}
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n <= 0 {
-			httpx.Errorf(w, http.StatusBadRequest, "limit %q must be a positive number", l)
-			return
-		}
-		q.Limit = n
-	}
-	q.IncludeExpired = r.URL.Query().Get("expired") == "true"
-	if s.search != nil && strings.TrimSpace(q.Q) != "" {
-		match, err := s.search(q.Q)
-		if err != nil {
-			httpx.Errorf(w, http.StatusBadRequest, "q: %v", err)
-			return
-		}
-		q.Match = match
-	}
-	jobs, next, err := s.store.ListJobs(r.Context(), q)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	resp := map[string]any{"jobs": jobs}
-	if next > 0 {
-		resp["nextCursor"] = strconv.FormatInt(next, 10)
-	}
-	httpx.WriteJSON(w, http.StatusOK, resp)
-}
-
-func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	j, err := s.store.GetJob(r.Context(), id)
-	if s.notFound(w, r, err, "job") {
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, j)
 }

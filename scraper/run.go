@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 // ErrAlreadyRunning is returned by RunNow when the source is being scraped
@@ -87,20 +88,20 @@ func (s *Service) Preview(ctx context.Context, src model.Source) PreviewResult {
 
 // RunNow starts a run of the source by hand. It returns the run record as
 // claimed and a channel that receives the finished record.
-func (s *Service) RunNow(ctx context.Context, sourceID int64) (Run, <-chan Run, error) {
-	src, err := GetSource(ctx, s.db, sourceID)
+func (s *Service) RunNow(ctx context.Context, sourceID int64) (storage.Run, <-chan storage.Run, error) {
+	src, err := s.store.GetSource(ctx, sourceID)
 	if err != nil {
-		return Run{}, nil, err
+		return storage.Run{}, nil, err
 	}
 	if !s.lockSource(sourceID) {
-		return Run{}, nil, ErrAlreadyRunning
+		return storage.Run{}, nil, ErrAlreadyRunning
 	}
-	run, _, err := claimRun(ctx, s.db, sourceID, nil, s.cfg.Node, "manual")
+	run, _, err := s.store.ClaimRun(ctx, sourceID, nil, s.cfg.Node, "manual")
 	if err != nil {
 		s.unlockSource(sourceID)
-		return Run{}, nil, err
+		return storage.Run{}, nil, err
 	}
-	done := make(chan Run, 1)
+	done := make(chan storage.Run, 1)
 	go func() {
 		r := s.execute(s.baseContext(), src, run)
 		s.unlockSource(sourceID) // before the send: a caller may start the next run at once
@@ -137,37 +138,37 @@ func (s *Service) baseContext() context.Context {
 // runTick runs a source for a scheduled tick, unless another node claimed
 // the tick first. It returns the finished run, or ok=false when the tick
 // was not ours.
-func (s *Service) runTick(ctx context.Context, sourceID int64, tick time.Time) (Run, bool, error) {
-	src, err := GetSource(ctx, s.db, sourceID)
-	if errors.Is(err, ErrNotFound) {
-		return Run{}, false, nil
+func (s *Service) runTick(ctx context.Context, sourceID int64, tick time.Time) (storage.Run, bool, error) {
+	src, err := s.store.GetSource(ctx, sourceID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Run{}, false, nil
 	}
 	if err != nil {
-		return Run{}, false, err
+		return storage.Run{}, false, err
 	}
 	if !src.Enabled {
-		return Run{}, false, nil
+		return storage.Run{}, false, nil
 	}
 	if !s.lockSource(sourceID) {
 		s.log.Info("tick skipped: the source is still running on this node", "source_id", sourceID, "tick", tick)
-		return Run{}, false, nil
+		return storage.Run{}, false, nil
 	}
 	defer s.unlockSource(sourceID)
 	tick = tick.UTC().Truncate(time.Millisecond)
-	run, ok, err := claimRun(ctx, s.db, sourceID, &tick, s.cfg.Node, "schedule")
+	run, ok, err := s.store.ClaimRun(ctx, sourceID, &tick, s.cfg.Node, "schedule")
 	if err != nil || !ok {
-		return Run{}, false, err
+		return storage.Run{}, false, err
 	}
 	return s.execute(ctx, src, run), true, nil
 }
 
 // execute crawls, stores, expires and records one run. It never returns an
 // error: what went wrong is in the run record.
-func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
+func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run) storage.Run {
 	log := s.log.With("source_id", src.ID, "run_id", run.ID)
 	o, st := s.options(src)
 	if run.Trigger == "schedule" {
-		etag, lm, err := loadValidators(ctx, s.db, src.ID)
+		etag, lm, err := s.store.SourceValidators(ctx, src.ID)
 		if err == nil {
 			o.etag, o.lastModified = etag, lm
 		}
@@ -192,7 +193,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
 		if res.ErrorCount > 0 || res.CutShort {
 			run.Status = StatusSuspect
 			run.Errors = append(run.Errors, fmt.Sprintf("suspect: %d errors; nothing expired", res.ErrorCount))
-		} else if recent, err := recentFound(wctx, s.db, src.ID, run.ID, 5); err == nil && len(recent) > 0 {
+		} else if recent, err := s.store.RecentFound(wctx, src.ID, run.ID, 5); err == nil && len(recent) > 0 {
 			ratio := st.SuspectRatio
 			if ratio <= 0 {
 				ratio = s.cfg.SuspectRatio
@@ -221,7 +222,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
 				run.Errors = append(run.Errors, err.Error())
 				log.Error("expiry failed", "err", err)
 			}
-			if err := saveValidators(wctx, s.db, src.ID, res.ETag, res.LastModified); err != nil {
+			if err := s.store.SaveSourceValidators(wctx, src.ID, res.ETag, res.LastModified); err != nil {
 				log.Warn("saving validators failed", "err", err)
 			}
 		}
@@ -229,7 +230,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
 	if len(run.Errors) > MaxErrorSamples+5 {
 		run.Errors = run.Errors[:MaxErrorSamples+5]
 	}
-	if err := finishRun(wctx, s.db, &run); err != nil {
+	if err := s.store.FinishRun(wctx, &run); err != nil {
 		log.Error("recording the run failed", "err", err)
 	}
 	log.Info("run finished", "status", run.Status, "pages", run.Pages, "found", run.Found,
@@ -240,14 +241,14 @@ func (s *Service) execute(ctx context.Context, src model.Source, run Run) Run {
 // expireAfterRun applies the expiry rules a healthy run allows: detail
 // pages gone, validThrough passed, and (unless the page limit cut the crawl)
 // missing from N healthy runs in a row.
-func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run Run, res crawlResult, st Settings) (int, error) {
+func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run storage.Run, res crawlResult, st Settings) (int, error) {
 	total := 0
-	n, err := expireJobs(ctx, s.db, src.ID, res.Gone, "gone")
+	n, err := s.store.ExpireJobs(ctx, src.ID, res.Gone, "gone")
 	if err != nil {
 		return total, err
 	}
 	total += n
-	n, err = ExpireValidThrough(ctx, s.db, src.ID)
+	n, err = s.store.ExpireValidThrough(ctx, src.ID)
 	if err != nil {
 		return total, err
 	}
@@ -259,7 +260,7 @@ func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run Run,
 	if threshold <= 0 {
 		threshold = s.cfg.ExpireAfterMissing
 	}
-	n, err = expireMissing(ctx, s.db, src.ID, run.StartedAt, threshold)
+	n, err = s.store.ExpireMissingJobs(ctx, src.ID, run.StartedAt, threshold)
 	return total + n, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 // mutableBoard serves one list page whose postings the test changes
@@ -51,7 +52,7 @@ func boardSource(url string) model.Source {
 		Selectors: map[string]string{"item": "div.job", "title": "a", "url": "a@href", "externalId": "@data-id"}}
 }
 
-func runOnce(t *testing.T, s *Service, id int64) Run {
+func runOnce(t *testing.T, s *Service, id int64) storage.Run {
 	t.Helper()
 	_, done, err := s.RunNow(context.Background(), id)
 	if err != nil {
@@ -63,7 +64,7 @@ func runOnce(t *testing.T, s *Service, id int64) Run {
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not finish")
 	}
-	return Run{}
+	return storage.Run{}
 }
 
 func TestRun_DedupeUpdateAndExpiry(t *testing.T) {
@@ -130,7 +131,7 @@ func TestRun_DedupeUpdateAndExpiry(t *testing.T) {
 	if r.New != 1 || outbox("new") != 5 {
 		t.Fatalf("revival = %+v", r)
 	}
-	runs, err := ListRuns(context.Background(), db, src.ID, 100)
+	runs, err := storage.New(db).ListRuns(context.Background(), src.ID, 100)
 	if err != nil || len(runs) != 9 || runs[0].FinishedAt == nil {
 		t.Fatalf("runs = %d %v", len(runs), err)
 	}
@@ -162,7 +163,7 @@ func TestIngest_BatchAndValidThrough(t *testing.T) {
 	if _, err := db.Exec(context.Background(), `UPDATE jobs SET valid_through = now() - interval '1 second' WHERE title = 'B'`); err != nil {
 		t.Fatal(err)
 	}
-	n, err := ExpireValidThrough(context.Background(), db, 0)
+	n, err := storage.New(db).ExpireValidThrough(context.Background(), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("sweep = %d %v", n, err)
 	}

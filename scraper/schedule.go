@@ -2,7 +2,6 @@ package scraper
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -87,7 +86,7 @@ func (s *Service) Run(ctx context.Context) error {
 				s.log.Error("reloading sources failed", "err", err)
 			}
 		case <-sweep.C:
-			if n, err := ExpireValidThrough(ctx, s.db, 0); err != nil && ctx.Err() == nil {
+			if n, err := s.store.ExpireValidThrough(ctx, 0); err != nil && ctx.Err() == nil {
 				s.log.Error("validThrough sweep failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("expired jobs past their validThrough", "count", n)
@@ -99,13 +98,7 @@ func (s *Service) Run(ctx context.Context) error {
 // markInterrupted closes the runs this node left running when it stopped
 // (crash or kill).
 func (s *Service) markInterrupted(ctx context.Context) error {
-	_, err := s.db.Exec(ctx, `
-		UPDATE scrape_runs SET status = 'failed', finished_at = clock_timestamp(),
-			error_count = error_count + 1,
-			errors = errors || '["interrupted: the node stopped during the run"]'::jsonb
-		WHERE node = $1 AND status = 'running' AND started_at < now() - $2::interval`,
-		s.cfg.Node, fmt.Sprintf("%d seconds", int((s.cfg.RunTimeout+time.Minute).Seconds())))
-	return err
+	return s.store.MarkInterruptedRuns(ctx, s.cfg.Node, s.cfg.RunTimeout+time.Minute)
 }
 
 // listen LISTENs on SourcesChannel and calls notify for each notification
@@ -130,7 +123,7 @@ func (s *Service) listen(ctx context.Context, notify func()) {
 }
 
 func (s *Service) listenOnce(ctx context.Context, notify func()) error {
-	pc, err := s.db.Acquire(ctx)
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,7 +157,7 @@ type scheduler struct {
 // reload makes the cron entries match the enabled sources: cron has no
 // update, so a changed schedule is removed and added again.
 func (sch *scheduler) reload(ctx context.Context) error {
-	srcs, err := ListSources(ctx, sch.s.db)
+	srcs, err := sch.s.store.ListSources(ctx)
 	if err != nil {
 		return err
 	}

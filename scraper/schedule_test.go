@@ -151,13 +151,13 @@ func TestScheduler_ReloadsOnChange(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	src.Enabled = false
-	if _, err := UpdateSource(context.Background(), db, src); err != nil {
+	if _, err := s.UpdateSource(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(0)
 	other := mustCreate(t, db, model.Source{Name: "feed", Kind: "rss", URL: srv.URL + "/f", Schedule: "@every 1h", Enabled: true})
 	waitFor(1)
-	if err := DeleteSource(context.Background(), db, other.ID); err != nil {
+	if err := s.DeleteSource(context.Background(), other.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(0)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/birjob/birjob/storage"
 )
 
 // Defaults of Config; each says why.
@@ -116,13 +118,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Service is the scraper stage: source CRUD, runs, the scheduler and the
-// admin API.
+// Service is the scraper stage: source writes, runs, ingest and the
+// scheduler. It serves no HTTP: package api calls it.
 type Service struct {
-	db   *pgxpool.Pool
-	cfg  Config
-	log  *slog.Logger
-	host *hostLimiter
+	pool  *pgxpool.Pool // for LISTEN
+	store *storage.Store
+	cfg   Config
+	log   *slog.Logger
+	host  *hostLimiter
 
 	// running guards against two runs of one source on this node (a
 	// scheduled tick and "run now").
@@ -145,7 +148,8 @@ func NewService(pool *pgxpool.Pool, cfg Config, log *slog.Logger) *Service {
 	}
 	cfg = cfg.withDefaults()
 	return &Service{
-		db:      pool,
+		pool:    pool,
+		store:   storage.New(pool),
 		cfg:     cfg,
 		log:     log,
 		host:    newHostLimiter(cfg.DomainInterval, cfg.DomainParallelism),

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/demoboard"
-	"github.com/birjob/birjob/internal/httpx"
 	"github.com/birjob/birjob/matcher"
 	"github.com/birjob/birjob/model"
 	"github.com/birjob/birjob/notify"
@@ -45,8 +43,7 @@ func demoOn(ctx context.Context, a *App) (bool, error) {
 	case config.DemoOff:
 		return false, nil
 	}
-	var others int
-	err := a.pool.QueryRow(ctx, `SELECT count(*) FROM sources WHERE kind <> 'manual' AND name <> $1`, DemoSourceName).Scan(&others)
+	others, err := a.store.CountSources(ctx, DemoSourceName)
 	if err != nil {
 		return false, fmt.Errorf("demo mode: %w", err)
 	}
@@ -97,7 +94,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 			Selectors:     demoboard.SourceSelectors(),
 			RespectRobots: true,
 		}
-		s, err := scraper.EnsureSource(ctx, a.pool, src)
+		s, err := p.scraper.EnsureSource(ctx, src)
 		if err != nil {
 			return nil, fmt.Errorf("demo source: %w", err)
 		}
@@ -105,22 +102,20 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	} else if !demo {
 		// A demo source left from an earlier demo run would fail every tick
 		// against a board that is no longer served.
-		tag, err := a.pool.Exec(ctx, `UPDATE sources SET enabled = false, updated_at = now() WHERE name = $1 AND enabled`, DemoSourceName)
+		disabled, err := a.store.DisableSourceByName(ctx, DemoSourceName)
 		if err != nil {
 			return nil, fmt.Errorf("disable demo source: %w", err)
 		}
-		if tag.RowsAffected() > 0 {
+		if disabled {
 			a.log.Info("demo mode off: disabled the demo-board source")
 		}
 	}
 
 	page := web.Handler(web.Options{Logger: a.log})
 	p.routes = func(mux *http.ServeMux) {
-		p.scraper.Routes(mux)
 		if p.hub != nil {
 			p.hub.Routes(mux)
 		}
-		mux.HandleFunc("GET /api/admin/stats", func(w http.ResponseWriter, r *http.Request) { p.adminStats(w, r) })
 		if p.demo != nil {
 			mux.Handle(demoBasePath+"/", p.demo)
 		}
@@ -129,16 +124,15 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	return p, nil
 }
 
-func (p *parts) adminStats(w http.ResponseWriter, r *http.Request) {
-	if _, ok := auth.RequireAdmin(w, r); !ok {
-		return
-	}
-	out := map[string]any{}
+// stats are the counters of the stages this node runs, for
+// GET /api/admin/stats.
+func (p *parts) stats() map[string]func() any {
+	out := map[string]func() any{}
 	if p.hub != nil {
-		out["notify"] = p.hub.Stats()
+		out["notify"] = func() any { return p.hub.Stats() }
 	}
 	if p.matcher != nil {
-		out["matcher"] = p.matcher.Stats()
+		out["matcher"] = func() any { return p.matcher.Stats() }
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	return out
 }

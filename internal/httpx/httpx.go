@@ -1,5 +1,6 @@
 // Package httpx holds the small JSON helpers every HTTP handler of birjob
-// shares: one error shape ({"error": "..."}) and bounded body decoding.
+// shares: one error shape ({"error": "..."}), bounded body decoding, the
+// {id} of a path and the merge of a PUT body over a stored value.
 package httpx
 
 import (
@@ -9,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -74,6 +76,51 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	if dec.More() {
 		Error(w, http.StatusBadRequest, "request body has data after the JSON object")
+		return false
+	}
+	return true
+}
+
+// PathID returns the request's {id} path value, a positive integer. When it
+// is not one, PathID answers and returns false: 400 `"x" is not an id`, or,
+// when what names the resource, 404 `no <what> with id "x"` (for an API
+// that answers a malformed id like an unknown one).
+func PathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
+	v := r.PathValue("id")
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err == nil && id > 0 {
+		return id, true
+	}
+	if what != "" {
+		Errorf(w, http.StatusNotFound, "no %s with id %q", what, v)
+	} else {
+		Errorf(w, http.StatusBadRequest, "%q is not an id", v)
+	}
+	return 0, false
+}
+
+// MergeJSON decodes the JSON body of r over v, so that the fields the body
+// leaves out keep their values (a PUT or PATCH that changes only what it
+// carries). json.Unmarshal merges an object into an existing map; a field
+// that the body must replace as a whole is reset by reset, which, when not
+// nil, is called before decoding with a test of the body's top-level keys.
+// MergeJSON answers the client itself (400 or 413) and returns false when
+// the body is not acceptable.
+func MergeJSON(w http.ResponseWriter, r *http.Request, v any, reset func(has func(key string) bool)) bool {
+	var raw json.RawMessage
+	if !DecodeJSON(w, r, &raw) {
+		return false
+	}
+	if reset != nil {
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
+			return false
+		}
+		reset(func(key string) bool { _, ok := keys[key]; return ok })
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
 		return false
 	}
 	return true

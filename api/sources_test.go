@@ -1,16 +1,116 @@
-package scraper
+package api_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/birjob/birjob/api"
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper"
+	"github.com/birjob/birjob/storage"
 )
 
+// sourcesServer serves the API with a scraper stage on db, every request
+// signed in as an admin (admin=true) or as a plain user.
+func sourcesServer(t testing.TB, db *pgxpool.Pool, admin bool) *httptest.Server {
+	t.Helper()
+	cfg := scraper.Config{AllowPrivate: true, Node: "test", DomainInterval: -1, DomainParallelism: 4,
+		RequestTimeout: 10 * time.Second, RunTimeout: 30 * time.Second}
+	sc := scraper.NewService(db, cfg, slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	api.New(storage.New(db), nil).WithScraper(sc).Routes(mux)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{UserID: 1, Email: "a@example.com", Admin: admin}))
+		mux.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newLDSite serves a page of JSON-LD postings (testdata/site, from the
+// scraper's fixtures) at /ld/.
+func newLDSite(t testing.TB) *httptest.Server {
+	t.Helper()
+	files := map[string]string{"/ld/": "ld.html", "/ld/detail-b5.html": "ld-detail-b5.html"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", "site", f))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// call sends a JSON request and decodes a JSON answer into out (if not nil).
+func call(t testing.TB, method, url string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decoding %q: %v", method, url, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func countRows(t testing.TB, db *pgxpool.Pool, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
 func TestAPI_SourcesCRUD(t *testing.T) {
-	s, _ := newTestService(t)
-	srv := apiServer(t, s, true)
+	srv := sourcesServer(t, pgtest.New(t), true)
 
 	body := map[string]any{
 		"name": "Board", "kind": "html", "url": "https://jobs.example.com/list", "schedule": "*/10 * * * *",
@@ -82,15 +182,15 @@ func TestAPI_SourcesCRUD(t *testing.T) {
 	if code := call(t, "PUT", srv.URL+"/api/sources/"+id, map[string]any{"schedule": "CRON_TZ="}, nil); code != 400 {
 		t.Errorf("bad update: %d", code)
 	}
-	var got SourceView
+	var got api.SourceView
 	if code := call(t, "GET", srv.URL+"/api/sources/"+id, nil, &got); code != 200 || got.Enabled || got.Schedule != "*/10 * * * *" {
 		t.Errorf("get: %d %+v", code, got)
 	}
-	var list struct{ Sources []SourceView }
+	var list struct{ Sources []api.SourceView }
 	if code := call(t, "GET", srv.URL+"/api/sources", nil, &list); code != 200 || len(list.Sources) != 2 {
 		t.Errorf("list: %d %d", code, len(list.Sources))
 	}
-	var runs struct{ Runs []Run }
+	var runs struct{ Runs []storage.Run }
 	if code := call(t, "GET", srv.URL+"/api/sources/"+id+"/runs", nil, &runs); code != 200 || runs.Runs == nil && len(runs.Runs) != 0 {
 		t.Errorf("runs: %d", code)
 	}
@@ -104,15 +204,15 @@ func TestAPI_SourcesCRUD(t *testing.T) {
 		t.Errorf("get bad id: %d", code)
 	}
 
-	user := apiServer(t, s, false)
+	user := sourcesServer(t, pgtest.New(t), false)
 	if code := call(t, "GET", user.URL+"/api/sources", nil, nil); code != 403 {
 		t.Errorf("non-admin: %d, want 403", code)
 	}
 }
 
 func TestAPI_IngestJob(t *testing.T) {
-	s, db := newTestService(t)
-	srv := apiServer(t, s, true)
+	db := pgtest.New(t)
+	srv := sourcesServer(t, db, true)
 
 	job := map[string]any{"title": "  Go Developer ", "url": "https://example.com/jobs/1?utm_source=x", "company": "Acme",
 		"salary": map[string]any{"min": 2000, "max": 3000, "currency": "azn", "period": "month"}}
@@ -150,4 +250,54 @@ func TestAPI_IngestJob(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func TestAPI_PreviewAndRunNow(t *testing.T) {
+	db := pgtest.New(t)
+	site := newLDSite(t)
+	srv := sourcesServer(t, db, true)
+	body := map[string]any{"name": "ld", "kind": "jsonld", "url": site.URL + "/ld/", "selectors": map[string]string{"links": "a.job"}}
+	var p scraper.PreviewResult
+	if code := call(t, "POST", srv.URL+"/api/sources/preview", body, &p); code != 200 || len(p.Jobs) != 5 || p.Pages != 1 {
+		t.Fatalf("preview unsaved: %d %+v", code, p)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM jobs`); n != 0 {
+		t.Fatalf("preview saved %d jobs", n)
+	}
+	var e struct{ Error string }
+	if code := call(t, "POST", srv.URL+"/api/sources/preview", map[string]any{"kind": "html", "url": site.URL}, &e); code != 400 || e.Error == "" {
+		t.Errorf("invalid preview: %d %q", code, e.Error)
+	}
+	var src model.Source
+	if code := call(t, "POST", srv.URL+"/api/sources", body, &src); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	id := itoa(src.ID)
+	// Preview of the saved source with an unsaved edit: without links.
+	if code := call(t, "POST", srv.URL+"/api/sources/"+id+"/preview", map[string]any{"selectors": map[string]string{}}, &p); code != 200 || len(p.Jobs) != 4 {
+		t.Fatalf("preview saved+edit: %d %d jobs", code, len(p.Jobs))
+	}
+	var run storage.Run
+	if code := call(t, "POST", srv.URL+"/api/sources/"+id+"/run?wait=1", nil, &run); code != 200 || run.Status != scraper.StatusOK || run.New != 5 || run.FinishedAt == nil {
+		t.Fatalf("run now: %d %+v", code, run)
+	}
+	var started storage.Run
+	if code := call(t, "POST", srv.URL+"/api/sources/"+id+"/run", nil, &started); code != 202 || started.ID == 0 || started.Status != scraper.StatusRunning {
+		t.Fatalf("run now async: %d %+v", code, started)
+	}
+	var runs struct{ Runs []storage.Run }
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if code := call(t, "GET", srv.URL+"/api/sources/"+id+"/runs", nil, &runs); code != 200 {
+			t.Fatalf("runs: %d", code)
+		}
+		if len(runs.Runs) == 2 && runs.Runs[0].Status != scraper.StatusRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runs = %+v", runs.Runs)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the API for a condition
+	}
+	if runs.Runs[0].ID != started.ID || runs.Runs[0].New != 0 {
+		t.Errorf("runs = %+v", runs.Runs)
+	}
+}

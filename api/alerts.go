@@ -1,0 +1,118 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/internal/httpx"
+	"github.com/birjob/birjob/model"
+)
+
+type alertView struct {
+	model.Alert
+	Matches []model.Job `json:"matches,omitempty"`
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	p, ok := auth.RequireUser(w, r)
+	if !ok {
+		return
+	}
+	alerts, err := s.store.ListAlerts(r.Context(), p.UserID)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	matches, err := s.store.AlertMatches(r.Context(), p.UserID, 10)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	out := make([]alertView, len(alerts))
+	for i, a := range alerts {
+		out[i] = alertView{Alert: a, Matches: matches[a.ID]}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
+	p, ok := auth.RequireUser(w, r)
+	if !ok {
+		return
+	}
+	var a model.Alert
+	if !httpx.DecodeJSON(w, r, &a) {
+		return
+	}
+	a.UserID = p.UserID
+	if len(a.Name) > 200 {
+		httpx.Error(w, http.StatusBadRequest, "name must be at most 200 bytes")
+		return
+	}
+	if err := s.checkCriteria(&a.Criteria); err != nil {
+		httpx.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	existing, err := s.store.ListAlerts(r.Context(), p.UserID)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	if len(existing) >= MaxAlertsPerUser {
+		httpx.Errorf(w, http.StatusConflict, "you have %d alerts, the most one account may keep; delete one first", len(existing))
+		return
+	}
+	out, err := s.store.CreateAlert(r.Context(), a)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := userAndID(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.store.GetAlert(r.Context(), p.UserID, id)
+	if s.notFound(w, r, err, "alert") {
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := userAndID(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.store.GetAlert(r.Context(), p.UserID, id)
+	if s.notFound(w, r, err, "alert") {
+		return
+	}
+	if !httpx.MergeJSON(w, r, &a, nil) {
+		return
+	}
+	a.ID, a.UserID = id, p.UserID
+	if err := s.checkCriteria(&a.Criteria); err != nil {
+		httpx.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out, err := s.store.UpdateAlert(r.Context(), a)
+	if s.notFound(w, r, err, "alert") {
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := userAndID(w, r)
+	if !ok {
+		return
+	}
+	if s.notFound(w, r, s.store.DeleteAlert(r.Context(), p.UserID, id), "alert") {
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

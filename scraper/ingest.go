@@ -1,0 +1,188 @@
+package scraper
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper/normalize"
+	"github.com/birjob/birjob/storage"
+)
+
+// IngestResult tells what Ingest did with each job.
+type IngestResult struct {
+	// Jobs has one entry per input job, in input order.
+	Jobs []IngestedJob `json:"jobs"`
+	// New, Updated and Unchanged count the stored jobs; Skipped the ones
+	// refused (see IngestedJob.Error).
+	New       int `json:"new"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+}
+
+// IngestedJob is the outcome of one job of an Ingest call.
+type IngestedJob struct {
+	ID int64 `json:"id,omitempty"`
+	// New is true when the job was inserted, or came back after having
+	// expired as missing: a 'new' change was written for the matcher.
+	New bool `json:"new"`
+	// Changed is true when an existing job's content changed.
+	Changed bool `json:"changed"`
+	// Error says why the job was skipped.
+	Error string `json:"error,omitempty"`
+	// Job is the job as stored (normalised, dedupe applied).
+	Job model.Job `json:"-"`
+}
+
+// DedupeKey is the key a job is deduplicated on within its source: 'id:' +
+// external id when the board gives one, else 'url:' + canonical URL.
+func DedupeKey(j model.Job) string {
+	if id := strings.TrimSpace(j.ExternalID); id != "" {
+		return "id:" + id
+	}
+	return "url:" + j.URL
+}
+
+// PrepareJob cleans a job for storage: it requires a title and an http(s)
+// URL, canonicalises the URL, cleans the text fields and the salary.
+func PrepareJob(j model.Job) (model.Job, error) {
+	j.Title = normalize.Text(j.Title)
+	if j.Title == "" {
+		return j, errors.New("title is required")
+	}
+	u, err := normalize.CanonicalURL(j.URL, nil)
+	if err != nil {
+		return j, fmt.Errorf("url: %w", err)
+	}
+	j.URL = u
+	j.ExternalID = normalize.Text(j.ExternalID)
+	if len(j.ExternalID) > 200 {
+		j.ExternalID = j.ExternalID[:200]
+	}
+	j.Company = normalize.Text(j.Company)
+	j.Location = normalize.Text(j.Location)
+	j.Description = normalize.Description(j.Description)
+	if j.EmploymentType != "" {
+		j.EmploymentType = normalize.EmploymentType(j.EmploymentType)
+	}
+	if j.Salary != nil {
+		s := *j.Salary
+		if s.Min < 0 || s.Min > 1e9 || s.Min != s.Min {
+			s.Min = 0
+		}
+		if s.Max < 0 || s.Max > 1e9 || s.Max != s.Max {
+			s.Max = 0
+		}
+		if s.Max > 0 && s.Min > s.Max {
+			s.Min, s.Max = s.Max, s.Min
+		}
+		s.Currency = strings.ToUpper(normalize.Text(s.Currency))
+		if len(s.Currency) > 8 {
+			s.Currency = s.Currency[:8]
+		}
+		switch s.Period = strings.ToLower(strings.TrimSpace(s.Period)); s.Period {
+		case "hour", "day", "week", "month", "year", "":
+		default:
+			s.Period = ""
+		}
+		if s.IsZero() {
+			j.Salary = nil
+		} else {
+			j.Salary = &s
+		}
+	}
+	return j, nil
+}
+
+func contentHash(j model.Job) []byte {
+	h := sha256.New()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	w(j.ExternalID)
+	w(j.URL)
+	w(j.Title)
+	w(j.Company)
+	w(j.Location)
+	w(strconv.FormatBool(j.Remote))
+	if j.Salary != nil {
+		w(strconv.FormatFloat(j.Salary.Min, 'g', -1, 64))
+		w(strconv.FormatFloat(j.Salary.Max, 'g', -1, 64))
+		w(j.Salary.Currency)
+		w(j.Salary.Period)
+	} else {
+		w("")
+	}
+	w(j.EmploymentType)
+	w(j.Description)
+	for _, t := range []*time.Time{j.PostedAt, j.ValidThrough} {
+		if t != nil {
+			w(t.UTC().Format(time.RFC3339))
+		} else {
+			w("")
+		}
+	}
+	return h.Sum(nil)
+}
+
+// Ingest stores jobs scraped from (or posted into) a source: one batch
+// upsert in one transaction, deduplicated on DedupeKey, with a 'new' outbox
+// row for each new job (the matcher is woken at commit). Jobs that fail
+// PrepareJob are skipped and reported; a duplicate key within the batch
+// keeps its last occurrence.
+func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) (IngestResult, error) {
+	res := IngestResult{Jobs: make([]IngestedJob, len(jobs))}
+	prepared := make([]model.Job, len(jobs))
+	byKey := map[string]int{} // dedupe key -> index in jobs
+	for i, j := range jobs {
+		pj, err := PrepareJob(j)
+		if err != nil {
+			res.Jobs[i].Error = err.Error()
+			res.Skipped++
+			continue
+		}
+		pj.SourceID = sourceID
+		prepared[i] = pj
+		key := DedupeKey(pj)
+		if prev, ok := byKey[key]; ok {
+			res.Jobs[prev].Error = "duplicate of a later job in the same batch"
+			res.Skipped++
+		}
+		byKey[key] = i
+	}
+	if len(byKey) == 0 {
+		return res, nil
+	}
+	rows := make([]storage.JobUpsert, 0, len(byKey))
+	for key, i := range byKey {
+		rows = append(rows, storage.JobUpsert{Job: prepared[i], DedupeKey: key, Hash: contentHash(prepared[i])})
+	}
+	var done []storage.JobUpserted
+	err := s.store.Tx(ctx, func(tx *storage.Store) error {
+		var err error
+		done, err = tx.UpsertJobs(ctx, sourceID, rows)
+		return err
+	})
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("ingest %d jobs into source %d: %w", len(rows), sourceID, err)
+	}
+	for k, r := range rows { // in UpsertJobs's order, with done
+		d := done[k]
+		j := r.Job
+		j.ID, j.FirstSeenAt = d.ID, d.FirstSeenAt
+		res.Jobs[byKey[r.DedupeKey]] = IngestedJob{ID: d.ID, New: d.Announced, Changed: d.Changed, Job: j}
+		switch {
+		case d.Announced:
+			res.New++
+		case d.Changed:
+			res.Updated++
+		default:
+			res.Unchanged++
+		}
+	}
+	return res, nil
+}
