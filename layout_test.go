@@ -1,12 +1,14 @@
 package birjob_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,6 +156,99 @@ func TestLayout_RuleCatchesBreaks(t *testing.T) {
 	} {
 		if got := allowed(t, c.from, c.to) == ""; got != c.ok {
 			t.Errorf("%s -> %s allowed = %v, want %v", c.from, c.to, got, c.ok)
+		}
+	}
+}
+
+// sourceFiles parses every non-test Go file of the module outside the
+// folders skip names, and calls fn with each.
+func sourceFiles(t *testing.T, skip func(dir string) bool, fn func(fset *token.FileSet, path string, f *ast.File)) {
+	t.Helper()
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			n := d.Name()
+			if p != "." && (strings.HasPrefix(n, ".") || n == "testdata" || n == "data" || n == "node_modules" || skip(filepath.ToSlash(p))) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		fn(fset, filepath.ToSlash(p), f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MaxFuncLines is the longest function allowed outside cmd/ and tests: a
+// longer one is split where its pieces have names.
+const MaxFuncLines = 100
+
+func TestLayout_FunctionsAreShort(t *testing.T) {
+	sourceFiles(t, func(dir string) bool { return dir == "cmd" }, func(fset *token.FileSet, p string, f *ast.File) {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			n := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
+			if n > MaxFuncLines {
+				t.Errorf("%s: func %s is %d lines (at most %d outside cmd/ and tests)", fset.Position(fd.Pos()), fd.Name.Name, n, MaxFuncLines)
+			}
+		}
+	})
+}
+
+// sqlText matches a string literal that is a SQL statement (keywords in
+// capitals, as all of birjob's SQL is written).
+var sqlText = regexp.MustCompile(`(?s)^\s*(WITH\b.*\bAS\s*\(|SELECT\b.*\bFROM\b|SELECT\s+\w+\(|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|TRUNCATE\b|CREATE\s|ALTER\s|DROP\s)`)
+
+// sqlAllowed are the folders whose code may write SQL, and why.
+var sqlAllowed = map[string]string{
+	"storage":             "the home of every table's SQL",
+	"migrations":          "the schema",
+	"internal/pgembed":    "creates the embedded cluster's database",
+	"internal/pgtest":     "creates and drops test databases",
+	"cmd/birjob-load":     "a benchmark tool: creates its database, reads pg_stat_statements",
+	"cmd/birjob-alertgen": "a benchmark tool: bulk fixtures with generate_series",
+}
+
+// TestLayout_SQLOnlyInStorage fails when SQL text appears in a non-test
+// file outside storage/ (the stages' LISTEN is built from an identifier,
+// not a statement literal, and is the one exception).
+func TestLayout_SQLOnlyInStorage(t *testing.T) {
+	sourceFiles(t, func(dir string) bool { _, ok := sqlAllowed[dir]; return ok }, func(fset *token.FileSet, p string, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err == nil && sqlText.MatchString(s) {
+				t.Errorf("%s: SQL outside storage/: %.60q", fset.Position(lit.Pos()), s)
+			}
+			return true
+		})
+	})
+	for _, s := range []string{"SELECT id FROM jobs", "\n\t\tINSERT INTO events (a) VALUES ($1)", "UPDATE sources SET enabled = false", "DELETE FROM job_changes WHERE id = 1", "SELECT pg_notify($1, $2)", "WITH j AS (SELECT 1) SELECT * FROM j"} {
+		if !sqlText.MatchString(s) {
+			t.Errorf("sqlText misses %q", s)
+		}
+	}
+	for _, s := range []string{"select a source", "Update the page", "delete from the list", "LISTEN birjob_jobs"} {
+		if sqlText.MatchString(s) {
+			t.Errorf("sqlText takes %q for SQL", s)
 		}
 	}
 }
