@@ -42,8 +42,6 @@ type fixtureSite struct {
 	*httptest.Server
 	mu   sync.Mutex
 	hits map[string]int
-	// override, when set, answers before the routes (nil: none).
-	override func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func newFixtureSite(t testing.TB) *fixtureSite {
@@ -52,11 +50,7 @@ func newFixtureSite(t testing.TB) *fixtureSite {
 	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fs.mu.Lock()
 		fs.hits[r.URL.Path]++
-		ov := fs.override
 		fs.mu.Unlock()
-		if ov != nil && ov(w, r) {
-			return
-		}
 		key := r.URL.Path
 		if r.URL.RawQuery != "" {
 			if _, ok := fixtureRoutes[key+"?"+r.URL.RawQuery]; ok {
@@ -93,10 +87,4 @@ func (fs *fixtureSite) count(path string) int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return fs.hits[path]
-}
-
-func (fs *fixtureSite) setOverride(f func(w http.ResponseWriter, r *http.Request) bool) {
-	fs.mu.Lock()
-	fs.override = f
-	fs.mu.Unlock()
 }
