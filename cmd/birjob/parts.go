@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/birjob/birjob/api"
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/demoboard"
@@ -119,6 +120,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		p.scraper.Routes(mux)
 		if p.hub != nil {
 			p.hub.Routes(mux)
+			api.Publish(mux, p.hub, a.store)
 		}
 		mux.HandleFunc("GET /api/admin/stats", func(w http.ResponseWriter, r *http.Request) { p.adminStats(w, r) })
 		if p.demo != nil {
