@@ -1,9 +1,7 @@
 package notify
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -12,27 +10,9 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
-func publish(t *testing.T, base, channel string, hdr map[string]string, body string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", base+"/api/publish/"+channel, bytes.NewBufferString(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
-}
-
 var (
 	alice = map[string]string{"X-Test-User": "1"}
 	bob   = map[string]string{"X-Test-User": "2"}
-	admin = map[string]string{"X-Test-User": "99", "X-Test-Admin": "1"}
 )
 
 // TestAuth_Channels checks who may subscribe to what, on every transport,
@@ -146,56 +126,4 @@ func header(m map[string]string) http.Header {
 		h.Set(k, v)
 	}
 	return h
-}
-
-func TestPublish(t *testing.T) {
-	pool := pgtest.New(t)
-	if _, err := pool.Exec(t.Context(), `INSERT INTO feeds (name) VALUES ('remote-go')`); err != nil {
-		t.Fatal(err)
-	}
-	n := startNode(t, pool, Config{})
-	base := n.srv.URL
-	c := openSSE(t, base, "/api/events/jobs", nil)
-	c.connected(t)
-	waitUntil(t, "subscribed", func() bool { return n.hub.memberCount("jobs") == 1 })
-
-	if s, _ := publish(t, base, "jobs", nil, `{"type":"note","data":{}}`); s != 401 {
-		t.Errorf("anonymous publish: %d", s)
-	}
-	if s, _ := publish(t, base, "jobs", alice, `{"type":"note","data":{}}`); s != 403 {
-		t.Errorf("user publish: %d", s)
-	}
-	if s, _ := publish(t, base, "nope", admin, `{"type":"note","data":{}}`); s != 404 {
-		t.Errorf("unknown feed publish: %d", s)
-	}
-	for _, body := range []string{`{"data":{}}`, `{"type":"Bad Type"}`, `{"type":"connected"}`, `{"type":`, `[]`} {
-		if s, m := publish(t, base, "jobs", admin, body); s != 400 || m["error"] == "" {
-			t.Errorf("publish %s: %d %v, want 400", body, s, m)
-		}
-	}
-	s, m := publish(t, base, "jobs", admin, `{"type":"announcement","data":{"text":"hi"}}`)
-	if s != 200 || m["published"] != true || m["clientCount"] != float64(1) {
-		t.Fatalf("publish: %d %v", s, m)
-	}
-	f := c.next(t)
-	if f.Event != "announcement" || f.Data != `{"text":"hi"}` || f.ID != m["id"] {
-		t.Fatalf("published frame %+v", f)
-	}
-	if s, _ := publish(t, base, "remote-go", admin, `{"type":"new-job"}`); s != 200 {
-		t.Errorf("feed publish: %d", s)
-	}
-	s, m = publish(t, base, "user:1", admin, `{"type":"new-job","data":{"n":1}}`)
-	if s != 200 {
-		t.Fatalf("user publish: %d", s)
-	}
-	// The hub reads the log after the NOTIFY: a poll with a 1 ms timeout
-	// that arrives before that answers "nothing yet" (and would get the
-	// event from the next poll), so wait for the hub first.
-	id, _ := strconv.ParseInt(fmt.Sprint(m["id"]), 10, 64)
-	waitUntil(t, "hub read the publish", func() bool { return id > 0 && n.hub.Cursor() >= id })
-	// Stored, so it replays.
-	_, r := poll(t, base, "/api/poll/me?lastEventId=0&timeout=1", alice)
-	if len(r.Events) != 1 || string(r.Events[0].Data) != `{"n":1}` {
-		t.Fatalf("replayed user publish: %+v", r)
-	}
 }

@@ -1,34 +1,13 @@
 package notify
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
-
-// BenchmarkAppend measures writing events to the log: one event (a publish)
-// and a batch of 1,000 (a matcher transaction with many targets, as in the
-// personal-channel load run).
-func BenchmarkAppend(b *testing.B) {
-	pool := pgtest.New(b)
-	for _, n := range []int{1, 1000} {
-		evs := make([]model.Event, n)
-		for i := range evs {
-			evs[i] = modelEvent(model.UserChannel(int64(i+1)), "new-job", `{"title":"Go developer","company":"Acme","sent":1}`)
-		}
-		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := Append(b.Context(), pool, evs...); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
-		})
-	}
-}
 
 // BenchmarkEncode measures turning one stored event into the frames of all
 // three transports (done once per event per node, never per client).
@@ -41,4 +20,36 @@ func BenchmarkEncode(b *testing.B) {
 		e.wsBytes()
 		e.pollBytes()
 	}
+}
+
+// BenchmarkCatchUp measures the hub's read path: reading pages of the log
+// after the cursor and dispatching them (no subscribers), as Run does after
+// each notification.
+func BenchmarkCatchUp(b *testing.B) {
+	const n = 5000
+	pool := pgtest.New(b)
+	evs := make([]model.Event, n)
+	for i := range evs {
+		evs[i] = modelEvent(model.UserChannel(int64(i+1)), "new-job", `{"title":"Go developer","company":"Acme","sent":1}`)
+	}
+	if _, err := storage.New(pool).AppendEvents(b.Context(), evs...); err != nil {
+		b.Fatal(err)
+	}
+	h := NewHub(pool, Config{}, nil, nil)
+	conn, err := pool.Acquire(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	events := storage.New(conn.Conn()) // as Run does, on one connection
+	b.ReportAllocs()
+	for b.Loop() {
+		h.mu.Lock()
+		h.cursor, h.ringFloor, h.ring = 0, 0, nil
+		h.mu.Unlock()
+		if err := h.catchUp(b.Context(), events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 }

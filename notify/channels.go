@@ -24,6 +24,9 @@ type channelError struct {
 
 func (e *channelError) Error() string { return e.msg }
 
+// HTTPStatus is the status to answer the refusal with.
+func (e *channelError) HTTPStatus() int { return e.status }
+
 // resolve maps the channel a client names to the stored channel it may
 // read: "jobs"; "me" (the signed-in user's own, 401 when anonymous); or an
 // existing public feed (404 otherwise).
@@ -55,9 +58,9 @@ func (h *Hub) feedExists(ctx context.Context, name string) (bool, error) {
 	if exp, ok := h.feeds.Load(name); ok && time.Now().Before(exp.(time.Time)) {
 		return true, nil
 	}
-	var ok bool
-	if err := h.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM feeds WHERE name = $1)", name).Scan(&ok); err != nil {
-		return false, fmt.Errorf("notify: look up feed %q: %w", name, err)
+	ok, err := h.store.FeedExists(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("notify: %w", err)
 	}
 	if ok {
 		h.feeds.Store(name, time.Now().Add(feedCacheTTL))
@@ -65,9 +68,13 @@ func (h *Hub) feedExists(ctx context.Context, name string) (bool, error) {
 	return ok, nil
 }
 
-// resolvePublish maps a publish target: like resolve, plus "user:<id>" for
-// admins (who publish to any user's channel).
-func (h *Hub) resolvePublish(ctx context.Context, name string) (string, error) {
+// PublishTarget maps the channel an admin publishes to (as named in the
+// URL) to the stored channel: like a subscription's ("jobs", "me", a
+// public feed), plus "user:<id>" (admins publish to any user's channel).
+// A refusal has a method HTTPStatus() int giving the status to answer with
+// (404 for an unknown channel, 401 for "me" without a principal); other
+// errors are the database's.
+func (h *Hub) PublishTarget(ctx context.Context, name string) (string, error) {
 	if rest, ok := strings.CutPrefix(name, "user:"); ok {
 		id, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil || id <= 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 func newPool(t *testing.T, url string) *pgxpool.Pool {
@@ -54,12 +55,8 @@ func TestCluster_ThreeNodes(t *testing.T) {
 	start := nodes[0].hub.Cursor()
 	var want []int64
 	for i := range 6 {
-		// Publish through each node's endpoint in turn.
-		s, m := publish(t, nodes[i%3].srv.URL, "jobs", admin, `{"type":"new-job","data":{"i":`+strconv.Itoa(i)+`}}`)
-		if s != 200 {
-			t.Fatalf("publish: %d %v", s, m)
-		}
-		id, _ := strconv.ParseInt(m["id"].(string), 10, 64)
+		// Write through each node's pool in turn.
+		id := appendEv(t, nodes[i%3].hub.pool, "jobs", "new-job", `{"i":`+strconv.Itoa(i)+`}`)
 		want = append(want, id)
 	}
 	for _, c := range clients {
@@ -152,7 +149,7 @@ func TestConcurrentWriters_ResumingReaders(t *testing.T) {
 						evs = append(evs, modelEvent("jobs", "new-job", fmt.Sprintf(`{"w":%d,"i":%d}`, w, i+j)))
 						evs = append(evs, modelEvent("other", "new-job", `{}`))
 					}
-					_, err := Append(context.Background(), tx, evs...)
+					_, err := storage.New(tx).AppendEvents(context.Background(), evs...)
 					if err == nil && rng.IntN(4) == 0 {
 						time.Sleep(time.Millisecond) // hold the transaction open a little
 					}

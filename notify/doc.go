@@ -4,8 +4,9 @@
 //
 // # The event log and its ids
 //
-// Writers (the matcher, the publish endpoint) insert rows into events with
-// Append, usually inside the transaction that decided them. The schema
+// Writers (the matcher, the publish endpoint) insert rows into events
+// through package storage (Store.AppendEvents), usually inside the
+// transaction that decided them. The schema
 // (migrations 001 and 005) takes one transaction-scoped advisory lock
 // before a statement forms its rows, whose ids then come from the
 // sequence, so ids are handed out in commit order:
@@ -110,9 +111,10 @@
 // /api/ws with JSON messages welcome, join/joined, leave/left, ping/pong,
 // error, and events {"type","id","room","data","timestamp"}; the Origin
 // must be the request's host or match Config.AllowedOrigins. Publish: POST
-// /api/publish/{channel} (admins) stores the event like any other; its
-// clientCount is this node's subscriber count. Admins may also publish to
-// "user:<id>".
+// /api/publish/{channel} (admins; served by package api, which asks the hub
+// through Hub.PublishTarget and Hub.MemberCount) stores the event like any
+// other; its clientCount is this node's subscriber count. Admins may also
+// publish to "user:<id>".
 //
 // # Channels and authorisation
 //

@@ -2,9 +2,7 @@ package notify
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,64 +10,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/r3labs/sse/v2"
 
 	"github.com/birjob/birjob/model"
 )
-
-// Querier is what Append needs: a pgx.Tx, a *pgx.Conn or a *pgxpool.Pool.
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// ErrBadEvent is returned by Append for an event without a channel or type.
-var ErrBadEvent = errors.New("notify: event needs a channel and a type")
-
-// Append writes evs to the event log through q and returns their ids, in
-// order. Inside a transaction the events become visible (and are delivered)
-// when it commits, never before; ids are then in commit order (see the
-// package documentation). Data must be valid JSON; nil Data is stored as
-// null.
-func Append(ctx context.Context, q Querier, evs ...model.Event) ([]int64, error) {
-	if len(evs) == 0 {
-		return nil, nil
-	}
-	chans := make([]string, len(evs))
-	types := make([]string, len(evs))
-	datas := make([]string, len(evs))
-	for i, ev := range evs {
-		if ev.Channel == "" || ev.Type == "" {
-			return nil, ErrBadEvent
-		}
-		chans[i], types[i] = ev.Channel, ev.Type
-		if len(bytes.TrimSpace(ev.Data)) == 0 {
-			datas[i] = "null"
-		} else {
-			if !json.Valid(ev.Data) {
-				return nil, fmt.Errorf("%w: data of event %d is not valid JSON", ErrBadEvent, i)
-			}
-			datas[i] = string(ev.Data)
-		}
-	}
-	// WITH ORDINALITY + ORDER BY keeps the ids in the order of evs: the
-	// trigger assigns ids row by row in insertion order.
-	rows, err := q.Query(ctx, `
-		INSERT INTO events (channel, type, data)
-		SELECT c, t, d FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(c, t, d, n)
-		ORDER BY n
-		RETURNING id`, chans, types, datas)
-	if err != nil {
-		return nil, fmt.Errorf("notify: append events: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("notify: append events: %w", err)
-	}
-	return ids, nil
-}
 
 // evt is one event of the log as the hub holds it: read once per node and
 // encoded once per transport, then shared by every connection.
@@ -121,7 +65,7 @@ func (e *evt) compact() []byte {
 	e.dataOnce.Do(func() {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, e.data); err != nil || buf.Len() == 0 {
-			// Every writer stores valid JSON (Append checks it); keep the
+			// Every writer stores valid JSON (AppendEvents checks it); keep the
 			// stream well-formed if a row written by hand is not.
 			buf.Reset()
 			buf.WriteString("null")

@@ -22,6 +22,7 @@ import (
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -82,7 +83,7 @@ func (n *node) stop() {
 
 func appendEv(t *testing.T, pool *pgxpool.Pool, channel, typ, data string) int64 {
 	t.Helper()
-	ids, err := Append(context.Background(), pool, model.Event{Channel: channel, Type: typ, Data: json.RawMessage(data)})
+	ids, err := storage.New(pool).AppendEvents(context.Background(), model.Event{Channel: channel, Type: typ, Data: json.RawMessage(data)})
 	if err != nil {
 		t.Fatalf("append: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/birjob/birjob/storage"
 )
 
 // NotifyChannel is the PostgreSQL LISTEN channel the events trigger
@@ -30,12 +32,13 @@ const kaBuckets = 50
 
 // Hub is one node's notification hub: it follows the event log from its
 // cursor (woken by LISTEN/NOTIFY), fans events out to the connections of
-// this node, and serves SSE, WebSocket, long polling and publishing.
+// this node, and serves SSE, WebSocket and long polling.
 type Hub struct {
-	pool *pgxpool.Pool
-	cfg  Config
-	log  *slog.Logger
-	m    *metrics
+	pool  *pgxpool.Pool // for the LISTEN connection's configuration
+	store *storage.Store
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
 
 	mu        sync.Mutex
 	cursor    int64 // highest event id dispatched
@@ -76,6 +79,7 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 	}
 	h := &Hub{
 		pool:       pool,
+		store:      storage.New(pool),
 		cfg:        cfg.withDefaults(),
 		log:        log,
 		m:          newMetrics(reg),
@@ -91,12 +95,12 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 	return h
 }
 
-// Routes registers the hub's endpoints on mux.
+// Routes registers the hub's stream endpoints on mux. (POST
+// /api/publish/{channel} is package api's.)
 func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{channel}", h.handleSSE)
 	mux.HandleFunc("GET /api/ws", h.handleWS)
 	mux.HandleFunc("GET /api/poll/{channel}", h.handlePoll)
-	mux.HandleFunc("POST /api/publish/{channel}", h.handlePublish)
 }
 
 // Run follows the event log until ctx ends: LISTEN on a dedicated
@@ -147,14 +151,15 @@ func (h *Hub) follow(ctx context.Context) error {
 		return fmt.Errorf("notify: listen: %w", err)
 	}
 	h.listenPID.Store(conn.PgConn().PID())
+	events := storage.New(conn)
 	// The cursor starts at the end of the log as it is after LISTEN, so no
 	// commit between the two is missed.
 	select {
 	case <-h.ready:
 	default:
-		var maxID int64
-		if err := conn.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&maxID); err != nil {
-			return fmt.Errorf("notify: read log end: %w", err)
+		maxID, err := events.LastEventID(ctx)
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
 		}
 		h.mu.Lock()
 		h.cursor, h.ringFloor = maxID, maxID
@@ -164,7 +169,7 @@ func (h *Hub) follow(ctx context.Context) error {
 	}
 	h.listening.Store(true)
 	for {
-		if err := h.catchUp(ctx, conn); err != nil {
+		if err := h.catchUp(ctx, events); err != nil {
 			return err
 		}
 		if _, err := conn.WaitForNotification(ctx); err != nil {
@@ -175,46 +180,28 @@ func (h *Hub) follow(ctx context.Context) error {
 
 const catchUpPage = 1000
 
-// catchUp reads and dispatches every event after the cursor.
-func (h *Hub) catchUp(ctx context.Context, conn *pgx.Conn) error {
+// catchUp reads (through events, a Store on the LISTEN connection) and
+// dispatches every event after the cursor.
+func (h *Hub) catchUp(ctx context.Context, events *storage.Store) error {
+	var batch []*evt
+	add := func(id int64, channel, typ string, created time.Time, data []byte) error {
+		batch = append(batch, newEvt(id, channel, typ, created, data))
+		return nil
+	}
 	for {
 		h.mu.Lock()
 		from := h.cursor
 		h.mu.Unlock()
-		batch, err := readEvents(ctx, conn, `
-			SELECT id, channel, type, data::text, created_at FROM events
-			WHERE id > $1 ORDER BY id LIMIT $2`, from, catchUpPage)
+		batch = nil // dispatched events stay in the ring: never reuse the array
+		n, err := events.EventsAfter(ctx, from, catchUpPage, add)
 		if err != nil {
-			return fmt.Errorf("notify: read events after %d: %w", from, err)
+			return fmt.Errorf("notify: %w", err)
 		}
 		h.dispatch(batch)
-		if len(batch) < catchUpPage {
+		if n < catchUpPage {
 			return nil
 		}
 	}
-}
-
-type rowQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func readEvents(ctx context.Context, q rowQuerier, sql string, args ...any) ([]*evt, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*evt, error) {
-		var (
-			id      int64
-			ch, typ string
-			data    []byte
-			created time.Time
-		)
-		if err := row.Scan(&id, &ch, &typ, &data, &created); err != nil {
-			return nil, err
-		}
-		return newEvt(id, ch, typ, created, data), nil
-	})
 }
 
 // dispatch hands events to the subscribers of their channels. It never
@@ -420,21 +407,23 @@ func (h *Hub) unsubscribe(c *client, room string) bool {
 
 // replayPage reads up to DefaultReplayPage events of channel in (from, upto].
 func (h *Hub) replayPage(ctx context.Context, channel string, from, upto int64) ([]*evt, error) {
-	evs, err := readEvents(ctx, h.pool, `
-		SELECT id, channel, type, data::text, created_at FROM events
-		WHERE channel = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
-		channel, from, upto, DefaultReplayPage)
+	var evs []*evt
+	_, err := h.store.ChannelEvents(ctx, channel, from, upto, DefaultReplayPage,
+		func(id int64, channel, typ string, created time.Time, data []byte) error {
+			evs = append(evs, newEvt(id, channel, typ, created, data))
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("notify: replay %s after %d: %w", channel, from, err)
+		return nil, fmt.Errorf("notify: replay: %w", err)
 	}
 	return evs, nil
 }
 
 // purgedUpto reads the highest id removed by retention.
 func (h *Hub) purgedUpto(ctx context.Context) (int64, error) {
-	var upto int64
-	if err := h.pool.QueryRow(ctx, "SELECT purged_upto FROM event_retention").Scan(&upto); err != nil {
-		return 0, fmt.Errorf("notify: read retention: %w", err)
+	upto, err := h.store.PurgedUpto(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("notify: %w", err)
 	}
 	return upto, nil
 }
@@ -497,8 +486,9 @@ func (h *Hub) endReplay(s *sub, upto int64) {
 	}
 }
 
-// memberCount is the number of subscriptions to channel on this node.
-func (h *Hub) memberCount(channel string) int {
+// MemberCount returns the number of subscriptions to the stored channel
+// (as PublishTarget returns it) on this node.
+func (h *Hub) MemberCount(channel string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs[channel])
@@ -559,21 +549,12 @@ func (h *Hub) purgeLoop(ctx context.Context) {
 // from the ring.
 func (h *Hub) purge(ctx context.Context) (int64, error) {
 	var upto int64
-	err := pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `
-			SELECT coalesce(max(id), 0) FROM events
-			WHERE created_at < now() - make_interval(secs => $1)`,
-			h.cfg.Retention.Seconds()).Scan(&upto); err != nil {
+	err := h.store.Tx(ctx, func(tx *storage.Store) error {
+		var err error
+		if upto, err = tx.LastEventOlderThan(ctx, h.cfg.Retention); err != nil || upto == 0 {
 			return err
 		}
-		if upto == 0 {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE id <= $1`, upto); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE event_retention SET purged_upto = greatest(purged_upto, $1)`, upto)
-		return err
+		return tx.PurgeEventsUpto(ctx, upto)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("notify: purge: %w", err)

@@ -19,20 +19,15 @@ import (
 // Without lastEventId the poll starts at the end of the log.
 func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 	room := r.PathValue("channel")
-	q := r.URL.Query()
 	from, hasFrom, err := resumePosition(r)
 	if err != nil {
 		httpx.Error(w, http.StatusBadRequest, "lastEventId: "+err.Error())
 		return
 	}
-	timeout := DefaultPollTimeout
-	if v := q.Get("timeout"); v != "" {
-		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 {
-			httpx.Error(w, http.StatusBadRequest, "timeout must be a number of milliseconds")
-			return
-		}
-		timeout = time.Duration(ms) * time.Millisecond
+	timeout, ok := pollTimeout(r.URL.Query().Get("timeout"))
+	if !ok {
+		httpx.Error(w, http.StatusBadRequest, "timeout must be a number of milliseconds")
+		return
 	}
 	timeout = min(timeout, h.cfg.PollTimeoutMax)
 	channel, err := h.resolve(r.Context(), room)
@@ -87,6 +82,25 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 		t.Stop()
 	}
 
+	h.answerPoll(w, c, sb)
+}
+
+// pollTimeout parses the timeout parameter, in milliseconds
+// (DefaultPollTimeout when absent).
+func pollTimeout(v string) (time.Duration, bool) {
+	if v == "" {
+		return DefaultPollTimeout, true
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms < 0 {
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// answerPoll ends a long poll: it answers with the events queued for c and
+// the position to continue from.
+func (h *Hub) answerPoll(w http.ResponseWriter, c *client, sb *sub) {
 	// Forget the subscription first: after it nothing more is queued, and
 	// every event of the channel up to the cursor read here is in the queue.
 	h.mu.Lock()

@@ -111,6 +111,44 @@ func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// startSSE writes the stream's response head and its connected frame: on
+// HTTP/1.x to the hijacked connection, else through the ResponseWriter.
+// On error the caller closes the returned sink.
+func (h *Hub) startSSE(w http.ResponseWriter, room string) (*sseSink, error) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	hd.Del("Content-Length")
+
+	s := &sseSink{h: h}
+	rc := http.NewResponseController(w)
+	conn, brw, herr := rc.Hijack()
+	head := h.sseConnectedFrame(room)
+	if herr == nil {
+		_ = brw // nothing follows a GET; its buffers are dropped with it
+		_ = conn.SetDeadline(time.Time{})
+		s.conn = conn
+		hd.Set("Connection", "close")
+		hd.Del("Transfer-Encoding")
+		b := []byte("HTTP/1.1 200 OK\r\n")
+		for k, vs := range hd {
+			for _, v := range vs {
+				b = append(b, k...)
+				b = append(b, ": "...)
+				b = append(b, v...)
+				b = append(b, "\r\n"...)
+			}
+		}
+		b = append(b, "\r\n"...)
+		head = append(b, head...)
+	} else {
+		s.w, s.rc, s.done = w, rc, make(chan struct{})
+		w.WriteHeader(http.StatusOK)
+	}
+	return s, s.writeBufs(net.Buffers{head})
+}
+
 // sseSink writes SSE frames to a hijacked connection (HTTP/1.x), or through
 // the ResponseWriter when the connection cannot be hijacked (HTTP/2).
 type sseSink struct {
@@ -217,38 +255,8 @@ func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-cache")
-	hd.Set("X-Accel-Buffering", "no")
-	hd.Del("Content-Length")
-
-	s := &sseSink{h: h}
-	rc := http.NewResponseController(w)
-	conn, brw, herr := rc.Hijack()
-	head := h.sseConnectedFrame(room)
-	if herr == nil {
-		_ = brw // nothing follows a GET; its buffers are dropped with it
-		_ = conn.SetDeadline(time.Time{})
-		s.conn = conn
-		hd.Set("Connection", "close")
-		hd.Del("Transfer-Encoding")
-		b := []byte("HTTP/1.1 200 OK\r\n")
-		for k, vs := range hd {
-			for _, v := range vs {
-				b = append(b, k...)
-				b = append(b, ": "...)
-				b = append(b, v...)
-				b = append(b, "\r\n"...)
-			}
-		}
-		b = append(b, "\r\n"...)
-		head = append(b, head...)
-	} else {
-		s.w, s.rc, s.done = w, rc, make(chan struct{})
-		w.WriteHeader(http.StatusOK)
-	}
-	if err := s.writeBufs(net.Buffers{head}); err != nil {
+	s, err := h.startSSE(w, room)
+	if err != nil {
 		s.close()
 		return
 	}

@@ -15,28 +15,6 @@ import (
 	"github.com/birjob/birjob/internal/pgtest"
 )
 
-func TestAppend_IDsInOrder(t *testing.T) {
-	pool := pgtest.New(t)
-	ids := []int64{}
-	for i := range 3 {
-		ids = append(ids, appendEv(t, pool, "jobs", "new-job", fmt.Sprintf(`{"n":%d}`, i)))
-	}
-	for i := 1; i < len(ids); i++ {
-		if ids[i] <= ids[i-1] {
-			t.Fatalf("ids not increasing: %v", ids)
-		}
-	}
-	if _, err := Append(t.Context(), pool); err != nil {
-		t.Fatalf("empty append: %v", err)
-	}
-	if _, err := Append(t.Context(), pool, modelEvent("", "x", "1")); err == nil {
-		t.Fatal("append without channel succeeded")
-	}
-	if _, err := Append(t.Context(), pool, modelEvent("jobs", "x", "{bad")); err == nil {
-		t.Fatal("append of bad JSON succeeded")
-	}
-}
-
 func TestSSE_Conformance(t *testing.T) {
 	pool := pgtest.New(t)
 	n := startNode(t, pool, Config{Keepalive: 300 * time.Millisecond, RetryHint: 1500 * time.Millisecond})

@@ -350,7 +350,7 @@ func (h *Hub) wsCommand(ctx context.Context, c *client, s *wsSink, data []byte) 
 		// joined goes out before any event of the room: the room has no
 		// subscription yet, so nothing else for it is queued.
 		h.unsubscribe(c, room)
-		n := h.memberCount(channel) + 1
+		n := h.MemberCount(channel) + 1
 		if err := s.writeMsg(marshalMsg(map[string]any{"type": "joined", "room": room, "memberCount": n})); err != nil {
 			return false
 		}

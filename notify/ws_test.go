@@ -149,7 +149,7 @@ func TestWS_SlowClientIsolated(t *testing.T) {
 	good.next(t)
 	good.send(t, `{"type":"join","room":"jobs"}`)
 	good.next(t)
-	waitUntil(t, "both joined", func() bool { return n.hub.memberCount("jobs") == 2 })
+	waitUntil(t, "both joined", func() bool { return n.hub.MemberCount("jobs") == 2 })
 
 	big := `{"pad":"` + strings.Repeat("x", 256<<10) + `"}`
 	for range 60 {

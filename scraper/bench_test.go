@@ -17,6 +17,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper/extract"
 )
 
 // benchPage renders list page n of a synthetic board: per items, each with
@@ -53,13 +54,13 @@ func BenchmarkExtractHTMLPage(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	for b.Loop() {
-		doc, err := goquery.NewDocumentFromReader(strings.NewReader(decodeBody(page, "text/html")))
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(extract.DecodeBody(page, "text/html")))
 		if err != nil {
 			b.Fatal(err)
 		}
-		res := extractHTMLList(doc, base, benchSelectors)
-		for _, r := range res.jobs {
-			if _, err := normalizeJob(r, fixedNow); err != nil {
+		res := extract.HTML(doc, base, benchSelectors)
+		for _, r := range res.Jobs {
+			if _, err := extract.Normalize(r, fixedNow); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper/extract"
 	"github.com/birjob/birjob/scraper/normalize"
 )
 
@@ -51,7 +52,7 @@ type crawlResult struct {
 }
 
 type listItem struct {
-	raw  rawJob
+	raw  extract.Posting
 	gone bool
 }
 
@@ -65,7 +66,7 @@ type crawler struct {
 	mu         sync.Mutex
 	res        crawlResult
 	items      []*listItem
-	ldJobs     []rawJob
+	ldJobs     []extract.Posting
 	details    int
 	detailNote bool
 	closed     bool
@@ -271,12 +272,12 @@ func (cr *crawler) onResponse(r *colly.Response) {
 	case "detail":
 		cr.onDetailPage(r, u, ct)
 	case "ldetail":
-		doc, err := goquery.NewDocumentFromReader(strings.NewReader(decodeBody(r.Body, ct)))
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(extract.DecodeBody(r.Body, ct)))
 		if err != nil {
 			cr.locked(func() { cr.errorf("GET %s: unreadable HTML: %v", u, err) })
 			return
 		}
-		jobs, notes := jsonLDPostings(doc, docBase(doc, u))
+		jobs, notes := extract.JSONLDPostings(doc, u)
 		cr.locked(func() {
 			cr.ldJobs = append(cr.ldJobs, jobs...)
 			for _, n := range notes {
@@ -299,22 +300,22 @@ func (cr *crawler) locked(f func()) {
 
 func (cr *crawler) onListPage(r *colly.Response, u *url.URL, ct string) {
 	var (
-		res pageResult
+		res extract.Page
 		err error
 	)
 	switch cr.src.Kind {
 	case model.SourceRSS:
-		res, err = extractFeed(feedBody(r.Body, ct), u)
+		res, err = extract.Feed(extract.FeedBody(r.Body, ct), u)
 	case model.SourceJSON:
-		res, err = extractJSON(decodeBody(r.Body, ct), u, cr.sel)
+		res, err = extract.JSON(extract.DecodeBody(r.Body, ct), u, cr.sel)
 	default:
 		var doc *goquery.Document
-		doc, err = goquery.NewDocumentFromReader(strings.NewReader(decodeBody(r.Body, ct)))
+		doc, err = goquery.NewDocumentFromReader(strings.NewReader(extract.DecodeBody(r.Body, ct)))
 		if err == nil {
 			if cr.src.Kind == model.SourceHTML {
-				res = extractHTMLList(doc, u, cr.sel)
+				res = extract.HTML(doc, u, cr.sel)
 			} else {
-				res = extractJSONLDPage(doc, u, cr.sel)
+				res = extract.JSONLD(doc, u, cr.sel)
 			}
 		}
 	}
@@ -329,14 +330,14 @@ func (cr *crawler) onListPage(r *colly.Response, u *url.URL, ct string) {
 			cr.errorf("%v", err)
 			return
 		}
-		for _, n := range res.notes {
+		for _, n := range res.Notes {
 			cr.note(n)
 		}
 		follow := cr.src.Kind == model.SourceHTML && cr.sel["detail"] == "true"
-		for _, j := range res.jobs {
+		for _, j := range res.Jobs {
 			cr.items = append(cr.items, &listItem{raw: j})
 			if follow {
-				link := resolveLink(j.Base, j.URL)
+				link := extract.ResolveLink(j.Base, j.URL)
 				if link == "" {
 					continue
 				}
@@ -354,7 +355,7 @@ func (cr *crawler) onListPage(r *colly.Response, u *url.URL, ct string) {
 				}{link, len(cr.items) - 1})
 			}
 		}
-		for _, l := range res.links {
+		for _, l := range res.Links {
 			if cr.details >= cr.opts.maxDetail {
 				if !cr.detailNote {
 					cr.detailNote = true
@@ -366,12 +367,12 @@ func (cr *crawler) onListPage(r *colly.Response, u *url.URL, ct string) {
 			cr.details++
 			linkVisits = append(linkVisits, l)
 		}
-		if res.next != "" && res.next != u.String() {
+		if res.Next != "" && res.Next != u.String() {
 			if cr.res.Pages >= cr.opts.maxPages {
 				cr.res.Limited = true
-				cr.note(fmt.Sprintf("stopped at the page limit (%d); %s was not fetched", cr.opts.maxPages, res.next))
+				cr.note(fmt.Sprintf("stopped at the page limit (%d); %s was not fetched", cr.opts.maxPages, res.Next))
 			} else {
-				next = res.next
+				next = res.Next
 			}
 		}
 	})
@@ -391,12 +392,12 @@ func (cr *crawler) onDetailPage(r *colly.Response, u *url.URL, ct string) {
 	if !ok {
 		return
 	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(decodeBody(r.Body, ct)))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(extract.DecodeBody(r.Body, ct)))
 	if err != nil {
 		cr.locked(func() { cr.errorf("GET %s: unreadable HTML: %v", u, err) })
 		return
 	}
-	jobs, notes := jsonLDPostings(doc, docBase(doc, u))
+	jobs, notes := extract.JSONLDPostings(doc, u)
 	cr.locked(func() {
 		for _, n := range notes {
 			cr.note(n)
@@ -417,7 +418,7 @@ func (cr *crawler) onDetailPage(r *colly.Response, u *url.URL, ct string) {
 		}
 		item := cr.items[idx]
 		listURL, listBase := item.raw.URL, item.raw.Base
-		item.raw.mergeOver(best)
+		item.raw.MergeOver(best)
 		// The list's link stays the posting's identity unless the detail
 		// page names a canonical one.
 		if strings.TrimSpace(best.URL) == "" || best.URL == u.String() {
@@ -432,8 +433,8 @@ func (cr *crawler) onDetailPage(r *colly.Response, u *url.URL, ct string) {
 func (cr *crawler) finish() {
 	now := time.Now()
 	seen := map[string]bool{}
-	add := func(r rawJob, gone bool) {
-		j, err := normalizeJob(r, now)
+	add := func(r extract.Posting, gone bool) {
+		j, err := extract.Normalize(r, now)
 		if err != nil {
 			cr.res.Dropped++
 			if cr.res.Dropped <= 5 {
@@ -463,4 +464,12 @@ func (cr *crawler) finish() {
 	if cr.res.Dropped > 5 {
 		cr.note(fmt.Sprintf("skipped %d postings without a title or a usable URL in all", cr.res.Dropped))
 	}
+}
+
+// clipStr cuts s to n bytes, marking the cut.
+func clipStr(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

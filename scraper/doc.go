@@ -17,7 +17,7 @@
 // it has one); a detail page answering 404 or 410 marks the posting gone.
 //
 // jsonld: no selectors needed. Every <script type="application/ld+json">
-// of the page is read leniently (see ParseLenientJSON: comments, trailing
+// of the page is read leniently (see extract.ParseLenientJSON: comments, trailing
 // commas, raw control characters, HTML comment / CDATA wrappers, several
 // values in a row) and every JobPosting inside (arrays, @graph, ItemList,
 // any nesting) is taken. Optional selectors: "links" (CSS selector of

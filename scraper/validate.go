@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/scraper/extract"
 )
 
 // ValidationError is a problem with a source an admin can fix; the API
@@ -164,7 +165,7 @@ func ValidateSource(s model.Source) error {
 
 // checkCSS compiles the CSS part of a "selector@attr" value.
 func checkCSS(key, v string) error {
-	css, _ := splitSelector(v)
+	css, _ := extract.SplitSelector(v)
 	if css == "" {
 		return nil
 	}
@@ -172,30 +173,6 @@ func checkCSS(key, v string) error {
 		return invalid("selector %q: %q is not a valid CSS selector: %v", key, css, err)
 	}
 	return nil
-}
-
-// splitSelector splits "h2 a@href" into ("h2 a", "href"); "@data-id" into
-// ("", "data-id"). An "@" inside brackets (attribute selectors) is part of
-// the CSS.
-func splitSelector(v string) (css, attr string) {
-	v = strings.TrimSpace(v)
-	depth := 0
-	for i := len(v) - 1; i >= 0; i-- {
-		switch v[i] {
-		case ']', ')':
-			depth++
-		case '[', '(':
-			depth--
-		case '@':
-			if depth == 0 {
-				a := strings.TrimSpace(v[i+1:])
-				if a != "" && !strings.ContainsAny(a, " >+~[]():.#") {
-					return strings.TrimSpace(v[:i]), a
-				}
-			}
-		}
-	}
-	return v, ""
 }
 
 // Settings are per-source tuning knobs, stored as the source's "settings"

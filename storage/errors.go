@@ -17,6 +17,11 @@ var (
 	// ErrConflict is returned when a unique value (an email, a feed name, a
 	// source name) is already taken.
 	ErrConflict = errors.New("already exists")
+
+	// ErrBadEvent is returned by AppendEvents for an event without a
+	// channel or a type, or whose data is not valid JSON; nothing is
+	// written.
+	ErrBadEvent = errors.New("event needs a channel and a type")
 )
 
 // isUniqueViolation reports whether err is PostgreSQL's unique_violation.

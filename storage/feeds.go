@@ -46,6 +46,15 @@ func (s *Store) GetFeed(ctx context.Context, id int64) (model.Feed, error) {
 	return f, nil
 }
 
+// FeedExists reports whether a public feed is named name.
+func (s *Store) FeedExists(ctx context.Context, name string) (bool, error) {
+	var ok bool
+	if err := s.db.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM feeds WHERE name = $1)", name).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up feed %q: %w", name, err)
+	}
+	return ok, nil
+}
+
 // CreateFeed stores a feed; ErrConflict when the name is taken.
 func (s *Store) CreateFeed(ctx context.Context, f model.Feed) (model.Feed, error) {
 	crit, err := json.Marshal(f.Criteria)

@@ -46,7 +46,7 @@ import (
 	"github.com/birjob/birjob/internal/pgembed"
 	"github.com/birjob/birjob/migrations"
 	"github.com/birjob/birjob/model"
-	"github.com/birjob/birjob/notify"
+	"github.com/birjob/birjob/storage"
 )
 
 const (
@@ -402,7 +402,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		fmt.Fprintf(os.Stderr, "[%s] CPU per publish: server %s, PostgreSQL %s, load generator (clients and publisher) %s\n",
 			server, per(cpu.server), pg, per(cpu.load))
 		pubTimes := slices.Sorted(maps.Values(returned))
-		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: notify.Append, the floor: an HTTP POST): median %v, slowest %v\n",
+		fmt.Fprintf(os.Stderr, "[%s] publish calls (birjob: storage AppendEvents, the floor: an HTTP POST): median %v, slowest %v\n",
 			server, pubTimes[n/2].Round(100*time.Microsecond), pubTimes[n-1].Round(100*time.Microsecond))
 	}
 	if p50, p99, ok := col.afterReturn(returned); ok {
@@ -428,7 +428,7 @@ func publishTo(ctx context.Context, server string, pool *pgxpool.Pool, base, tra
 		for i, ch := range chans {
 			evs[i] = model.Event{Channel: ch, Type: model.EventNewJob, Data: json.RawMessage(data)}
 		}
-		_, err := notify.Append(ctx, pool, evs...)
+		_, err := storage.New(pool).AppendEvents(ctx, evs...)
 		return err
 	}
 	body, _ := json.Marshal(map[string]any{"transport": transport, "channels": chans, "data": json.RawMessage(data)})
