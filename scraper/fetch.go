@@ -2,46 +2,21 @@ package scraper
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/birjob/birjob/internal/netguard"
 )
 
-// ErrForbiddenAddress is returned when a request would reach a loopback,
-// private, link-local or unspecified address and Config.AllowPrivate is off.
-var ErrForbiddenAddress = errors.New("refusing to connect to a private or loopback address")
-
-// cgnat is the carrier-grade NAT range, private in practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// forbiddenIP reports whether ip must not be dialled without AllowPrivate.
-func forbiddenIP(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() ||
-		ip.IsUnspecified() || cgnat.Contains(ip) ||
-		(ip.Is4() && ip.As4()[0] == 0) // 0.0.0.0/8 ("this network")
-}
-
-// safeControl runs after DNS resolution, on the address actually dialled,
-// so it also covers redirects and DNS rebinding.
-func safeControl(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
-	}
-	if forbiddenIP(ap.Addr()) {
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ap.Addr())
-	}
-	return nil
-}
+// ErrForbiddenAddress is returned when a request would reach an address
+// that is not public (loopback, private, link-local, NAT64, 6to4, reserved:
+// the table is internal/netguard's) and Config.AllowPrivate is off.
+var ErrForbiddenAddress = netguard.ErrForbidden
 
 // newBaseTransport is the HTTP transport of the service's fetches. It
 // ignores proxy environment variables: a proxy would dial the target itself
@@ -49,7 +24,7 @@ func safeControl(network, address string, _ syscall.RawConn) error {
 func newBaseTransport(allowPrivate bool, requestTimeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
-		d.Control = safeControl
+		d.Control = netguard.Control // on the address dialled, after DNS: covers redirects and rebinding
 	}
 	return &http.Transport{
 		DialContext:           d.DialContext,

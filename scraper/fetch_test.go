@@ -2,24 +2,34 @@ package scraper
 
 import (
 	"context"
-	"net/netip"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
 
-func TestForbiddenIP(t *testing.T) {
-	for _, s := range []string{"127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::", "fe80::1", "fc00::1", "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1"} {
-		if !forbiddenIP(netip.MustParseAddr(s)) {
-			t.Errorf("%s allowed", s)
+// TestBaseTransport_RefusesLoopback dials a local server through the
+// scraper's transport: refused (naming the setting) without AllowPrivate,
+// served with it. The address table itself is tested in internal/netguard.
+func TestBaseTransport_RefusesLoopback(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	get := func(allowPrivate bool) error {
+		c := &http.Client{Transport: newBaseTransport(allowPrivate, 5*time.Second)}
+		resp, err := c.Get(srv.URL)
+		if err == nil {
+			resp.Body.Close()
 		}
+		return err
 	}
-	for _, s := range []string{"8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "185.12.1.1"} {
-		if forbiddenIP(netip.MustParseAddr(s)) {
-			t.Errorf("%s refused", s)
-		}
+	if err := get(false); !errors.Is(err, ErrForbiddenAddress) || !strings.Contains(err.Error(), "BIRJOB_ALLOW_PRIVATE") {
+		t.Fatalf("loopback without AllowPrivate: err = %v, want ErrForbiddenAddress naming BIRJOB_ALLOW_PRIVATE", err)
 	}
-	if err := safeControl("tcp4", "127.0.0.1:80", nil); err == nil {
-		t.Error("safeControl let loopback through")
+	if err := get(true); err != nil {
+		t.Fatalf("loopback with AllowPrivate: %v", err)
 	}
 }
 
