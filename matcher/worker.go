@@ -292,7 +292,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("batch: %w", err)
+		return 0, fmt.Errorf("match batch: %w", err)
 	}
 	if claimed == 0 {
 		return 0, nil
