@@ -295,7 +295,7 @@ type Item struct {
 // a time under the write lock, each segment once the chunk it needs is
 // compiled, so that Match calls get in while a chunk compiles).
 func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
-	p := ix.planBatch(items)
+	p := ix.planAdd(items)
 	bc := compileBatch(items, p.todo)
 	made := make([]*entry, len(p.todo)) // the entry each compiled key made
 	lo := 0
@@ -334,9 +334,9 @@ type addPlan struct {
 	todo  []int // the items to compile, in order
 }
 
-// planBatch reads, under the read lock, which of items' raw keys the index
+// planAdd reads, under the read lock, which of items' raw keys the index
 // already holds.
-func (ix *Index) planBatch(items []Item) addPlan {
+func (ix *Index) planAdd(items []Item) addPlan {
 	p := addPlan{
 		rks:   make([]string, len(items)),
 		known: make([]*entry, len(items)),
