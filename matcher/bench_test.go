@@ -82,3 +82,19 @@ func BenchmarkIndex_Build_100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndex_AddBatch_100k measures a node's start-up load: 100,000
+// criteria compiled in the background while the batch files them.
+func BenchmarkIndex_AddBatch_100k(b *testing.B) {
+	g := alertgen.New(1)
+	items := make([]matcher.Item, 100_000)
+	for i := range items {
+		items[i] = matcher.Item{ID: int64(i + 1), Owner: matcher.Owner{UserID: int64(i/3 + 1)}, Criteria: g.Criteria()}
+	}
+	for b.Loop() {
+		ix := matcher.NewIndex()
+		for lo := 0; lo < len(items); lo += 20_000 {
+			ix.AddBatch(items[lo:min(lo+20_000, len(items))], nil)
+		}
+	}
+}

@@ -197,21 +197,11 @@ func compile(c model.Criteria) (*compiled, error) {
 		and = append(and, loc)
 	}
 	if len(c.EmploymentTypes) > 0 {
-		if err := checkList("employmentTypes", c.EmploymentTypes); err != nil {
+		n, err := employmentTypesNode(c.EmploymentTypes)
+		if err != nil {
 			return nil, err
 		}
-		var ts []string
-		for _, s := range c.EmploymentTypes {
-			t, ok := NormEmploymentType(s)
-			if !ok {
-				return nil, fmt.Errorf("employmentTypes: unknown type %q (use full-time, part-time, contract, temporary, internship, volunteer or other)", s)
-			}
-			if !slices.Contains(ts, t) {
-				ts = append(ts, t)
-			}
-		}
-		slices.Sort(ts)
-		and = append(and, &node{kind: kEmp, toks: ts})
+		and = append(and, n)
 	}
 	if len(c.Companies) > 0 {
 		n, err := companiesNode("companies", c.Companies)
@@ -228,22 +218,11 @@ func compile(c model.Criteria) (*compiled, error) {
 		and = append(and, &node{kind: kNot, kids: []*node{n}})
 	}
 	if len(c.Sources) > 0 {
-		if err := checkList("sources", c.Sources); err != nil {
+		n, err := sourcesNode(c.Sources)
+		if err != nil {
 			return nil, err
 		}
-		var or []*node
-		seen := map[string]bool{}
-		for _, s := range c.Sources {
-			f := strings.TrimSpace(textfold.Fold(s))
-			if f == "" {
-				return nil, errors.New("sources: empty source name")
-			}
-			if !seen[f] {
-				seen[f] = true
-				or = append(or, &node{kind: kSource, toks: []string{f}})
-			}
-		}
-		and = append(and, orOf(or))
+		and = append(and, n)
 	}
 	out := &compiled{}
 	if out.salary, err = compileSalary(c.SalaryMin); err != nil {
@@ -257,6 +236,47 @@ func compile(c model.Criteria) (*compiled, error) {
 		out.root = simplify(&node{kind: kAnd, kids: and})
 	}
 	return out, nil
+}
+
+// employmentTypesNode is the node of an employmentTypes list: the job's
+// type must be one of them, normalised.
+func employmentTypesNode(types []string) (*node, error) {
+	if err := checkList("employmentTypes", types); err != nil {
+		return nil, err
+	}
+	var ts []string
+	for _, s := range types {
+		t, ok := NormEmploymentType(s)
+		if !ok {
+			return nil, fmt.Errorf("employmentTypes: unknown type %q (use full-time, part-time, contract, temporary, internship, volunteer or other)", s)
+		}
+		if !slices.Contains(ts, t) {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	return &node{kind: kEmp, toks: ts}, nil
+}
+
+// sourcesNode is the node of a sources list: the job must come from one of
+// them.
+func sourcesNode(sources []string) (*node, error) {
+	if err := checkList("sources", sources); err != nil {
+		return nil, err
+	}
+	var or []*node
+	seen := map[string]bool{}
+	for _, s := range sources {
+		f := strings.TrimSpace(textfold.Fold(s))
+		if f == "" {
+			return nil, errors.New("sources: empty source name")
+		}
+		if !seen[f] {
+			seen[f] = true
+			or = append(or, &node{kind: kSource, toks: []string{f}})
+		}
+	}
+	return orOf(or), nil
 }
 
 // compileSalary returns a minimum salary in AZN per month, 0 for none.

@@ -119,8 +119,9 @@
 // Updates (Add, Update, Remove) are incremental and take a write lock;
 // Match takes a read lock, so any number of matches run in parallel with
 // one writer. AddBatch compiles many criteria on all CPUs (a node's load
-// at start).
-
+// at start): it plans which criteria are new, compiles them in the
+// background and files them in order, one compiled chunk at a time.
+//
 // # Worker
 //
 // Worker runs on every matching node. It loads all active alerts and feeds
@@ -152,4 +153,9 @@
 // a job matching 100,000 users is one COPY of 100,001 events, whose
 // payloads are encoded while the COPY streams. Migration 006 explains the
 // storage choices that keep that within a second.
+//
+// A batch runs in named steps: claim the changes, read the jobs and the
+// stored audiences, match the new jobs against the indexes, plan the
+// events and audiences (planBatch, a pure function: plan.go), write them.
+// Every statement is in package storage; the worker owns the transaction.
 package matcher

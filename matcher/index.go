@@ -289,46 +289,99 @@ type Item struct {
 // lock: on two cores, compiling then costs no wall time. Invalid criteria
 // are left out and reported to onErr (which may be nil), never stopping
 // the others.
+//
+// It runs in three steps: plan (which raw keys are new, under the read
+// lock), compile (in the background), file (in order, a segment of items at
+// a time under the write lock, each segment once the chunk it needs is
+// compiled, so that Match calls get in while a chunk compiles).
 func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
-	type job struct {
-		cc  *compiled
-		err error
+	p := ix.planAdd(items)
+	bc := compileBatch(items, p.todo)
+	made := make([]*entry, len(p.todo)) // the entry each compiled key made
+	lo := 0
+	for c := 0; c <= len(bc.ready); c++ {
+		// Items before the first key of chunk c need only earlier chunks:
+		// a repeated key comes after its first.
+		hi := len(items)
+		if c < len(bc.ready) {
+			hi = p.todo[c*batchChunk]
+		}
+		if c > 0 {
+			<-bc.ready[c-1]
+		}
+		if lo < hi {
+			ix.fileBatch(items, lo, hi, &p, bc, made, onErr)
+		}
+		lo = hi
 	}
-	const chunk = 512
-	rks := make([]string, len(items))
+}
+
+// batchChunk is how many criteria an AddBatch compile goroutine takes at a
+// time.
+const batchChunk = 512
+
+// addPlan is AddBatch's first step: what each item needs.
+type addPlan struct {
+	rks []string // items' raw keys
 	// known[i] is the entry items[i]'s raw key led to when the batch began;
 	// an entry is alive while it has members, and then ix.raw still leads
-	// to it, so the locked pass need not look the key up again.
-	known := make([]*entry, len(items))
+	// to it, so the filing need not look the key up again.
+	known []*entry
 	// first[i] is the position in todo of the first item with items[i]'s
 	// raw key, when that key was not in the index: it is compiled once.
-	first := make([]int32, len(items))
-	var todo []int
-	ix.mu.RLock()
-	seen := map[string]int32{}
-	for i := range items {
-		rks[i] = rawKey(&items[i].Criteria)
-		first[i] = -1
-		if known[i] = ix.raw[rks[i]]; known[i] != nil {
-			continue
-		}
-		if t, ok := seen[rks[i]]; ok {
-			first[i] = t
-			continue
-		}
-		first[i] = int32(len(todo))
-		seen[rks[i]] = first[i]
-		todo = append(todo, i)
-	}
-	ix.mu.RUnlock()
-	seen = nil
+	// -1 for a known key.
+	first []int32
+	todo  []int // the items to compile, in order
+}
 
-	jobs := make([]job, len(todo))
-	made := make([]*entry, len(todo)) // the entry each compiled key made
-	nChunks := (len(todo) + chunk - 1) / chunk
-	ready := make([]chan struct{}, nChunks)
-	for c := range ready {
-		ready[c] = make(chan struct{})
+// planAdd reads, under the read lock, which of items' raw keys the index
+// already holds.
+func (ix *Index) planAdd(items []Item) addPlan {
+	p := addPlan{
+		rks:   make([]string, len(items)),
+		known: make([]*entry, len(items)),
+		first: make([]int32, len(items)),
+	}
+	seen := map[string]int32{}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for i := range items {
+		p.rks[i] = rawKey(&items[i].Criteria)
+		p.first[i] = -1
+		if p.known[i] = ix.raw[p.rks[i]]; p.known[i] != nil {
+			continue
+		}
+		if t, ok := seen[p.rks[i]]; ok {
+			p.first[i] = t
+			continue
+		}
+		p.first[i] = int32(len(p.todo))
+		seen[p.rks[i]] = p.first[i]
+		p.todo = append(p.todo, i)
+	}
+	return p
+}
+
+// batchCompiled is AddBatch's second step: the criteria of a plan's todo,
+// compiled in the background; ready[c] is closed once chunk c (todo
+// positions c*batchChunk on) is.
+type batchCompiled struct {
+	out   []compileResult // by todo position
+	ready []chan struct{}
+}
+
+type compileResult struct {
+	cc  *compiled
+	err error
+}
+
+// compileBatch starts compiling items[todo[t]] for every t and returns at
+// once.
+func compileBatch(items []Item, todo []int) *batchCompiled {
+	nChunks := (len(todo) + batchChunk - 1) / batchChunk
+	bc := &batchCompiled{out: make([]compileResult, len(todo)), ready: make([]chan struct{}, nChunks)}
+	for c := range bc.ready {
+		bc.ready[c] = make(chan struct{})
 	}
 	var next atomic.Int64
 	workers := max(1, min(runtime.GOMAXPROCS(0)-1, nChunks))
@@ -339,78 +392,74 @@ func (ix *Index) AddBatch(items []Item, onErr func(Item, error)) {
 				if c >= nChunks {
 					return
 				}
-				for t := c * chunk; t < min(len(todo), (c+1)*chunk); t++ {
+				for t := c * batchChunk; t < min(len(todo), (c+1)*batchChunk); t++ {
 					cc, err := compile(items[todo[t]].Criteria)
 					if cc != nil && cc.root != nil {
 						cc.canon = cc.root.String()
 					}
-					jobs[t] = job{cc, err}
+					bc.out[t] = compileResult{cc, err}
 				}
-				close(ready[c])
+				close(bc.ready[c])
 			}
 		}()
 	}
+	return bc
+}
 
-	filed := 0 // chunks waited for
+// fileBatch is AddBatch's third step for items[lo:hi], whose compiled
+// criteria are ready: it files them in order under the write lock.
+// made[t] records the entry todo[t]'s key made, for the key's repeats.
+func (ix *Index) fileBatch(items []Item, lo, hi int, p *addPlan, bc *batchCompiled, made []*entry, onErr func(Item, error)) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	for i := range items {
-		it := &items[i]
-		rk := rks[i]
-		var err error
-		e := known[i]
-		if t := first[i]; e == nil && t >= 0 && todo[t] != i {
-			e = made[t] // a repeat, within the batch, of a key compiled for it
-		}
-		if e == nil || len(e.members) == 0 {
-			e = ix.raw[rk]
-		}
-		if e != nil {
-			err = ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
-		} else {
-			var cc *compiled
-			var cerr error
-			if t := first[i]; t >= 0 {
-				if c := int(t) / chunk; c >= filed {
-					// Let Match calls in while the chunk compiles.
-					ix.mu.Unlock()
-					for ; filed <= c; filed++ {
-						<-ready[filed]
-					}
-					ix.mu.Lock()
-					if e := ix.raw[rk]; e != nil { // added meanwhile by another writer
-						err = ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
-						goto done
-					}
-				}
-				cc, cerr = jobs[t].cc, jobs[t].err
-			} else {
-				// In the index when the batch began, removed since.
-				cc, cerr = compile(it.Criteria)
-			}
-			var sal float64
-			if cerr == nil {
-				sal, cerr = compileSalary(it.Criteria.SalaryMin)
-			}
-			if cerr != nil {
-				err = fmt.Errorf("criteria %d: %w", it.ID, cerr)
-			} else {
-				c := *cc
-				c.salary = sal
-				e := ix.addCompiledLocked(it.ID, it.Owner, rk, &c)
-				if t := first[i]; t >= 0 {
-					made[t] = e
-				}
-			}
-		}
-	done:
-		if err != nil {
-			ix.removeLocked(it.ID)
+	for i := lo; i < hi; i++ {
+		if err := ix.fileItemLocked(items, i, p, bc, made); err != nil {
+			ix.removeLocked(items[i].ID)
 			if onErr != nil {
-				onErr(*it, err)
+				onErr(items[i], err)
 			}
 		}
 	}
+}
+
+// fileItemLocked files items[i]: under the entry its raw key leads to, or
+// as a new entry from its compiled criteria.
+func (ix *Index) fileItemLocked(items []Item, i int, p *addPlan, bc *batchCompiled, made []*entry) error {
+	it := &items[i]
+	rk := p.rks[i]
+	t := p.first[i]
+	e := p.known[i]
+	if e == nil && t >= 0 && p.todo[t] != i {
+		e = made[t] // a repeat, within the batch, of a key compiled for it
+	}
+	if e == nil || len(e.members) == 0 {
+		e = ix.raw[rk] // the key's entry went, or came from another writer
+	}
+	if e != nil {
+		return ix.addRawLocked(it.ID, it.Owner, &it.Criteria, e)
+	}
+	var cc *compiled
+	var err error
+	if t >= 0 {
+		cc, err = bc.out[t].cc, bc.out[t].err
+	} else {
+		// In the index when the batch began, removed since.
+		cc, err = compile(it.Criteria)
+	}
+	var sal float64
+	if err == nil {
+		sal, err = compileSalary(it.Criteria.SalaryMin)
+	}
+	if err != nil {
+		return fmt.Errorf("criteria %d: %w", it.ID, err)
+	}
+	c := *cc
+	c.salary = sal
+	e = ix.addCompiledLocked(it.ID, it.Owner, rk, &c)
+	if t >= 0 {
+		made[t] = e
+	}
+	return nil
 }
 
 // putLocked makes m (criteria id) a member of e, moving it from the entry
@@ -777,50 +826,56 @@ func (ix *Index) extract(n *node) (clauses [][]key, ok bool) {
 		}
 		return all, true
 	case kAnd:
-		type cand struct {
-			cls  [][]key
-			cost float64
-		}
-		var cands []cand
-		for _, k := range n.kids {
-			if cls, ok := ix.extract(k); ok {
-				cands = append(cands, cand{cls, ix.clausesCost(cls)})
-			}
-		}
-		if len(cands) == 0 {
-			return nil, false
-		}
-		slices.SortStableFunc(cands, func(a, b cand) int {
-			switch {
-			case a.cost < b.cost:
-				return -1
-			case a.cost > b.cost:
-				return 1
-			}
-			return 0
-		})
-		best := cands[0].cls
-		if len(cands) > 1 && len(best)*len(cands[1].cls) <= maxCross {
-			// Both children must hold: a job satisfies some clause of each,
-			// so it satisfies some union of one from each.
-			var cross [][]key
-			for _, a := range best {
-				for _, b := range cands[1].cls {
-					cl := slices.Clone(a)
-					for _, k := range b {
-						if !slices.Contains(cl, k) {
-							cl = append(cl, k)
-						}
-					}
-					cross = append(cross, cl)
-				}
-			}
-			return cross, true
-		}
-		return best, true
+		return ix.extractAnd(n)
 	}
 	// kNot, kEmp: satisfied by jobs without any particular key.
 	return nil, false
+}
+
+// extractAnd is extract for an AND: the cheapest child's clauses, crossed
+// with the next cheapest's when the product stays small.
+func (ix *Index) extractAnd(n *node) (clauses [][]key, ok bool) {
+	type cand struct {
+		cls  [][]key
+		cost float64
+	}
+	var cands []cand
+	for _, k := range n.kids {
+		if cls, ok := ix.extract(k); ok {
+			cands = append(cands, cand{cls, ix.clausesCost(cls)})
+		}
+	}
+	if len(cands) == 0 {
+		return nil, false
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		switch {
+		case a.cost < b.cost:
+			return -1
+		case a.cost > b.cost:
+			return 1
+		}
+		return 0
+	})
+	best := cands[0].cls
+	if len(cands) > 1 && len(best)*len(cands[1].cls) <= maxCross {
+		// Both children must hold: a job satisfies some clause of each,
+		// so it satisfies some union of one from each.
+		var cross [][]key
+		for _, a := range best {
+			for _, b := range cands[1].cls {
+				cl := slices.Clone(a)
+				for _, k := range b {
+					if !slices.Contains(cl, k) {
+						cl = append(cl, k)
+					}
+				}
+				cross = append(cross, cl)
+			}
+		}
+		return cross, true
+	}
+	return best, true
 }
 
 // jobKeys returns the ids of the index keys the job carries, in a set.

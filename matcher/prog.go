@@ -62,93 +62,114 @@ type program struct {
 
 // compileProgram compiles n (whose words have token ids) to a program.
 func compileProgram(n *node) program {
-	var p program
 	if n == nil {
-		p.empty = true
-		return p
+		return program{empty: true}
 	}
-	var code []uint32
-	depth, maxDepth := 0, 0
-	push := func(in uint32) {
-		code = append(code, in)
-		depth++
-		maxDepth = max(maxDepth, depth)
-	}
-	var emit func(n *node)
-	emit = func(n *node) {
-		switch n.kind {
-		case kTerm:
-			if !n.prefix && n.tids != nil && n.tids[0] <= maxArg {
-				push(opTerm | uint32(n.field)<<4 | n.tids[0]<<8)
-				return
-			}
-			push(opSlow | uint32(len(p.slow))<<8)
-			p.slow = append(p.slow, n)
-		case kPlace:
-			push(opPlace | uint32(placeIndex[n.toks[0]])<<8)
-		case kRemote:
-			w := uint32(0)
-			if n.want {
-				w = 1
-			}
-			push(opRemote | w<<8)
-		case kEmp:
-			var mask uint32
-			for _, t := range n.toks {
-				mask |= empBit(t)
-			}
-			push(opEmp | mask<<8)
-		case kAnd, kOr:
-			op := uint32(opAnd)
-			if n.kind == kOr {
-				op = opOr
-			}
-			for i, k := range n.kids {
-				emit(k)
-				if i > 0 {
-					code = append(code, op)
-					depth--
-				}
-			}
-		case kNot:
-			emit(n.kids[0])
-			code = append(code, opNot)
-		case kPhrase:
-			if n.tids == nil {
-				push(opSlow | uint32(len(p.slow))<<8)
-				p.slow = append(p.slow, n)
-				return
-			}
-			// Its words first, cheaply; the position check only if all are there.
-			for i, t := range n.tids {
-				push(opTerm | uint32(n.field)<<4 | t<<8)
-				if i > 0 {
-					code = append(code, opAnd)
-					depth--
-				}
-			}
-			if n.pid > 0 && n.pid-1 <= maxArg {
-				// By phrase id: checked once per job, no look at the entry.
-				code = append(code, opPhrase|(n.pid-1)<<8)
-				return
-			}
-			code = append(code, opCheck|uint32(len(p.slow))<<8)
-			p.slow = append(p.slow, n)
-		default: // kSource
-			push(opSlow | uint32(len(p.slow))<<8)
-			p.slow = append(p.slow, n)
-		}
-	}
-	emit(n)
-	if maxDepth > maxStack || len(p.slow) > maxArg {
+	var b progBuilder
+	b.emit(n)
+	if b.maxDepth > maxStack || len(b.p.slow) > maxArg {
 		return program{deep: true}
 	}
-	if len(code) <= codeInline {
-		p.n = uint8(copy(p.code[:], code))
+	p := b.p
+	if len(b.code) <= codeInline {
+		p.n = uint8(copy(p.code[:], b.code))
 	} else {
-		p.long = code
+		p.long = b.code
 	}
 	return p
+}
+
+// progBuilder is compileProgram's state: the code so far, and the depth of
+// the stack it will need.
+type progBuilder struct {
+	p               program // its slow nodes
+	code            []uint32
+	depth, maxDepth int
+}
+
+// push emits an instruction that pushes a value.
+func (b *progBuilder) push(in uint32) {
+	b.code = append(b.code, in)
+	b.depth++
+	b.maxDepth = max(b.maxDepth, b.depth)
+}
+
+// pop2 emits an instruction that pops two values and pushes one.
+func (b *progBuilder) pop2(op uint32) {
+	b.code = append(b.code, op)
+	b.depth--
+}
+
+// slow emits a check of n by its tree evaluator.
+func (b *progBuilder) slow(n *node) {
+	b.push(opSlow | uint32(len(b.p.slow))<<8)
+	b.p.slow = append(b.p.slow, n)
+}
+
+// emit emits the code of n.
+func (b *progBuilder) emit(n *node) {
+	switch n.kind {
+	case kTerm:
+		if !n.prefix && n.tids != nil && n.tids[0] <= maxArg {
+			b.push(opTerm | uint32(n.field)<<4 | n.tids[0]<<8)
+			return
+		}
+		b.slow(n)
+	case kPlace:
+		b.push(opPlace | uint32(placeIndex[n.toks[0]])<<8)
+	case kRemote:
+		w := uint32(0)
+		if n.want {
+			w = 1
+		}
+		b.push(opRemote | w<<8)
+	case kEmp:
+		var mask uint32
+		for _, t := range n.toks {
+			mask |= empBit(t)
+		}
+		b.push(opEmp | mask<<8)
+	case kAnd, kOr:
+		op := uint32(opAnd)
+		if n.kind == kOr {
+			op = opOr
+		}
+		for i, k := range n.kids {
+			b.emit(k)
+			if i > 0 {
+				b.pop2(op)
+			}
+		}
+	case kNot:
+		b.emit(n.kids[0])
+		b.code = append(b.code, opNot)
+	case kPhrase:
+		b.emitPhrase(n)
+	default: // kSource
+		b.slow(n)
+	}
+}
+
+// emitPhrase emits a phrase: its words first, cheaply; the position check
+// only if all are there.
+func (b *progBuilder) emitPhrase(n *node) {
+	if n.tids == nil {
+		b.slow(n)
+		return
+	}
+	for i, t := range n.tids {
+		b.push(opTerm | uint32(n.field)<<4 | t<<8)
+		if i > 0 {
+			b.pop2(opAnd)
+		}
+	}
+	if n.pid > 0 && n.pid-1 <= maxArg {
+		// By phrase id: checked once per job, no look at the entry.
+		b.code = append(b.code, opPhrase|(n.pid-1)<<8)
+		return
+	}
+	b.code = append(b.code, opCheck|uint32(len(b.p.slow))<<8)
+	b.p.slow = append(b.p.slow, n)
 }
 
 // run evaluates the program for a job; tm gives the fields of each token

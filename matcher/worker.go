@@ -1,14 +1,10 @@
 package matcher
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 // Notification channels the worker listens on.
@@ -38,9 +35,6 @@ const (
 	// DefaultChangeRetention is how long criteria_changes rows are kept.
 	DefaultChangeRetention = 24 * time.Hour
 )
-
-// loadBatch is how many alerts a start-up load compiles at a time.
-const loadBatch = 20000
 
 // Option configures a Worker.
 type Option func(*Worker)
@@ -83,7 +77,8 @@ func WithNewIndex(f func() Matcher) Option {
 // job_changes outbox and writes their events. Run it on any number of
 // nodes against one database: each change is matched exactly once.
 type Worker struct {
-	pool      *pgxpool.Pool
+	pool      *pgxpool.Pool // for the listening connection
+	store     *storage.Store
 	log       *slog.Logger
 	batch     int
 	poll      time.Duration
@@ -113,6 +108,7 @@ func NewWorker(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Worker {
 	}
 	w := &Worker{
 		pool:      pool,
+		store:     storage.New(pool),
 		log:       log.With("component", "matcher"),
 		batch:     DefaultBatchSize,
 		poll:      DefaultPollInterval,
@@ -225,7 +221,7 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	if err := w.applyChanges(ctx, w.pool); err != nil {
+	if err := w.applyChanges(ctx, w.store); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -240,7 +236,7 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 
 // catchUp applies criteria changes and processes the outbox until empty.
 func (w *Worker) catchUp(ctx context.Context) error {
-	if err := w.applyChanges(ctx, w.pool); err != nil {
+	if err := w.applyChanges(ctx, w.store); err != nil {
 		return err
 	}
 	for {
@@ -261,532 +257,156 @@ func (w *Worker) catchUp(ctx context.Context) error {
 	return nil
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// loadAll builds fresh indexes from every active alert and feed, and sets
-// the change cursor from the same snapshot.
-func (w *Worker) loadAll(ctx context.Context) error {
-	start := time.Now()
-	alerts, feeds := w.newIndex(), Matcher(NewBrute())
-	feedNames := map[int64]string{}
-	var cursor int64
-	err := pgx.BeginTxFunc(ctx, w.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM criteria_changes`).Scan(&cursor); err != nil {
-			return fmt.Errorf("change cursor: %w", err)
+// processBatch claims up to w.batch outbox rows, writes their events and
+// audiences and deletes them, in one transaction: claim (storage), read
+// what the plan needs, match, plan (no I/O), write (storage). It returns
+// the number of rows claimed.
+func (w *Worker) processBatch(ctx context.Context) (int, error) {
+	var claimed, events int
+	var t batchTimes
+	err := w.store.Tx(ctx, func(tx *storage.Store) error {
+		changes, err := tx.ClaimJobChanges(ctx, w.batch)
+		if err != nil || len(changes) == 0 {
+			return err
 		}
-		if g, ok := alerts.(interface{ Grow(int) }); ok {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE NOT paused`).Scan(&n); err != nil {
-				return fmt.Errorf("count alerts: %w", err)
-			}
-			g.Grow(n)
+		// A node with a stale index must not miss an alert saved before the
+		// job was ingested: apply every criteria change committed so far.
+		if err := w.applyChanges(ctx, tx); err != nil {
+			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, user_id, criteria FROM alerts WHERE NOT paused`)
+		in, err := readBatch(ctx, tx, changes)
 		if err != nil {
-			return fmt.Errorf("load alerts: %w", err)
+			return err
 		}
-		var id, user int64
-		var crit []byte
-		batcher, bulk := alerts.(interface {
-			AddBatch(items []Item, onErr func(Item, error))
-		})
-		var batch []Item
-		flush := func() {
-			batcher.AddBatch(batch, func(it Item, err error) {
-				w.log.Warn("skipping invalid criteria", "criteria_id", it.ID, "user_id", it.Owner.UserID, "err", err)
-			})
-			batch = batch[:0]
-		}
-		_, err = pgx.ForEachRow(rows, []any{&id, &user, &crit}, func() error {
-			if !bulk {
-				w.put(alerts, id, Owner{UserID: user}, crit)
-				return nil
-			}
-			var c model.Criteria
-			if err := json.Unmarshal(crit, &c); err != nil {
-				w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "user_id", user, "err", err)
-				return nil
-			}
-			batch = append(batch, Item{ID: id, Owner: Owner{UserID: user}, Criteria: c})
-			if len(batch) == loadBatch {
-				flush()
-			}
-			return nil
-		})
+		t.match = time.Now()
+		in.matched = w.matchNew(in)
+		p, err := planBatch(in)
 		if err != nil {
-			return fmt.Errorf("load alerts: %w", err)
+			return err
 		}
-		if len(batch) > 0 {
-			flush()
+		w.logAudiences(ctx, p.audiences)
+		if err := writeBatch(ctx, tx, changes, &p, &t); err != nil {
+			return err
 		}
-		var name string
-		rows, err = tx.Query(ctx, `SELECT id, name, criteria FROM feeds`)
-		if err != nil {
-			return fmt.Errorf("load feeds: %w", err)
-		}
-		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
-			w.put(feeds, id, Owner{}, crit)
-			feedNames[id] = name
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("load feeds: %w", err)
-		}
+		claimed, events = len(changes), len(p.channels)
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, fmt.Errorf("match batch: %w", err)
 	}
-	w.alerts.Store(&matcherBox{alerts})
-	w.feeds.Store(&matcherBox{feeds})
-	w.feedNames = feedNames
-	w.cursor = cursor
-	w.loaded = true
-	w.log.Info("matcher loaded criteria", "alerts", alerts.Len(), "feeds", feeds.Len(),
-		"change_cursor", cursor, "took_ms", time.Since(start).Milliseconds())
-	return nil
+	if claimed == 0 {
+		return 0, nil
+	}
+	w.log.Debug("matched batch", "changes", claimed, "events", events,
+		"match_ms", t.events.Sub(t.match).Milliseconds(), "events_ms", t.audiences.Sub(t.events).Milliseconds(),
+		"audiences_ms", t.commit.Sub(t.audiences).Milliseconds(), "commit_ms", time.Since(t.commit).Milliseconds())
+	w.matched.Add(int64(claimed))
+	w.eventsSent.Add(int64(events))
+	return claimed, nil
 }
 
-// put adds criteria stored as JSON; bad criteria are logged and left out,
-// never stopping the others.
-func (w *Worker) put(m Matcher, id int64, owner Owner, crit []byte) {
-	var c model.Criteria
-	if err := json.Unmarshal(crit, &c); err != nil {
-		m.Remove(id)
-		w.log.Warn("skipping criteria that is not valid JSON", "criteria_id", id, "user_id", owner.UserID, "err", err)
-		return
-	}
-	if err := m.Update(id, owner, c); err != nil {
-		m.Remove(id)
-		w.log.Warn("skipping invalid criteria", "criteria_id", id, "user_id", owner.UserID, "err", err)
-	}
+// batchTimes are when each step of a batch began, for the debug log.
+type batchTimes struct {
+	match, events, audiences, commit time.Time
 }
 
-// applyChanges brings the indexes up to every criteria change committed so
-// far.
-func (w *Worker) applyChanges(ctx context.Context, q querier) error {
-	rows, err := q.Query(ctx, `SELECT id, kind, ref_id FROM criteria_changes WHERE id > $1 ORDER BY id`, w.cursor)
-	if err != nil {
-		return fmt.Errorf("read criteria changes: %w", err)
-	}
-	var id, ref, last int64
-	var kind string
-	var alertIDs, feedIDs []int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &kind, &ref}, func() error {
-		last = id
-		if kind == "alert" {
-			alertIDs = append(alertIDs, ref)
-		} else {
-			feedIDs = append(feedIDs, ref)
+// readBatch reads the changed jobs and, for the expiring ones, who was
+// told about them.
+func readBatch(ctx context.Context, tx *storage.Store, changes []storage.JobChange) (batchInput, error) {
+	in := batchInput{changes: changes}
+	jobIDs := make([]int64, 0, len(changes))
+	var expiredIDs []int64
+	for _, c := range changes {
+		jobIDs = append(jobIDs, c.JobID)
+		if c.Kind == storage.JobChangeExpired {
+			expiredIDs = append(expiredIDs, c.JobID)
 		}
-		return nil
-	})
+	}
+	jobs, err := tx.JobsByID(ctx, uniq(jobIDs))
 	if err != nil {
-		return fmt.Errorf("read criteria changes: %w", err)
+		return in, err
 	}
-	var purged int64
-	if err := q.QueryRow(ctx, `SELECT purged_upto FROM criteria_changes_retention`).Scan(&purged); err != nil {
-		return fmt.Errorf("read criteria retention: %w", err)
+	in.jobs = make(map[int64]*model.Job, len(jobs))
+	for i := range jobs {
+		in.jobs[jobs[i].ID] = &jobs[i]
 	}
-	if purged > w.cursor {
-		w.log.Info("criteria changes were pruned past this node's cursor; reloading", "cursor", w.cursor, "purged_upto", purged)
-		return w.loadAll(ctx)
+	if len(expiredIDs) > 0 {
+		if in.stored, err = tx.JobAudiences(ctx, uniq(expiredIDs)); err != nil {
+			return in, err
+		}
 	}
-	if last == 0 {
-		return nil
-	}
+	return in, nil
+}
+
+// matchNew matches each new job of the batch against the indexes: who it
+// goes to, by job id.
+func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
-	if len(alertIDs) > 0 {
-		alertIDs = uniq(alertIDs)
-		seen := map[int64]bool{}
-		rows, err := q.Query(ctx, `SELECT id, user_id, criteria, paused FROM alerts WHERE id = ANY($1)`, alertIDs)
-		if err != nil {
-			return fmt.Errorf("read changed alerts: %w", err)
+	ma, reuse := alerts.(interface {
+		MatchAppend([]Hit, *model.Job) []Hit
+	})
+	out := make(map[int64]storage.Audience, len(in.changes))
+	for _, c := range in.changes {
+		j := in.jobs[c.JobID]
+		if c.Kind != storage.JobChangeNew || j == nil {
+			continue
 		}
-		var user int64
-		var crit []byte
-		var paused bool
-		_, err = pgx.ForEachRow(rows, []any{&id, &user, &crit, &paused}, func() error {
-			seen[id] = true
-			if paused {
-				alerts.Remove(id)
-			} else {
-				w.put(alerts, id, Owner{UserID: user}, crit)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read changed alerts: %w", err)
+		var hits []Hit
+		if reuse {
+			w.hitBuf = ma.MatchAppend(w.hitBuf[:0], j)
+			hits = w.hitBuf
+		} else {
+			hits = alerts.Match(j)
 		}
-		for _, a := range alertIDs {
-			if !seen[a] {
-				alerts.Remove(a)
+		var feedNames []string
+		for _, h := range feeds.Match(j) {
+			if name, ok := w.feedNames[h.AlertID]; ok {
+				feedNames = append(feedNames, name)
 			}
 		}
-	}
-	if len(feedIDs) > 0 {
-		feedIDs = uniq(feedIDs)
-		seen := map[int64]bool{}
-		rows, err := q.Query(ctx, `SELECT id, name, criteria FROM feeds WHERE id = ANY($1)`, feedIDs)
-		if err != nil {
-			return fmt.Errorf("read changed feeds: %w", err)
-		}
-		var name string
-		var crit []byte
-		_, err = pgx.ForEachRow(rows, []any{&id, &name, &crit}, func() error {
-			seen[id] = true
-			w.put(feeds, id, Owner{}, crit)
-			w.feedNames[id] = name
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read changed feeds: %w", err)
-		}
-		for _, f := range feedIDs {
-			if !seen[f] {
-				feeds.Remove(f)
-				delete(w.feedNames, f)
-			}
-		}
-	}
-	w.log.Debug("applied criteria changes", "alerts", len(alertIDs), "feeds", len(feedIDs), "change_cursor", last)
-	w.cursor = last
-	return nil
-}
-
-func uniq(s []int64) []int64 {
-	slices.Sort(s)
-	return slices.Compact(s)
-}
-
-// prune deletes old criteria changes and records how far it went.
-func (w *Worker) prune(ctx context.Context) error {
-	_, err := w.pool.Exec(ctx, `
-		WITH d AS (DELETE FROM criteria_changes WHERE created_at < now() - make_interval(secs => $1) RETURNING id)
-		UPDATE criteria_changes_retention
-		SET purged_upto = greatest(purged_upto, (SELECT coalesce(max(id), 0) FROM d))`,
-		w.retention.Seconds())
-	if err != nil {
-		return fmt.Errorf("prune criteria changes: %w", err)
-	}
-	return nil
-}
-
-type change struct {
-	id    int64
-	jobID int64
-	kind  string
-}
-
-const jobCols = `j.id, j.source_id, s.name, j.external_id, j.url, j.title, j.company, j.location, j.remote,
-	j.salary_min, j.salary_max, j.salary_currency, j.salary_period, j.employment_type, j.description,
-	j.posted_at, j.valid_through, j.first_seen_at, j.expired_at`
-
-func scanJob(row pgx.Row) (*model.Job, error) {
-	var j model.Job
-	var smin, smax *float64
-	var cur, per string
-	if err := row.Scan(&j.ID, &j.SourceID, &j.Source, &j.ExternalID, &j.URL, &j.Title, &j.Company, &j.Location,
-		&j.Remote, &smin, &smax, &cur, &per, &j.EmploymentType, &j.Description, &j.PostedAt, &j.ValidThrough,
-		&j.FirstSeenAt, &j.ExpiredAt); err != nil {
-		return nil, err
-	}
-	if smin != nil || smax != nil {
-		j.Salary = &model.Salary{Currency: cur, Period: per}
-		if smin != nil {
-			j.Salary.Min = *smin
-		}
-		if smax != nil {
-			j.Salary.Max = *smax
-		}
-	}
-	return &j, nil
-}
-
-// batchWriter accumulates the rows one batch writes. An event's data is
-// base, or base with an "alerts" member when alerts is not nil; it is
-// encoded while the COPY streams, so that building 100,000 users' payloads
-// overlaps with the server storing the first ones.
-type batchWriter struct {
-	channels, types []string
-	bases           [][]byte
-	alerts          [][]int64
-	audiences       []audience
-}
-
-func (b *batchWriter) event(channel, typ string, base []byte, alerts []int64) {
-	b.channels = append(b.channels, channel)
-	b.types = append(b.types, typ)
-	b.bases = append(b.bases, base)
-	b.alerts = append(b.alerts, alerts)
-}
-
-// audience is who was told about a job: users[i] was told because of
-// alertIDs[i] (ordered by user, then alert), and the feeds.
-type audience struct {
-	jobID    int64
-	users    []int64
-	alertIDs []int64
-	feeds    []string
-}
-
-// deliveries lists a's channels, each user's with its alert ids.
-func (a *audience) deliveries() []delivery {
-	var out []delivery
-	for i := 0; i < len(a.users); {
-		k := i + 1
-		for k < len(a.users) && a.users[k] == a.users[i] {
-			k++
-		}
-		out = append(out, delivery{model.UserChannel(a.users[i]), a.alertIDs[i:k:k]})
-		i = k
-	}
-	for _, f := range a.feeds {
-		out = append(out, delivery{f, nil})
+		out[j.ID] = newAudience(j.ID, hits, feedNames)
 	}
 	return out
 }
 
-type delivery struct {
-	channel string
-	alerts  []int64 // nil for a feed
+// logAudiences logs, at debug level, who each announced job goes to.
+func (w *Worker) logAudiences(ctx context.Context, as []storage.Audience) {
+	if !w.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	for i := range as {
+		a := &as[i]
+		w.log.Debug("matched job", "job_id", a.JobID, "users", len(deliveries(a))-len(a.Feeds), "feeds", len(a.Feeds))
+	}
 }
 
-// appendWithAlerts appends the job event JSON base (an object) with an
-// "alerts" member added.
-func appendWithAlerts(out, base []byte, ids []int64) []byte {
-	out = append(out, base[:len(base)-1]...)
-	out = append(out, `,"alerts":[`...)
-	for i, id := range ids {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = strconv.AppendInt(out, id, 10)
-	}
-	return append(out, "]}"...)
-}
-
-// eventJSON is the data of a job's events: the job as the spec describes
-// it, without the description (clients fetch it with the job) and internal
-// fields, so that a job matching many users stays cheap to write.
-func eventJSON(j *model.Job) ([]byte, error) {
-	e := *j
-	e.Description = ""
-	e.ExternalID = ""
-	return json.Marshal(model.JobEvent{Job: e})
-}
-
-// writeAudiences records who was told about which job, one row per job; a
-// job announced again replaces its earlier audience.
-func writeAudiences(ctx context.Context, tx pgx.Tx, as []audience) error {
-	batch := &pgx.Batch{}
-	for _, a := range as {
-		batch.Queue(`
-			INSERT INTO job_audience (job_id, users, alert_ids, feeds) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (job_id) DO UPDATE SET users = EXCLUDED.users, alert_ids = EXCLUDED.alert_ids, feeds = EXCLUDED.feeds`,
-			a.jobID, nonNil(a.users), nonNil(a.alertIDs), nonNil(a.feeds))
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("write job audiences: %w", err)
-	}
-	return nil
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-// copyEvents streams the batch's events into the log.
-func copyEvents(ctx context.Context, tx pgx.Tx, b *batchWriter) error {
-	var buf []byte
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"channel", "type", "data"},
-		pgx.CopyFromSlice(len(b.channels), func(i int) ([]any, error) {
-			data := b.bases[i]
-			if b.alerts[i] != nil {
-				// pgx encodes a row before it asks for the next one, so one
-				// buffer serves every row.
-				buf = appendWithAlerts(buf[:0], data, b.alerts[i])
-				data = buf
-			}
-			return []any{b.channels[i], b.types[i], data}, nil
-		}))
-	if err != nil {
-		return fmt.Errorf("write events: %w", err)
-	}
-	return nil
-}
-
-// processBatch claims up to w.batch outbox rows, writes their events and
-// deletes them, in one transaction. It returns the number of rows claimed.
-func (w *Worker) processBatch(ctx context.Context) (int, error) {
-	tx, err := w.pool.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("begin batch: %w", err)
-	}
-	defer tx.Rollback(context.Background())
-
-	// A change waits while an earlier change of its job is pending (maybe
-	// being matched on another node): a job's expiry must follow its
-	// deliveries. Rows another node has claimed are skipped, not waited for.
-	rows, err := tx.Query(ctx, `
-		SELECT c.id, c.job_id, c.kind FROM job_changes c
-		WHERE NOT EXISTS (SELECT 1 FROM job_changes p WHERE p.job_id = c.job_id AND p.id < c.id)
-		ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
-	if err != nil {
-		return 0, fmt.Errorf("claim job changes: %w", err)
-	}
-	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (change, error) {
-		var c change
-		err := r.Scan(&c.id, &c.jobID, &c.kind)
-		return c, err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("claim job changes: %w", err)
-	}
-	if len(changes) == 0 {
-		return 0, nil
-	}
-	// A node with a stale index must not miss an alert saved before the
-	// job was ingested: apply every criteria change committed so far.
-	if err := w.applyChanges(ctx, tx); err != nil {
-		return 0, err
-	}
-	jobIDs := make([]int64, 0, len(changes))
-	var expiredIDs []int64
-	for _, c := range changes {
-		jobIDs = append(jobIDs, c.jobID)
-		if c.kind == "expired" {
-			expiredIDs = append(expiredIDs, c.jobID)
-		}
-	}
-	rows, err = tx.Query(ctx, `SELECT `+jobCols+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, uniq(jobIDs))
-	if err != nil {
-		return 0, fmt.Errorf("load jobs: %w", err)
-	}
-	jobs := map[int64]*model.Job{}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("load jobs: %w", err)
-		}
-		jobs[j.ID] = j
-	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("load jobs: %w", err)
-	}
-	told := map[int64][]delivery{}
-	if len(expiredIDs) > 0 {
-		rows, err := tx.Query(ctx, `SELECT job_id, users, alert_ids, feeds FROM job_audience WHERE job_id = ANY($1)`, uniq(expiredIDs))
-		if err != nil {
-			return 0, fmt.Errorf("load audiences: %w", err)
-		}
-		var a audience
-		_, err = pgx.ForEachRow(rows, []any{&a.jobID, &a.users, &a.alertIDs, &a.feeds}, func() error {
-			if len(a.users) != len(a.alertIDs) {
-				return fmt.Errorf("job %d: %d users but %d alert ids", a.jobID, len(a.users), len(a.alertIDs))
-			}
-			told[a.jobID] = a.deliveries()
-			a = audience{}
-			return nil
+// writeBatch writes a batch's plan and deletes its claimed changes.
+func writeBatch(ctx context.Context, tx *storage.Store, changes []storage.JobChange, p *batchPlan, t *batchTimes) error {
+	t.events = time.Now()
+	if len(p.channels) > 0 {
+		var buf []byte // pgx encodes a row before it asks for the next: one buffer serves every row
+		err := tx.CopyEvents(ctx, len(p.channels), func(i int) (string, string, []byte) {
+			var data []byte
+			data, buf = p.eventData(i, buf)
+			return p.channels[i], p.types[i], data
 		})
 		if err != nil {
-			return 0, fmt.Errorf("load audiences: %w", err)
+			return err
 		}
 	}
-
-	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
-	tMatch := time.Now()
-	var b batchWriter
-	for _, c := range changes {
-		j := jobs[c.jobID]
-		if j == nil {
-			continue // deleted since; its outbox row goes too
-		}
-		base, err := eventJSON(j)
-		if err != nil {
-			return 0, fmt.Errorf("job %d: encode event: %w", j.ID, err)
-		}
-		switch c.kind {
-		case "new":
-			b.event(model.ChannelJobs, model.EventNewJob, base, nil)
-			var hits []Hit
-			if ma, ok := alerts.(interface {
-				MatchAppend([]Hit, *model.Job) []Hit
-			}); ok {
-				w.hitBuf = ma.MatchAppend(w.hitBuf[:0], j)
-				hits = w.hitBuf
-			} else {
-				hits = alerts.Match(j)
-			}
-			slices.SortFunc(hits, func(x, y Hit) int {
-				if c := cmp.Compare(x.Owner.UserID, y.Owner.UserID); c != 0 {
-					return c
-				}
-				return cmp.Compare(x.AlertID, y.AlertID)
-			})
-			// The audience owns its slices (hitBuf is reused by the next
-			// job); each user's event shares its part of alertIDs.
-			a := audience{jobID: j.ID, users: make([]int64, len(hits)), alertIDs: make([]int64, len(hits))}
-			for i, h := range hits {
-				a.users[i], a.alertIDs[i] = h.Owner.UserID, h.AlertID
-			}
-			var feedNames []string
-			for _, h := range feeds.Match(j) {
-				if name, ok := w.feedNames[h.AlertID]; ok {
-					feedNames = append(feedNames, name)
-				}
-			}
-			slices.Sort(feedNames)
-			a.feeds = slices.Compact(feedNames)
-			ds := a.deliveries()
-			for _, d := range ds {
-				b.event(d.channel, model.EventNewJob, base, d.alerts)
-			}
-			told[j.ID] = ds
-			b.audiences = append(b.audiences, a)
-			w.log.Debug("matched job", "job_id", j.ID, "users", len(ds)-len(a.feeds), "feeds", len(a.feeds))
-		case "expired":
-			b.event(model.ChannelJobs, model.EventJobExpired, base, nil)
-			for _, d := range told[j.ID] {
-				b.event(d.channel, model.EventJobExpired, base, d.alerts)
-			}
-			delete(told, j.ID) // a second expiry in the batch tells only jobs
-		}
-	}
-	tEvents := time.Now()
-	if len(b.channels) > 0 {
-		if err := copyEvents(ctx, tx, &b); err != nil {
-			return 0, err
-		}
-	}
-	tAudiences := time.Now()
-	if len(b.audiences) > 0 {
-		if err := writeAudiences(ctx, tx, b.audiences); err != nil {
-			return 0, err
+	t.audiences = time.Now()
+	if len(p.audiences) > 0 {
+		if err := tx.PutJobAudiences(ctx, p.audiences); err != nil {
+			return err
 		}
 	}
 	ids := make([]int64, len(changes))
 	for i, c := range changes {
-		ids[i] = c.id
+		ids[i] = c.ID
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
-		return 0, fmt.Errorf("delete job changes: %w", err)
+	if err := tx.DeleteJobChanges(ctx, ids); err != nil {
+		return err
 	}
-	tCommit := time.Now()
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("commit batch: %w", err)
-	}
-	w.log.Debug("matched batch", "changes", len(changes), "events", len(b.channels),
-		"match_ms", tEvents.Sub(tMatch).Milliseconds(), "events_ms", tAudiences.Sub(tEvents).Milliseconds(),
-		"audiences_ms", tCommit.Sub(tAudiences).Milliseconds(), "commit_ms", time.Since(tCommit).Milliseconds())
-	w.matched.Add(int64(len(changes)))
-	w.eventsSent.Add(int64(len(b.channels)))
-	return len(changes), nil
+	t.commit = time.Now()
+	return nil
 }

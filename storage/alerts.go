@@ -160,3 +160,56 @@ func (s *Store) AlertMatches(ctx context.Context, userID int64, limit int) (map[
 	}
 	return out, nil
 }
+
+// AlertCriteria is an alert as the matcher indexes it. Its criteria stay
+// the stored JSON, so that one row written around the API's validation is
+// skipped by the reader instead of failing the whole read.
+type AlertCriteria struct {
+	ID       int64
+	UserID   int64
+	Criteria []byte // JSON of a model.Criteria
+	Paused   bool
+}
+
+// CountActiveAlerts returns the number of alerts that are not paused.
+func (s *Store) CountActiveAlerts(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM alerts WHERE NOT paused`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count alerts: %w", err)
+	}
+	return n, nil
+}
+
+// EachActiveAlert calls fn for every alert that is not paused, as the rows
+// arrive: a node's start-up load of a million alerts holds no list of
+// them. The Criteria fn gets is valid only during the call. An error from
+// fn stops the read and is returned, wrapped.
+func (s *Store) EachActiveAlert(ctx context.Context, fn func(AlertCriteria) error) error {
+	rows, err := s.db.Query(ctx, `SELECT id, user_id, criteria FROM alerts WHERE NOT paused`)
+	if err != nil {
+		return fmt.Errorf("load alerts: %w", err)
+	}
+	var a AlertCriteria
+	if _, err := pgx.ForEachRow(rows, []any{&a.ID, &a.UserID, &a.Criteria}, func() error { return fn(a) }); err != nil {
+		return fmt.Errorf("load alerts: %w", err)
+	}
+	return nil
+}
+
+// AlertCriteriaByID returns the alerts among ids that exist, paused or not,
+// in no particular order.
+func (s *Store) AlertCriteriaByID(ctx context.Context, ids []int64) ([]AlertCriteria, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, user_id, criteria, paused FROM alerts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read changed alerts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AlertCriteria, error) {
+		var a AlertCriteria
+		err := r.Scan(&a.ID, &a.UserID, &a.Criteria, &a.Paused)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read changed alerts: %w", err)
+	}
+	return out, nil
+}

@@ -98,3 +98,39 @@ func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// FeedCriteria is a feed as the matcher indexes it. Its criteria stay the
+// stored JSON, so that one row written around the API's validation is
+// skipped by the reader instead of failing the whole read.
+type FeedCriteria struct {
+	ID       int64
+	Name     string // the feed's channel
+	Criteria []byte // JSON of a model.Criteria
+}
+
+// ListFeedCriteria returns every feed's criteria, in no particular order.
+func (s *Store) ListFeedCriteria(ctx context.Context) ([]FeedCriteria, error) {
+	return s.feedCriteria(ctx, "load feeds", `SELECT id, name, criteria FROM feeds`)
+}
+
+// FeedCriteriaByID returns the feeds among ids that exist, in no
+// particular order.
+func (s *Store) FeedCriteriaByID(ctx context.Context, ids []int64) ([]FeedCriteria, error) {
+	return s.feedCriteria(ctx, "read changed feeds", `SELECT id, name, criteria FROM feeds WHERE id = ANY($1)`, ids)
+}
+
+func (s *Store) feedCriteria(ctx context.Context, what, sql string, args ...any) ([]FeedCriteria, error) {
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FeedCriteria, error) {
+		var f FeedCriteria
+		err := r.Scan(&f.ID, &f.Name, &f.Criteria)
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/birjob/birjob/model"
 )
 
@@ -187,6 +189,19 @@ func (s *Store) GetJob(ctx context.Context, id int64) (model.Job, error) {
 		return j, fmt.Errorf("job %d: %w", id, err)
 	}
 	return j, nil
+}
+
+// JobsByID returns the jobs among ids that exist, in no particular order.
+func (s *Store) JobsByID(ctx context.Context, ids []int64) ([]model.Job, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load jobs: %w", err)
+	}
+	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.Job, error) { return scanJobInto(r) })
+	if err != nil {
+		return nil, fmt.Errorf("load jobs: %w", err)
+	}
+	return jobs, nil
 }
 
 func likeEscape(s string) string {

@@ -1,0 +1,175 @@
+package matcher
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
+)
+
+// This file holds the matcher's fan-out decisions, apart from any I/O:
+// given a batch of job changes, the jobs, who matches each new job now and
+// who was told about each expiring one, which events go to which channels
+// and which audiences to record. The worker reads the inputs and writes
+// the plan (worker.go).
+
+// batchInput is what planning a batch needs.
+type batchInput struct {
+	changes []storage.JobChange
+	// jobs are the changed jobs by id; a job deleted since its change was
+	// written is missing, and its change writes nothing.
+	jobs map[int64]*model.Job
+	// matched is who matches each new job now (see newAudience).
+	matched map[int64]storage.Audience
+	// stored is who was told about the expiring jobs, as recorded when
+	// they were announced.
+	stored []storage.Audience
+}
+
+// batchPlan is what one batch writes: its events, in order (kept as
+// columns, for the COPY), and the audiences of the jobs it announced.
+//
+// An event's data is base, or base with an "alerts" member when alerts is
+// not nil; it is encoded while the COPY streams, so that building 100,000
+// users' payloads overlaps with the server storing the first ones.
+type batchPlan struct {
+	channels, types []string
+	bases           [][]byte
+	alerts          [][]int64
+	audiences       []storage.Audience
+}
+
+func (p *batchPlan) event(channel, typ string, base []byte, alerts []int64) {
+	p.channels = append(p.channels, channel)
+	p.types = append(p.types, typ)
+	p.bases = append(p.bases, base)
+	p.alerts = append(p.alerts, alerts)
+}
+
+// eventData returns the data of event i; buf may be reused for it, and is
+// returned for the next call.
+func (p *batchPlan) eventData(i int, buf []byte) (data, next []byte) {
+	if p.alerts[i] == nil {
+		return p.bases[i], buf
+	}
+	buf = appendWithAlerts(buf[:0], p.bases[i], p.alerts[i])
+	return buf, buf
+}
+
+// planBatch decides a batch's events and audiences:
+//
+//   - a new job: new-job on "jobs", then on each matching user's channel
+//     once (with that user's matching alert ids), then on each matching
+//     feed; its audience is recorded;
+//   - an expired job: job-expired on "jobs" and on every channel that was
+//     told about it (stored, or announced earlier in this batch), in the
+//     order of the announcement; a second expiry in the batch tells only
+//     "jobs".
+func planBatch(in batchInput) (batchPlan, error) {
+	told := make(map[int64][]delivery, len(in.stored))
+	for i := range in.stored {
+		told[in.stored[i].JobID] = deliveries(&in.stored[i])
+	}
+	var p batchPlan
+	for _, c := range in.changes {
+		j := in.jobs[c.JobID]
+		if j == nil {
+			continue // deleted since; its outbox row goes too
+		}
+		base, err := eventJSON(j)
+		if err != nil {
+			return batchPlan{}, fmt.Errorf("job %d: encode event: %w", j.ID, err)
+		}
+		switch c.Kind {
+		case storage.JobChangeNew:
+			p.event(model.ChannelJobs, model.EventNewJob, base, nil)
+			a := in.matched[j.ID]
+			a.JobID = j.ID
+			ds := deliveries(&a)
+			for _, d := range ds {
+				p.event(d.channel, model.EventNewJob, base, d.alerts)
+			}
+			told[j.ID] = ds
+			p.audiences = append(p.audiences, a)
+		case storage.JobChangeExpired:
+			p.event(model.ChannelJobs, model.EventJobExpired, base, nil)
+			for _, d := range told[j.ID] {
+				p.event(d.channel, model.EventJobExpired, base, d.alerts)
+			}
+			delete(told, j.ID) // a second expiry in the batch tells only jobs
+		}
+	}
+	return p, nil
+}
+
+// newAudience is who a new job goes to, from what matched it: the users
+// of hits, ordered by user then alert, and the feeds, sorted and without
+// repeats. It sorts hits in place; the audience owns its slices (the
+// caller reuses hits for the next job).
+func newAudience(jobID int64, hits []Hit, feeds []string) storage.Audience {
+	slices.SortFunc(hits, func(x, y Hit) int {
+		if c := cmp.Compare(x.Owner.UserID, y.Owner.UserID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.AlertID, y.AlertID)
+	})
+	a := storage.Audience{JobID: jobID, Users: make([]int64, len(hits)), AlertIDs: make([]int64, len(hits))}
+	for i, h := range hits {
+		a.Users[i], a.AlertIDs[i] = h.Owner.UserID, h.AlertID
+	}
+	slices.Sort(feeds)
+	a.Feeds = slices.Compact(feeds)
+	return a
+}
+
+// delivery is one channel told about a job.
+type delivery struct {
+	channel string
+	alerts  []int64 // the user's matching alert ids; nil for a feed
+}
+
+// deliveries lists a's channels, each user's with its alert ids (sharing
+// a.AlertIDs), then the feeds.
+func deliveries(a *storage.Audience) []delivery {
+	var out []delivery
+	for i := 0; i < len(a.Users); {
+		k := i + 1
+		for k < len(a.Users) && a.Users[k] == a.Users[i] {
+			k++
+		}
+		out = append(out, delivery{model.UserChannel(a.Users[i]), a.AlertIDs[i:k:k]})
+		i = k
+	}
+	for _, f := range a.Feeds {
+		out = append(out, delivery{f, nil})
+	}
+	return out
+}
+
+// appendWithAlerts appends the job event JSON base (an object) with an
+// "alerts" member added.
+func appendWithAlerts(out, base []byte, ids []int64) []byte {
+	out = append(out, base[:len(base)-1]...)
+	out = append(out, `,"alerts":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, id, 10)
+	}
+	return append(out, "]}"...)
+}
+
+// eventJSON is the data of a job's events: the job as the spec describes
+// it, without the description (clients fetch it with the job) and internal
+// fields, so that a job matching many users stays cheap to write.
+func eventJSON(j *model.Job) ([]byte, error) {
+	e := *j
+	e.Description = ""
+	e.ExternalID = ""
+	return json.Marshal(model.JobEvent{Job: e})
+}

@@ -1,0 +1,58 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The kinds of job change.
+const (
+	JobChangeNew     = "new"
+	JobChangeExpired = "expired"
+)
+
+// JobChange is a row of the job_changes outbox: job JobID was announced
+// (JobChangeNew) or expired (JobChangeExpired), and its events are not
+// written yet.
+type JobChange struct {
+	ID    int64
+	JobID int64
+	Kind  string // JobChangeNew or JobChangeExpired
+}
+
+// ClaimJobChanges locks and returns up to limit outbox rows, oldest first.
+// Call it in a transaction (Store.Tx): the rows stay claimed until it ends,
+// and DeleteJobChanges in the same transaction removes them.
+//
+// Rows another transaction has claimed are skipped, not waited for, and a
+// change waits while an earlier change of its job is pending (maybe being
+// handled in another transaction): a job's expiry must follow its
+// deliveries (migration 004).
+func (s *Store) ClaimJobChanges(ctx context.Context, limit int) ([]JobChange, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT c.id, c.job_id, c.kind FROM job_changes c
+		WHERE NOT EXISTS (SELECT 1 FROM job_changes p WHERE p.job_id = c.job_id AND p.id < c.id)
+		ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim job changes: %w", err)
+	}
+	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobChange, error) {
+		var c JobChange
+		err := r.Scan(&c.ID, &c.JobID, &c.Kind)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim job changes: %w", err)
+	}
+	return changes, nil
+}
+
+// DeleteJobChanges removes outbox rows by id: their events are written.
+func (s *Store) DeleteJobChanges(ctx context.Context, ids []int64) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM job_changes WHERE id = ANY($1)`, ids); err != nil {
+		return fmt.Errorf("delete job changes: %w", err)
+	}
+	return nil
+}
