@@ -443,18 +443,6 @@ type doc struct {
 	pnodes []*node // by phrase id
 }
 
-func fieldIndex(f Field) int {
-	switch f {
-	case FieldTitle:
-		return 0
-	case FieldCompany:
-		return 1
-	case FieldDescription:
-		return 2
-	}
-	return 3
-}
-
 // Inflection tolerance: a query word of at least minStem letters also
 // matches a job word that extends it by at most maxSuffix letters, which
 // covers the case and possessive endings of Azerbaijani, Turkish and

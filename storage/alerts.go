@@ -136,22 +136,13 @@ func (s *Store) AlertMatches(ctx context.Context, userID int64, limit int) (map[
 	for i, m := range order {
 		ids[i] = m.job
 	}
-	rows, err = s.db.Query(ctx, `
-		SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
+	list, err := s.JobsByID(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("alert matches: %w", err)
 	}
-	defer rows.Close()
-	jobs := map[int64]model.Job{}
-	for rows.Next() {
-		j, err := scanJobInto(rows)
-		if err != nil {
-			return nil, fmt.Errorf("alert matches: %w", err)
-		}
+	jobs := make(map[int64]model.Job, len(list))
+	for _, j := range list {
 		jobs[j.ID] = j
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("alert matches: %w", err)
 	}
 	for _, m := range order {
 		if j, ok := jobs[m.job]; ok { // a job deleted since is left out
