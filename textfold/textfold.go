@@ -2,8 +2,9 @@
 // quirks of Azerbaijani, Turkish, Russian and English are erased, so that a
 // person who types "muhendis" finds "MÜHƏNDİS" and "Bakı" finds "BAKI".
 //
-// The scraper, the jobs search and the matcher all use it, so that what is
-// indexed and what is searched are folded the same way.
+// The matcher uses it for alerts and for the job search (which runs the
+// alerts' query language through matcher.Search), so that what is indexed
+// and what is searched are folded the same way.
 //
 // # Folding rules
 //
