@@ -43,6 +43,9 @@ type Server struct {
 	// scraper serves the source routes and POST /api/jobs (nil: those
 	// routes are not registered).
 	scraper *scraper.Service
+	// hub is this node's notification hub, for POST /api/publish (nil:
+	// the route is not registered).
+	hub Hub
 	// stats are the stage counters GET /api/admin/stats reports, by name.
 	stats map[string]func() any
 	// validate checks criteria (the matcher's query language); its error
@@ -66,6 +69,12 @@ func (s *Server) WithSearch(compile func(q string) (func(*model.Job) bool, error
 // POST /api/jobs with the scraper stage sc.
 func (s *Server) WithScraper(sc *scraper.Service) *Server {
 	s.scraper = sc
+	return s
+}
+
+// WithHub serves POST /api/publish/{channel} with this node's hub.
+func (s *Server) WithHub(hub Hub) *Server {
+	s.hub = hub
 	return s
 }
 
@@ -101,6 +110,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
 	if s.scraper != nil {
 		s.sourceRoutes(mux)
+	}
+	if s.hub != nil {
+		mux.HandleFunc("POST /api/publish/{channel}", s.publish)
 	}
 }
 

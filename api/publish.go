@@ -31,24 +31,15 @@ var eventType = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // reservedTypes are the transports' control messages; publishing them would
 // confuse clients.
 var reservedTypes = map[string]bool{
-	model.EventConnected: true, "welcome": true, "joined": true, "left": true,
-	"pong": true, "error": true, "ping": true,
+	model.EventConnected: true, model.EventReset: true, "welcome": true, "joined": true, "left": true,
+	"pong": true, "error": true, "ping": true, "position": true, "session-ended": true,
 }
 
-// Publish registers POST /api/publish/{channel} (admins) on mux: the event
-// is appended to the log with store, like any other, so it is delivered by
-// every node and replays too. The answer's clientCount is the number of
-// hub's subscribers of the channel when it was stored.
-func Publish(mux *http.ServeMux, hub Hub, store *storage.Store) {
-	mux.Handle("POST /api/publish/{channel}", &publisher{hub: hub, store: store})
-}
-
-type publisher struct {
-	hub   Hub
-	store *storage.Store
-}
-
-func (p *publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// publish serves POST /api/publish/{channel} (admins): the event is
+// appended to the log like any other, so it is delivered by every node and
+// replays too. The answer's clientCount is the number of this node's
+// subscribers of the channel when it was stored.
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	pr, ok := auth.RequireAdmin(w, r)
 	if !ok {
 		return
@@ -59,7 +50,7 @@ func (p *publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == model.ChannelMe {
 		channel = model.UserChannel(pr.UserID)
 	} else {
-		channel, err = p.hub.PublishTarget(r.Context(), name)
+		channel, err = s.hub.PublishTarget(r.Context(), name)
 	}
 	if err != nil {
 		writeTargetError(w, r, err)
@@ -80,7 +71,7 @@ func (p *publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.Errorf(w, http.StatusBadRequest, "%q is a control message of the protocol; choose another type", body.Type)
 		return
 	}
-	ids, err := p.store.AppendEvents(r.Context(), model.Event{Channel: channel, Type: body.Type, Data: body.Data})
+	ids, err := s.store.AppendEvents(r.Context(), model.Event{Channel: channel, Type: body.Type, Data: body.Data})
 	if err != nil {
 		if errors.Is(err, storage.ErrBadEvent) {
 			httpx.Error(w, http.StatusBadRequest, err.Error())
@@ -91,7 +82,7 @@ func (p *publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"published":   true,
-		"clientCount": p.hub.MemberCount(channel),
+		"clientCount": s.hub.MemberCount(channel),
 		"id":          strconv.FormatInt(ids[0], 10),
 	})
 }

@@ -59,7 +59,7 @@ func postPublish(t *testing.T, base, channel string, hdr map[string]string, body
 }
 
 // startHub runs a hub on a fresh database, serving its streams and
-// api.Publish.
+// POST /api/publish.
 func startHub(t *testing.T) (*notify.Hub, *storage.Store, string) {
 	t.Helper()
 	pool := pgtest.New(t)
@@ -70,7 +70,7 @@ func startHub(t *testing.T) (*notify.Hub, *storage.Store, string) {
 	go func() { defer close(done); hub.Run(ctx) }()
 	mux := http.NewServeMux()
 	hub.Routes(mux)
-	api.Publish(mux, hub, store)
+	api.New(store, nil).WithHub(hub).Routes(mux)
 	srv := httptest.NewServer(publishAuth(mux))
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -170,7 +170,7 @@ func TestPublish(t *testing.T) {
 	if s, _ := postPublish(t, base, "nope", pubAdmin, `{"type":"note","data":{}}`); s != 404 {
 		t.Errorf("unknown feed publish: %d", s)
 	}
-	for _, body := range []string{`{"data":{}}`, `{"type":"Bad Type"}`, `{"type":"connected"}`, `{"type":`, `[]`} {
+	for _, body := range []string{`{"data":{}}`, `{"type":"Bad Type"}`, `{"type":"connected"}`, `{"type":"reset"}`, `{"type":"session-ended"}`, `{"type":"position"}`, `{"type":`, `[]`} {
 		if s, m := postPublish(t, base, "jobs", pubAdmin, body); s != 400 || m["error"] == "" {
 			t.Errorf("publish %s: %d %v, want 400", body, s, m)
 		}

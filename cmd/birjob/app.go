@@ -175,8 +175,12 @@ func (a *App) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	a.auth.Routes(mux)
-	api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
-		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).Routes(mux)
+	srv := api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
+		WithScraper(a.parts.scraper).WithStats(a.parts.stats())
+	if a.parts.hub != nil {
+		srv.WithHub(a.parts.hub)
+	}
+	srv.Routes(mux)
 	a.parts.routes(mux)
 	return a.auth.Middleware(mux)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/birjob/birjob/api"
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/demoboard"
 	"github.com/birjob/birjob/matcher"
@@ -116,7 +115,6 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	p.routes = func(mux *http.ServeMux) {
 		if p.hub != nil {
 			p.hub.Routes(mux)
-			api.Publish(mux, p.hub, a.store)
 		}
 		if p.demo != nil {
 			mux.Handle(demoBasePath+"/", p.demo)
