@@ -82,7 +82,10 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		}
 		a.cluster = c
 		dbURL = c.URL()
-		log.Info("embedded PostgreSQL ready", "port", c.Port(), "pid", c.PID())
+		if c.Dir() != dir {
+			log.Info("the embedded PostgreSQL's account cannot enter the data dir; its cluster lives elsewhere", "dir", c.Dir())
+		}
+		log.Info("embedded PostgreSQL ready", "port", c.Port(), "pid", c.PID(), "dir", c.Dir())
 	}
 	pcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {

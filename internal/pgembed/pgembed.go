@@ -12,13 +12,18 @@
 //
 // PostgreSQL refuses to run as root. When this process is root, initdb and
 // the server run as the unprivileged "postgres" account (or nobody), which
-// is given the data folder.
+// is given the data folder. When that account cannot reach the folder (root
+// running birjob from a clone in its own 0700 home), the cluster lives in
+// RelocateBase instead, in a folder named after the requested one, so the
+// same checkout finds the same cluster again; Cluster.Dir says where, and
+// nothing is created at the unreachable place.
 package pgembed
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -52,6 +57,10 @@ type Options struct {
 	// Log receives the server's output (default: Dir/../postgres.log).
 	LogPath string
 }
+
+// RelocateBase is where a root process keeps a cluster whose requested
+// folder the server's account cannot reach (a variable for tests).
+var RelocateBase = "/var/lib/birjob"
 
 // Cluster is a running embedded server.
 type Cluster struct {
@@ -112,6 +121,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cred != nil {
+		if blocked := unreachable(filepath.Dir(dir), cred); blocked != "" {
+			moved := relocated(dir)
+			if opts.LogPath == "" {
+				opts.LogPath = moved + ".log"
+			}
+			dir, opts.Dir = moved, moved
+		}
+	}
 	if err := prepareDir(dir, cred); err != nil {
 		return nil, err
 	}
@@ -164,16 +182,11 @@ func prepareDir(dir string, cred *syscall.Credential) error {
 	if cred == nil {
 		return os.Chmod(dir, 0o700)
 	}
-	// The account must be able to reach the folder through its parents.
-	for p := filepath.Dir(dir); p != "/" && p != "."; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		if fi.Mode().Perm()&0o001 == 0 && st.Uid != cred.Uid && !(st.Gid == cred.Gid && fi.Mode().Perm()&0o010 != 0) {
-			return fmt.Errorf("embedded postgres runs as uid %d, which cannot enter %s: set BIRJOB_DATA_DIR to a folder outside it (for example /var/tmp/birjob) or set DATABASE_URL", cred.Uid, p)
-		}
+	// The account must be able to reach the folder through its parents
+	// (Start relocates a folder it cannot; this catches a base that is not
+	// reachable either).
+	if p := unreachable(filepath.Dir(dir), cred); p != "" {
+		return fmt.Errorf("embedded postgres runs as uid %d, which cannot enter %s: set BIRJOB_DATA_DIR to a folder outside it (for example /var/tmp/birjob) or set DATABASE_URL", cred.Uid, p)
 	}
 	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
@@ -186,6 +199,35 @@ func prepareDir(dir string, cred *syscall.Credential) error {
 	}
 	return os.Chmod(dir, 0o700)
 }
+
+// unreachable returns the first existing folder on the way to dir (dir
+// included) that the account of cred cannot enter, or "".
+func unreachable(dir string, cred *syscall.Credential) string {
+	for p := dir; p != "/" && p != "."; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // not there yet: MkdirAll makes it enterable
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		perm := fi.Mode().Perm()
+		if perm&0o001 == 0 && !(st.Uid == cred.Uid && perm&0o100 != 0) && !(st.Gid == cred.Gid && perm&0o010 != 0) {
+			return p
+		}
+	}
+	return ""
+}
+
+// relocated is the folder under RelocateBase that stands in for dir: its
+// base name and a hash of its absolute path, so that two checkouts keep two
+// clusters and one checkout always finds its own.
+func relocated(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(RelocateBase, fmt.Sprintf("%s-%x", filepath.Base(filepath.Dir(dir))+"-"+filepath.Base(dir), sum[:4]))
+}
+
+// Dir returns the cluster's data folder: Options.Dir, or where it was
+// relocated to (see the package doc).
+func (c *Cluster) Dir() string { return c.opts.Dir }
 
 func command(ctx context.Context, cred *syscall.Credential, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)

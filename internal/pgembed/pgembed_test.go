@@ -190,3 +190,54 @@ func TestFindBinDir_NoServer(t *testing.T) {
 		t.Errorf("message does not say what to install or set: %v", err)
 	}
 }
+
+// TestStart_RootInPrivateHome is `make run` as root from a clone in root's
+// 0700 home: the server's account cannot enter it, so the cluster lives
+// under RelocateBase, nothing is created at the unreachable place, and a
+// second start of the same checkout finds the same cluster.
+func TestStart_RootInPrivateHome(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: only a root process runs the server as another account")
+	}
+	base := tempDir(t) // enterable by the server's account (0755 parent)
+	old := RelocateBase
+	RelocateBase = base
+	t.Cleanup(func() { RelocateBase = old })
+	home, err := os.MkdirTemp("", "pgembed-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	if err := os.Chmod(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(home, "clone", "data", "pg")
+
+	c := start(t, want)
+	if !strings.HasPrefix(c.Dir(), base+string(filepath.Separator)) {
+		t.Fatalf("cluster in %s, want it relocated under %s", c.Dir(), base)
+	}
+	if _, err := os.Stat(filepath.Join(home, "clone")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("something was created in the unreachable home: %v", err)
+	}
+	exec1(t, c, "SELECT 'x' FROM (SELECT 1) s") // answers
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept AS SELECT 'same cluster'::text AS v"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, want)
+	if c2.Dir() != c.Dir() {
+		t.Fatalf("second start in %s, first in %s", c2.Dir(), c.Dir())
+	}
+	if got := exec1(t, c2, "SELECT v FROM kept"); got != "same cluster" {
+		t.Fatalf("second start lost the data: %q", got)
+	}
+}
