@@ -82,7 +82,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		}
 		a.cluster = c
 		dbURL = c.URL()
-		if c.Dir() != dir {
+		if abs, _ := filepath.Abs(dir); c.Dir() != abs {
 			log.Info("the embedded PostgreSQL's account cannot enter the data dir; its cluster lives elsewhere", "dir", c.Dir())
 		}
 		log.Info("embedded PostgreSQL ready", "port", c.Port(), "pid", c.PID(), "dir", c.Dir())
