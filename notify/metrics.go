@@ -52,6 +52,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, t := range []string{TransportSSE, TransportWS, TransportPoll} {
 		m.connections.WithLabelValues(t)
 		m.slow.WithLabelValues(t)
+		m.replayed.WithLabelValues(t)
 		m.deliveredBy[transportIndex(t)] = m.delivered.WithLabelValues(t)
 		m.latencyBy[transportIndex(t)] = m.latency.WithLabelValues(t)
 	}

@@ -1,74 +1,77 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/birjob/birjob/config"
 )
 
-// No Docker engine runs where the tests run, so the compose file and the
-// Dockerfile are checked for what `docker compose up` relies on.
-func TestDeploy_ComposeFile(t *testing.T) {
-	raw, err := os.ReadFile("../../docker-compose.yml")
+// loadCompose loads docker-compose.yml the way `docker compose` does
+// (compose-go: interpolation, anchors and merges, profiles, validation),
+// with an empty environment so that defaults are what is checked.
+func loadCompose(t *testing.T, profiles ...string) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
+		cli.WithWorkingDirectory("../.."), cli.WithName("birjob"), cli.WithEnv(nil),
+		cli.WithProfiles(profiles), cli.WithInterpolation(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Build       any               `yaml:"build"`
-			Environment map[string]string `yaml:"environment"`
-			Ports       []string          `yaml:"ports"`
-			Volumes     []string          `yaml:"volumes"`
-			DependsOn   map[string]struct {
-				Condition string `yaml:"condition"`
-			} `yaml:"depends_on"`
-			Healthcheck struct {
-				Test     []string `yaml:"test"`
-				Interval string   `yaml:"interval"`
-				Timeout  string   `yaml:"timeout"`
-				Retries  int      `yaml:"retries"`
-			} `yaml:"healthcheck"`
-			Restart string `yaml:"restart"`
-		} `yaml:"services"`
-		Volumes map[string]any `yaml:"volumes"`
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load: %v", err)
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("docker-compose.yml does not parse: %v", err)
+	return p
+}
+
+// birjobNodes are the services built from the repository's Dockerfile.
+func birjobNodes(p *types.Project) []string {
+	var names []string
+	for name, s := range p.Services {
+		if s.Build != nil {
+			names = append(names, name)
+		}
 	}
-	pg, ok := doc.Services["postgres"]
+	sort.Strings(names)
+	return names
+}
+
+// No Docker engine runs where the tests run, so the compose file is loaded
+// with compose-go and checked for what `docker compose up` relies on.
+func TestDeploy_ComposeFile(t *testing.T) {
+	p := loadCompose(t)
+	pg, ok := p.Services["postgres"]
 	if !ok {
 		t.Fatal("no postgres service")
 	}
 	if !strings.HasPrefix(pg.Image, "postgres:") {
 		t.Errorf("postgres image = %q", pg.Image)
 	}
-	if len(pg.Healthcheck.Test) == 0 || !strings.Contains(strings.Join(pg.Healthcheck.Test, " "), "pg_isready") {
-		t.Errorf("postgres has no pg_isready health check: %v", pg.Healthcheck.Test)
+	if pg.HealthCheck == nil || !strings.Contains(strings.Join(pg.HealthCheck.Test, " "), "pg_isready") {
+		t.Errorf("postgres has no pg_isready health check: %+v", pg.HealthCheck)
 	}
-	if len(pg.Volumes) == 0 || !strings.HasSuffix(pg.Volumes[0], ":/var/lib/postgresql/data") {
-		t.Errorf("postgres data is not on a volume: %v", pg.Volumes)
+	if len(pg.Volumes) == 0 || pg.Volumes[0].Type != types.VolumeTypeVolume || pg.Volumes[0].Target != "/var/lib/postgresql/data" {
+		t.Errorf("postgres data is not on a named volume: %+v", pg.Volumes)
+	} else if _, ok := p.Volumes[pg.Volumes[0].Source]; !ok {
+		t.Errorf("volume %q is not declared", pg.Volumes[0].Source)
 	}
-	vol := strings.SplitN(pg.Volumes[0], ":", 2)[0]
-	if _, ok := doc.Volumes[vol]; !ok {
-		t.Errorf("volume %q is not declared", vol)
-	}
-	bj, ok := doc.Services["birjob"]
-	if !ok {
-		t.Fatal("no birjob service")
-	}
-	if bj.Build == nil {
-		t.Error("birjob is not built from the Dockerfile")
-	}
-	if bj.DependsOn["postgres"].Condition != "service_healthy" {
-		t.Errorf("birjob does not wait for a healthy postgres: %+v", bj.DependsOn)
+
+	nodes := birjobNodes(p)
+	if len(nodes) != 2 {
+		t.Fatalf("birjob nodes %v, want two", nodes)
 	}
 	known := map[string]bool{}
 	for _, line := range strings.Split(printConfig(t), "\n") {
@@ -76,21 +79,232 @@ func TestDeploy_ComposeFile(t *testing.T) {
 			known[k] = true
 		}
 	}
-	for k := range bj.Environment {
-		if !known[k] {
-			t.Errorf("birjob environment sets %s, which birjob does not read", k)
+	scrapers := 0
+	for _, name := range nodes {
+		n := p.Services[name]
+		if d := n.DependsOn["postgres"]; d.Condition != types.ServiceConditionHealthy {
+			t.Errorf("%s does not wait for a healthy postgres: %+v", name, n.DependsOn)
+		}
+		if n.HealthCheck == nil || !strings.Contains(strings.Join(n.HealthCheck.Test, " "), "healthcheck") {
+			t.Errorf("%s has no health check (birjob healthcheck): %+v", name, n.HealthCheck)
+		}
+		for k := range n.Environment {
+			if !known[k] {
+				t.Errorf("%s sets %s, which birjob does not read", name, k)
+			}
+		}
+		env := func(k string) string {
+			if v := n.Environment[k]; v != nil {
+				return *v
+			}
+			return ""
+		}
+		m := regexp.MustCompile(`^postgres://([^:]+):([^@]+)@([^:/]+):5432/(\w+)`).FindStringSubmatch(env("DATABASE_URL"))
+		if m == nil || m[3] != "postgres" || m[1] != *pg.Environment["POSTGRES_USER"] || m[2] != *pg.Environment["POSTGRES_PASSWORD"] || m[4] != *pg.Environment["POSTGRES_DB"] {
+			t.Errorf("%s: DATABASE_URL %q does not match the postgres service", name, env("DATABASE_URL"))
+		}
+		if env("BIRJOB_WEB") != "true" {
+			t.Errorf("%s is not a web node (BIRJOB_WEB=%q): Caddy sends clients to it", name, env("BIRJOB_WEB"))
+		}
+		for _, role := range []string{"BIRJOB_WEB", "BIRJOB_SCRAPE", "BIRJOB_MATCH"} {
+			if v := env(role); v != "true" && v != "false" {
+				t.Errorf("%s: %s=%q; state every role", name, role, v)
+			}
+		}
+		if env("BIRJOB_SCRAPE") == "true" {
+			scrapers++
+		}
+		if len(n.Ports) != 0 {
+			t.Errorf("%s publishes ports %v: clients come through Caddy", name, n.Ports)
 		}
 	}
-	u := bj.Environment["DATABASE_URL"]
-	m := regexp.MustCompile(`^postgres://([^:]+):([^@]+)@([^:/]+):5432/(\w+)`).FindStringSubmatch(u)
-	if m == nil {
-		t.Fatalf("DATABASE_URL %q is not a postgres URL", u)
+	if scrapers != 1 {
+		t.Errorf("%d nodes scrape; the compose file keeps one (any number is correct, one is simplest to read)", scrapers)
 	}
-	if m[3] != "postgres" || m[1] != pg.Environment["POSTGRES_USER"] || m[2] != pg.Environment["POSTGRES_PASSWORD"] || m[4] != pg.Environment["POSTGRES_DB"] {
-		t.Errorf("DATABASE_URL %q does not match the postgres service %v", u, pg.Environment)
+
+	caddy, ok := p.Services["caddy"]
+	if !ok {
+		t.Fatal("no caddy service in front of the nodes")
 	}
-	if len(bj.Ports) == 0 || !strings.HasSuffix(bj.Ports[0], ":8080") {
-		t.Errorf("birjob port 8080 not published: %v", bj.Ports)
+	for _, name := range nodes {
+		if caddy.DependsOn[name].Condition != types.ServiceConditionHealthy {
+			t.Errorf("caddy does not wait for a healthy %s", name)
+		}
+	}
+	published := map[string]bool{}
+	for _, port := range caddy.Ports {
+		published[port.Published] = true
+	}
+	if !published["443"] || !published["80"] {
+		t.Errorf("caddy publishes %v, want 80 and 443", caddy.Ports)
+	}
+	mounted := false
+	for _, v := range caddy.Volumes {
+		if v.Target == "/etc/caddy/Caddyfile" && strings.HasSuffix(v.Source, "/deploy/Caddyfile") {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("caddy does not mount deploy/Caddyfile: %+v", caddy.Volumes)
+	}
+	for _, name := range []string{"prometheus", "grafana"} {
+		if _, ok := p.Services[name]; ok {
+			t.Errorf("%s runs without the monitoring profile", name)
+		}
+	}
+	mon := loadCompose(t, "monitoring")
+	for _, name := range []string{"prometheus", "grafana"} {
+		if _, ok := mon.Services[name]; !ok {
+			t.Errorf("no %s in the monitoring profile", name)
+		}
+	}
+}
+
+// TestDeploy_Caddyfile has Caddy itself parse deploy/Caddyfile, and checks
+// what streaming needs of it: no response buffering, every node an
+// upstream, health checks on /readyz. CI installs caddy (Debian package);
+// elsewhere the test is skipped without it.
+func TestDeploy_Caddyfile(t *testing.T) {
+	bin, err := exec.LookPath("caddy")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("caddy is not installed; .ci/run installs it (Debian package caddy)")
+		}
+		t.Skip("caddy is not installed (apt-get install caddy)")
+	}
+	out, err := exec.Command(bin, "adapt", "--config", "../../deploy/Caddyfile", "--adapter", "caddyfile").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("caddy adapt: %v: %s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Apps struct {
+			HTTP struct {
+				Servers map[string]struct {
+					Routes []struct {
+						Handle []json.RawMessage `json:"handle"`
+					} `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatalf("caddy adapt output: %v", err)
+	}
+	// The proxy handler sits in a subroute of the site's route.
+	type proxy struct {
+		Handler       string `json:"handler"`
+		FlushInterval *int64 `json:"flush_interval"`
+		Upstreams     []struct {
+			Dial string `json:"dial"`
+		} `json:"upstreams"`
+		HealthChecks struct {
+			Active struct {
+				URI string `json:"uri"`
+			} `json:"active"`
+		} `json:"health_checks"`
+		Routes []struct {
+			Handle []json.RawMessage `json:"handle"`
+		} `json:"routes"`
+	}
+	var found []proxy
+	var walk func(raw []json.RawMessage)
+	walk = func(raw []json.RawMessage) {
+		for _, h := range raw {
+			var p proxy
+			if json.Unmarshal(h, &p) != nil {
+				continue
+			}
+			if p.Handler == "reverse_proxy" {
+				found = append(found, p)
+			}
+			for _, r := range p.Routes {
+				walk(r.Handle)
+			}
+		}
+	}
+	for _, srv := range cfg.Apps.HTTP.Servers {
+		for _, r := range srv.Routes {
+			walk(r.Handle)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d reverse_proxy handlers in the Caddyfile, want 1", len(found))
+	}
+	rp := found[0]
+	if rp.FlushInterval == nil || *rp.FlushInterval != -1 {
+		t.Errorf("flush_interval %v, want -1 (no buffering of streams)", rp.FlushInterval)
+	}
+	if rp.HealthChecks.Active.URI != "/readyz" {
+		t.Errorf("health check %q, want /readyz", rp.HealthChecks.Active.URI)
+	}
+	var dials []string
+	for _, u := range rp.Upstreams {
+		dials = append(dials, u.Dial)
+	}
+	sort.Strings(dials)
+	var want []string
+	for _, n := range birjobNodes(loadCompose(t)) {
+		want = append(want, n+":8080")
+	}
+	if strings.Join(dials, " ") != strings.Join(want, " ") {
+		t.Errorf("upstreams %v, want every birjob node %v", dials, want)
+	}
+}
+
+// TestDeploy_MonitoringConfig checks that Prometheus scrapes every node and
+// that each birjob metric the Grafana dashboard charts is one a running
+// node serves at /metrics.
+func TestDeploy_MonitoringConfig(t *testing.T) {
+	prom, err := os.ReadFile("../../deploy/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range birjobNodes(loadCompose(t)) {
+		if !strings.Contains(string(prom), `"`+n+`:8080"`) {
+			t.Errorf("prometheus.yml does not scrape %s:8080", n)
+		}
+	}
+	raw, err := os.ReadFile("../../deploy/grafana/dashboards/birjob.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	used := map[string]bool{}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range regexp.MustCompile(`\bbirjob_[a-z_]+`).FindAllString(tg.Expr, -1) {
+				used[strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_sum"), "_count")] = true
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("the dashboard charts no birjob metric")
+	}
+	a, _ := startApp(t, testConfig(t))
+	resp, err := http.Get(a.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for m := range used {
+		if !regexp.MustCompile(`(?m)^# TYPE ` + m + ` `).Match(body) {
+			t.Errorf("the dashboard charts %s, which /metrics does not serve", m)
+		}
 	}
 }
 
