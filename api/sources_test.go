@@ -43,8 +43,8 @@ func sourcesServer(t testing.TB, db *pgxpool.Pool, admin bool) *httptest.Server 
 	return srv
 }
 
-// newLDSite serves a page of JSON-LD postings (testdata/site, from the
-// scraper's fixtures) at /ld/.
+// newLDSite serves a page of JSON-LD postings (the scraper's fixtures in
+// scraper/testdata/site, read from there, not copied) at /ld/.
 func newLDSite(t testing.TB) *httptest.Server {
 	t.Helper()
 	files := map[string]string{"/ld/": "ld.html", "/ld/detail-b5.html": "ld-detail-b5.html"}
@@ -54,7 +54,7 @@ func newLDSite(t testing.TB) *httptest.Server {
 			http.NotFound(w, r)
 			return
 		}
-		b, err := os.ReadFile(filepath.Join("testdata", "site", f))
+		b, err := os.ReadFile(filepath.Join("..", "scraper", "testdata", "site", f))
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
