@@ -46,6 +46,8 @@ bench: ## benchmarks and load runs (long: about 45 min; results go in BENCHMARKS
 	bin/birjob-load -transport poll -clients 10000 -rate 4 -duration 20s -repeat 2
 	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
+	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
+	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin

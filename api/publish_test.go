@@ -180,7 +180,7 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("publish: %d %v", s, m)
 	}
 	f := nextFrame(t, c)
-	if f.event != "announcement" || f.data != `{"text":"hi"}` || f.id != m["id"] {
+	if f.event != "announcement" || f.data != `{"channel":"jobs","text":"hi"}` || f.id != m["id"] {
 		t.Fatalf("published frame %+v", f)
 	}
 	if s, _ := postPublish(t, base, "remote-go", pubAdmin, `{"type":"new-job"}`); s != 200 {
@@ -213,7 +213,7 @@ func TestPublish(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatalf("poll body: %v", err)
 	}
-	if len(r.Events) != 1 || string(r.Events[0].Data) != `{"n":1}` {
+	if len(r.Events) != 1 || string(r.Events[0].Data) != `{"channel":"me","n":1}` {
 		t.Fatalf("replayed user publish: %+v", r)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -210,7 +211,8 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			u, err := s.store.UserByToken(r.Context(), tok)
 			switch {
 			case err == nil:
-				r = r.WithContext(WithPrincipal(r.Context(), Principal{UserID: u.ID, Email: u.Email, Admin: u.Admin}))
+				p := Principal{UserID: u.ID, Email: u.Email, Admin: u.Admin, TokenHash: hex.EncodeToString(storage.HashToken(tok))}
+				r = r.WithContext(WithPrincipal(r.Context(), p))
 			case errors.Is(err, storage.ErrNotFound):
 				if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 					httpx.Error(w, http.StatusUnauthorized, "the bearer token is unknown, revoked or expired")

@@ -15,6 +15,11 @@ type Principal struct {
 	UserID int64
 	Email  string
 	Admin  bool
+	// TokenHash names the credential (session cookie or bearer token) the
+	// request was signed in with: the hex of its stored hash
+	// (storage.HashToken), as the birjob_sessions notification carries it
+	// when the credential ends. Empty when not signed in by a credential.
+	TokenHash string
 }
 
 type ctxKey struct{}

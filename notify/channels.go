@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,64 @@ func (h *Hub) resolve(ctx context.Context, name string) (string, error) {
 		return "", &channelError{http.StatusNotFound, fmt.Sprintf("no public feed named %q", name)}
 	}
 	return name, nil
+}
+
+// MaxStreamChannels is the most channels one stream or poll may name.
+const MaxStreamChannels = 8
+
+// streamChannels reads the channels an SSE or long-poll request names,
+// from the path (/api/events/{channel}) or the channels parameter
+// (/api/events?channels=jobs,me: comma-separated, 1 to MaxStreamChannels
+// distinct names, duplicates ignored), and resolves each like resolve: one
+// refused channel refuses the request, and the error names it. It returns
+// the names as the client gave them (the stream's room) and the stored
+// channels, in the same order.
+func (h *Hub) streamChannels(r *http.Request) (names, stored []string, err error) {
+	if name := r.PathValue("channel"); name != "" {
+		ch, err := h.resolve(r.Context(), name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{name}, []string{ch}, nil
+	}
+	names, err = parseChannels(r.URL.Query()["channels"])
+	if err != nil {
+		return nil, nil, err
+	}
+	stored = make([]string, len(names))
+	for i, name := range names {
+		if stored[i], err = h.resolve(r.Context(), name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return names, stored, nil
+}
+
+// parseChannels reads the channels parameter (the values of every
+// channels=, each a comma-separated list).
+func parseChannels(vals []string) ([]string, error) {
+	bad := func(format string, args ...any) error {
+		return &channelError{http.StatusBadRequest, "channels: " + fmt.Sprintf(format, args...)}
+	}
+	var names []string
+	for _, v := range vals {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return nil, bad("empty channel name in %q; name channels separated by commas, e.g. channels=jobs,me", v)
+			}
+			if !slices.Contains(names, name) {
+				if len(names) == MaxStreamChannels {
+					return nil, bad("at most %d channels on one stream", MaxStreamChannels)
+				}
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, bad("name the channels to follow, e.g. ?channels=jobs,me (or use /api/events/{channel})")
+	}
+	return names, nil
 }
 
 func (h *Hub) feedExists(ctx context.Context, name string) (bool, error) {

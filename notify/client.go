@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -53,6 +54,7 @@ type client struct {
 	closed   bool
 	ending   bool // flush what is queued, then end the connection
 	full     bool // poll: queue full, later events were not taken
+	ended    bool // the credential it was opened with has ended (sessions)
 	subs     map[string]*sub
 
 	bucket   int
@@ -60,15 +62,32 @@ type client struct {
 	finished chan struct{}
 }
 
-// sub is one channel subscription of a client.
+// sub is one subscription of a client: one channel, or several on one
+// stream (registered under each of them in the hub). Ids are global and
+// dispatched in id order, so one last id serves all its channels.
 type sub struct {
 	c       *client
-	channel string // stored channel
-	room    string // as the client named it
-	last    int64  // highest id queued or written; lower ids are skipped
+	channel string // stored channel; the first one of several
+	// others are the other stored channels of a stream of several; nil for
+	// one (the common case costs no allocation).
+	others *[]string
+	last   int64 // highest id queued or written; lower ids are skipped
 	// While a replay from the database runs, live events wait here.
 	replaying bool
 	pending   []*evt
+}
+
+// has reports whether channel (stored) is one of s's.
+func (s *sub) has(channel string) bool {
+	return channel == s.channel || s.others != nil && slices.Contains(*s.others, channel)
+}
+
+// channels returns s's stored channels.
+func (s *sub) channels() []string {
+	if s.others == nil {
+		return []string{s.channel}
+	}
+	return append([]string{s.channel}, *s.others...)
 }
 
 func (h *Hub) newClient(transport string, s sink) *client {

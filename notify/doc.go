@@ -18,9 +18,10 @@
 //
 // # The hub
 //
-// Hub.Run keeps one dedicated connection with LISTEN birjob_events. On
-// each notification it reads every event after its cursor (one query per
-// wake-up for the whole node, never per client), advances the cursor and
+// Hub.Run keeps one dedicated connection with LISTEN birjob_events (and
+// birjob_sessions, see "Sessions"). On each notification it reads every
+// event after its cursor (one query per wake-up for the whole node, never
+// per client), advances the cursor and
 // hands each event to the subscriptions of its channel. Each event is
 // encoded once per transport, on first use (most events of a large fan-out
 // are for users connected to another node, or to none, and are never
@@ -43,6 +44,17 @@
 // behind the one it came from gets no duplicate either. Without a position,
 // a subscription starts at C ("only what happens from now on").
 //
+// Several channels on one stream (SSE and long poll, ?channels=jobs,me)
+// are one subscription registered under each of its channels. Because ids
+// are global and dispatched in id order, one last id serves them all: live
+// events of the channels arrive already merged, the ring is filtered once
+// for the set, and the database replay reads the channels in one query
+// (each through the (channel, id) index, merged by id). The seam is the
+// one-channel seam, so one Last-Event-ID resumes every channel of the
+// stream exactly once and in order. Its cost per connection is that of a
+// one-channel stream plus, per extra channel, a map entry and a string
+// header; a one-channel subscription allocates nothing for its channel.
+//
 // # Retention and reset
 //
 // Each node purges, every PurgeInterval, the prefix of the log older than
@@ -50,6 +62,18 @@
 // event_retention. A resume from below it may have lost events, so the
 // client gets a "reset" event (id: the position to continue from) telling
 // it to reload its state, and continues live from there.
+//
+// A position beyond the node's cursor is either a client that came from a
+// node further ahead, or a client beyond the end of the log (a restored
+// backup, a confused client). The subscription holds its live events
+// while it waits a moment (100 ms) for the node to read that far, which a
+// node merely behind does within milliseconds, so clients moving between
+// nodes cost no query; only then one query (storage LogEnd: the newest id
+// the log has had) tells which. In the first case the subscription
+// continues after the client's position (no reset, no duplicate); in the
+// second the client
+// gets a reset whose id is the node's cursor (reason "ahead of the log")
+// and continues live from there, on every transport.
 //
 // # Slow clients
 //
@@ -103,11 +127,22 @@
 //
 // # Wire protocol
 //
-// SSE: GET /api/events/{channel}; first "retry: <ms>" and "event:
-// connected" with data {"channel","timestamp"}; then "id", "event",
-// "data" per event; ": keepalive" comments. Long poll: GET
-// /api/poll/{channel}?timeout=<ms>&lastEventId=<id>; the answer's
-// lastEventId is always the position to continue from. WebSocket: GET
+// SSE: GET /api/events/{channel}, or several channels on one stream: GET
+// /api/events?channels=jobs,me (1 to MaxStreamChannels distinct names,
+// order irrelevant; one refused channel refuses the request: 400 for a
+// malformed list, 401 for "me" anonymous, 404 for an unknown feed, the
+// error naming it). First "retry: <ms>" and "event: connected" with data
+// {"channel":"jobs,me","channels":["jobs","me"],"timestamp"}; then "id",
+// "event", "data" per event; ": keepalive" comments. Every event's data
+// object starts with "channel", the subscribed channel it belongs to ("me"
+// for the user's own; set when the frame is built, once per event; data
+// that is not an object is left as is). Long poll: GET
+// /api/poll/{channel}?timeout=<ms>&lastEventId=<id> or GET
+// /api/poll?channels=…&…; each event also carries "channel" in its data;
+// the answer's lastEventId is always the position to continue from.
+// Resets: SSE "id: <n>", "event: reset", data {"lastEventId","reason"};
+// long poll an event of type reset and lastEventId n; WebSocket
+// {"type":"reset","room","lastEventId",…}. WebSocket: GET
 // /api/ws with JSON messages welcome, join/joined, leave/left, ping/pong,
 // error, and events {"type","id","room","data","timestamp"}; the Origin
 // must be the request's host or match Config.AllowedOrigins. Publish: POST
@@ -122,6 +157,28 @@
 // user:<id>; 401 for anonymous); any other name must be an existing public
 // feed (404 otherwise). Feed names never contain ':', so no client-chosen
 // name can reach a user's channel, on any transport.
+//
+// # Sessions
+//
+// A stream opened with a credential (auth.Principal.TokenHash: a session
+// cookie or a bearer token) ends when the credential ends, on every node,
+// within moments. Deleting an auth_tokens row (logout, revocation, a
+// user's deletion, the expiry purge) notifies birjob_sessions with the hex
+// of its hash (migration 007); the hub LISTENs on it on its one LISTEN
+// connection and closes the connections it tracks for that credential:
+// SSE with "event: session-ended" (data {"reason"}) and the end of the
+// response; WebSocket with {"type":"session-ended","reason"} and close
+// status 4401 (CloseSessionEnded); a waiting long poll answers 401
+// {"error","sessionEnded":true}. Later requests with the dead credential
+// are anonymous, so "me" answers 401. Three gaps are closed: a WebSocket
+// looks its credential up on every join (one indexed query per join, none
+// per waiting client), so a socket opened before a logout cannot join
+// afterwards; a connection registering with a credential that ended in
+// the last minute (its request was signed in just before) is refused with
+// the same signal; and when the LISTEN connection comes back, the
+// credentials held are checked in one query, for ends announced while it
+// was down. Connections opened without a credential are not tracked and
+// cost nothing here.
 //
 // # Shutdown
 //

@@ -75,10 +75,11 @@ func (e *evt) compact() []byte {
 	return e.data
 }
 
-// sseBytes is "id: …\nevent: …\ndata: …\n\n".
+// sseBytes is "id: …\nevent: …\ndata: …\n\n", the data tagged with its
+// channel (appendTagged).
 func (e *evt) sseBytes() []byte {
 	e.sseOnce.Do(func() {
-		data := e.compact()
+		data := e.appendTagged(nil)
 		// JSON compacted has no raw newlines, so one data line.
 		e.sse = appendSSE(make([]byte, 0, len(data)+len(e.typ)+40),
 			&sse.Event{ID: []byte(strconv.FormatInt(e.id, 10)), Event: []byte(e.typ), Data: data})
@@ -86,7 +87,8 @@ func (e *evt) sseBytes() []byte {
 	return e.sse
 }
 
-// wsBytes is {"type":…,"id":"…","room":…,"data":…,"timestamp":ms}.
+// wsBytes is {"type":…,"id":"…","room":…,"data":…,"timestamp":ms} (a
+// reset also carries "lastEventId", the position to continue from).
 func (e *evt) wsBytes() []byte {
 	e.wsOnce.Do(func() {
 		data := e.compact()
@@ -99,6 +101,11 @@ func (e *evt) wsBytes() []byte {
 		w = strconv.AppendInt(w, e.id, 10)
 		w = append(w, `","room":`...)
 		w = append(w, rq...)
+		if e.typ == model.EventReset {
+			w = append(w, `,"lastEventId":"`...)
+			w = strconv.AppendInt(w, e.id, 10)
+			w = append(w, '"')
+		}
 		w = append(w, `,"data":`...)
 		w = append(w, data...)
 		w = append(w, `,"timestamp":`...)
@@ -108,18 +115,19 @@ func (e *evt) wsBytes() []byte {
 	return e.ws
 }
 
-// pollBytes is {"id":"…","type":…,"data":…,"timestamp":ms}.
+// pollBytes is {"id":"…","type":…,"data":…,"timestamp":ms}, the data
+// tagged with its channel (appendTagged).
 func (e *evt) pollBytes() []byte {
 	e.pollOnce.Do(func() {
 		data := e.compact()
 		tq, _ := json.Marshal(e.typ)
-		p := make([]byte, 0, len(data)+len(tq)+48)
+		p := make([]byte, 0, len(data)+len(tq)+len(e.channel)+64)
 		p = append(p, `{"id":"`...)
 		p = strconv.AppendInt(p, e.id, 10)
 		p = append(p, `","type":`...)
 		p = append(p, tq...)
 		p = append(p, `,"data":`...)
-		p = append(p, data...)
+		p = e.appendTagged(p)
 		p = append(p, `,"timestamp":`...)
 		p = strconv.AppendInt(p, e.created.UnixMilli(), 10)
 		e.poll = append(p, '}')
@@ -141,15 +149,85 @@ func (e *evt) wsFrame() *websocket.PreparedMessage {
 	return e.wsPM
 }
 
+// Reasons of a reset event.
+const (
+	resetRetention = "the events after your last id are older than the retention and were deleted; reload your state"
+	resetAhead     = "ahead of the log"
+)
+
 // resetEvt is the control event telling a client that the history it asks
-// for is gone and it must reload its state; its id is the position to
-// continue from.
-func resetEvt(upto int64, channel string) *evt {
+// for is gone (or never was: a position beyond the end of the log) and it
+// must reload its state; its id is the position to continue from. channel
+// is the stored channel of a one-channel subscription ("" for several):
+// a WebSocket reset names its room.
+func resetEvt(upto int64, channel, reason string) *evt {
 	data, _ := json.Marshal(map[string]string{
-		"reason":      "the events after your last id are older than the retention and were deleted; reload your state",
+		"reason":      reason,
 		"lastEventId": strconv.FormatInt(upto, 10),
 	})
 	return newEvt(upto, channel, model.EventReset, time.Now(), data)
+}
+
+// resetChannel is the channel a reset of s names: its one channel, or none.
+func (s *sub) resetChannel() string {
+	if s.others == nil {
+		return s.channel
+	}
+	return ""
+}
+
+// appendTagged appends e's data with the channel it belongs to (as the
+// client names it: a user's channel is "me") as the first key, so that a
+// stream of several channels tells them apart: {"channel":"jobs",...}.
+// Data that is not a JSON object, and control events, are left as they
+// are. A "channel" key of the stored data gives way to ours (JSON parsers
+// keep the last of duplicate keys, so it would win otherwise).
+func (e *evt) appendTagged(b []byte) []byte {
+	data := e.compact()
+	if len(data) < 2 || data[0] != '{' || e.channel == "" || e.typ == model.EventReset {
+		return append(b, data...)
+	}
+	if bytes.Contains(data, []byte(`"channel"`)) {
+		data = withoutKey(data, "channel")
+	}
+	cq, _ := json.Marshal(roomOf(e.channel))
+	b = append(b, `{"channel":`...)
+	b = append(b, cq...)
+	if len(data) > 2 { // not {}
+		b = append(b, ',')
+	}
+	return append(b, data[1:]...)
+}
+
+// withoutKey returns the compact JSON object obj without its top-level key.
+func withoutKey(obj []byte, key string) []byte {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return obj
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return obj
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return obj
+		}
+		k, _ := t.(string)
+		if k == key {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kq, _ := json.Marshal(k)
+		out = append(out, kq...)
+		out = append(out, ':')
+		out = append(out, v...)
+	}
+	return append(out, '}')
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }

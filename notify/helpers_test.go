@@ -30,12 +30,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 const waitFor = 15 * time.Second
 
 // testAuth stands in for the auth middleware: X-Test-User carries the user
-// id, X-Test-Admin: 1 makes it an admin.
+// id, X-Test-Admin: 1 makes it an admin, X-Test-Session the credential's
+// hash (Principal.TokenHash).
 func testAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v := r.Header.Get("X-Test-User"); v != "" {
 			id, _ := strconv.ParseInt(v, 10, 64)
-			p := auth.Principal{UserID: id, Email: v + "@test", Admin: r.Header.Get("X-Test-Admin") == "1"}
+			p := auth.Principal{UserID: id, Email: v + "@test", Admin: r.Header.Get("X-Test-Admin") == "1", TokenHash: r.Header.Get("X-Test-Session")}
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		}
 		next.ServeHTTP(w, r)
@@ -53,6 +54,13 @@ type node struct {
 // startNode starts a hub and its HTTP server on pool.
 func startNode(t *testing.T, pool *pgxpool.Pool, cfg Config) *node {
 	t.Helper()
+	return startNodeWith(t, pool, cfg, func(mux *http.ServeMux) http.Handler { return testAuth(mux) })
+}
+
+// startNodeWith is startNode with the server's handler made by handler
+// from the mux the hub's routes are on.
+func startNodeWith(t *testing.T, pool *pgxpool.Pool, cfg Config, handler func(*http.ServeMux) http.Handler) *node {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h := NewHub(pool, cfg, log, reg)
@@ -61,7 +69,7 @@ func startNode(t *testing.T, pool *pgxpool.Pool, cfg Config) *node {
 	go func() { defer close(n.done); h.Run(ctx) }()
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	n.srv = httptest.NewServer(testAuth(mux))
+	n.srv = httptest.NewServer(handler(mux))
 	t.Cleanup(n.stop)
 	wctx, wcancel := context.WithTimeout(context.Background(), waitFor)
 	defer wcancel()

@@ -41,7 +41,8 @@ type Hub struct {
 	m     *metrics
 
 	mu        sync.Mutex
-	cursor    int64 // highest event id dispatched
+	cursor    int64         // highest event id dispatched
+	advanced  chan struct{} // closed (and replaced) when the cursor moves
 	ready     chan struct{}
 	readyOnce sync.Once
 	subs      map[string]map[*sub]struct{}
@@ -50,7 +51,8 @@ type Hub struct {
 	clients   [kaBuckets]map[*client]struct{}
 	nextBkt   int
 	closing   bool
-	conns     [3]int // by transport index
+	conns     [3]int   // by transport index
+	sess      sessions // connections by the credential they were opened with
 
 	shutdownCh chan struct{}
 	shutOnce   sync.Once
@@ -84,6 +86,7 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 		log:        log,
 		m:          newMetrics(reg),
 		ready:      make(chan struct{}),
+		advanced:   make(chan struct{}),
 		subs:       make(map[string]map[*sub]struct{}),
 		shutdownCh: make(chan struct{}),
 	}
@@ -99,8 +102,10 @@ func NewHub(pool *pgxpool.Pool, cfg Config, log *slog.Logger, reg prometheus.Reg
 // /api/publish/{channel} is package api's.)
 func (h *Hub) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{channel}", h.handleSSE)
+	mux.HandleFunc("GET /api/events", h.handleSSE)
 	mux.HandleFunc("GET /api/ws", h.handleWS)
 	mux.HandleFunc("GET /api/poll/{channel}", h.handlePoll)
+	mux.HandleFunc("GET /api/poll", h.handlePoll)
 }
 
 // Run follows the event log until ctx ends: LISTEN on a dedicated
@@ -147,8 +152,10 @@ func (h *Hub) follow(ctx context.Context) error {
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
-		return fmt.Errorf("notify: listen: %w", err)
+	for _, ch := range []string{NotifyChannel, SessionsChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			return fmt.Errorf("notify: listen: %w", err)
+		}
 	}
 	h.listenPID.Store(conn.PgConn().PID())
 	events := storage.New(conn)
@@ -167,13 +174,23 @@ func (h *Hub) follow(ctx context.Context) error {
 		h.readyOnce.Do(func() { close(h.ready) })
 		h.log.Info("notify: hub following the event log", "cursor", maxID)
 	}
+	// Sessions that ended while no listener was up.
+	if err := h.recheckSessions(ctx, events); err != nil {
+		return err
+	}
 	h.listening.Store(true)
-	for {
-		if err := h.catchUp(ctx, events); err != nil {
-			return err
+	for catchUp := true; ; {
+		if catchUp {
+			if err := h.catchUp(ctx, events); err != nil {
+				return err
+			}
 		}
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("notify: wait for notification: %w", err)
+		}
+		if catchUp = n.Channel != SessionsChannel; !catchUp {
+			h.endSession(n.Payload)
 		}
 	}
 }
@@ -198,6 +215,12 @@ func (h *Hub) catchUp(ctx context.Context, events *storage.Store) error {
 			return fmt.Errorf("notify: %w", err)
 		}
 		h.dispatch(batch)
+		if len(batch) > 0 {
+			h.mu.Lock()
+			close(h.advanced)
+			h.advanced = make(chan struct{})
+			h.mu.Unlock()
+		}
 		if n < catchUpPage {
 			return nil
 		}
@@ -238,10 +261,19 @@ func (h *Hub) dispatch(batch []*evt) {
 }
 
 func (h *Hub) dropSubLocked(s *sub) {
-	if m := h.subs[s.channel]; m != nil {
+	h.dropFromLocked(s, s.channel)
+	if s.others != nil {
+		for _, ch := range *s.others {
+			h.dropFromLocked(s, ch)
+		}
+	}
+}
+
+func (h *Hub) dropFromLocked(s *sub, channel string) {
+	if m := h.subs[channel]; m != nil {
 		delete(m, s)
 		if len(m) == 0 {
-			delete(h.subs, s.channel)
+			delete(h.subs, channel)
 		}
 	}
 }
@@ -263,12 +295,16 @@ func (h *Hub) waitReady(ctx context.Context) error {
 	}
 }
 
-// addClient registers a connection (metrics, keepalive wheel).
-func (h *Hub) addClient(c *client) error {
+// addClient registers a connection (metrics, keepalive wheel), opened
+// with credential session ("" for none; see sessionOf).
+func (h *Hub) addClient(c *client, session string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return ErrShuttingDown
+	}
+	if !h.sess.trackLocked(c, session) {
+		return errSessionEnded
 	}
 	c.bucket = h.nextBkt
 	h.nextBkt = (h.nextBkt + 1) % kaBuckets
@@ -287,6 +323,7 @@ func (h *Hub) forget(c *client) {
 		h.conns[transportIndex(c.transport)]--
 		h.m.connections.WithLabelValues(c.transport).Dec()
 	}
+	h.sess.untrackLocked(c)
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil
@@ -312,25 +349,40 @@ type replayPlan struct {
 	fromDB bool
 	from   int64 // replay ids in (from, upto]
 	upto   int64
+	// ahead: the client resumes from beyond this node's cursor (upto).
+	// Either this node is behind the one the client came from, or the
+	// client is beyond the end of the log; the database tells which.
+	ahead bool
 }
 
-// subscribe registers c on channel from position `from` (hasFrom false:
-// from now on). Events after the hub's cursor arrive live; missed events
-// up to the cursor come from the in-memory ring (queued at once) or, when
-// older than the ring, are left to the caller to replay from the database
-// (plan.fromDB; live events wait in the subscription meanwhile). The seam
-// is exact: the cursor is read under the same lock that dispatch holds.
-func (h *Hub) subscribe(c *client, channel, room string, from int64, hasFrom bool) (*sub, replayPlan, error) {
+// subscribe registers c on the stored channels (one, or several on one
+// stream, under the key room) from position `from` (hasFrom false: from
+// now on). Events after the hub's cursor arrive live; missed events up to
+// the cursor come from the in-memory ring (queued at once, merged in id
+// order) or, when older than the ring, are left to the caller to replay
+// from the database (plan.fromDB; live events wait in the subscription
+// meanwhile). The seam is exact: the cursor is read under the same lock
+// that dispatch holds. A position beyond the cursor is left to the caller
+// too (plan.ahead), with live events waiting.
+func (h *Hub) subscribe(c *client, channels []string, room string, from int64, hasFrom bool) (*sub, replayPlan, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil, replayPlan{}, ErrShuttingDown
 	}
-	s := &sub{c: c, channel: channel, room: room}
+	s := &sub{c: c, channel: channels[0]}
+	if len(channels) > 1 {
+		others := channels[1:]
+		s.others = &others
+	}
 	var plan replayPlan
 	c.mu.Lock()
 	if c.closed {
+		ended := c.ended
 		c.mu.Unlock()
+		if ended {
+			return nil, plan, errSessionEnded
+		}
 		return nil, plan, errors.New("notify: connection closed")
 	}
 	if c.subs == nil {
@@ -341,18 +393,17 @@ func (h *Hub) subscribe(c *client, channel, room string, from int64, hasFrom boo
 	}
 	c.subs[room] = s
 	switch {
-	case !hasFrom || from >= h.cursor:
-		s.last = max(from, h.cursor)
-		if !hasFrom {
-			s.last = h.cursor
-		}
+	case !hasFrom || from == h.cursor:
+		s.last = h.cursor
+	case from > h.cursor:
+		s.last = h.cursor
+		s.replaying = true
+		plan = replayPlan{fromDB: true, ahead: true, from: from, upto: h.cursor}
 	case from >= h.ringFloor:
-		s.last = from
 		n := 0
 		for _, e := range h.ringAfterLocked(from) {
-			if e.channel == channel {
+			if s.has(e.channel) {
 				c.out = append(c.out, outItem{ev: e, replay: true})
-				s.last = e.id
 				n++
 			}
 		}
@@ -367,12 +418,14 @@ func (h *Hub) subscribe(c *client, channel, room string, from int64, hasFrom boo
 		plan = replayPlan{fromDB: true, from: from, upto: h.cursor}
 	}
 	c.mu.Unlock()
-	m := h.subs[channel]
-	if m == nil {
-		m = make(map[*sub]struct{})
-		h.subs[channel] = m
+	for _, ch := range channels {
+		m := h.subs[ch]
+		if m == nil {
+			m = make(map[*sub]struct{})
+			h.subs[ch] = m
+		}
+		m[s] = struct{}{}
 	}
-	m[s] = struct{}{}
 	return s, plan, nil
 }
 
@@ -405,10 +458,11 @@ func (h *Hub) unsubscribe(c *client, room string) bool {
 	return true
 }
 
-// replayPage reads up to DefaultReplayPage events of channel in (from, upto].
-func (h *Hub) replayPage(ctx context.Context, channel string, from, upto int64) ([]*evt, error) {
+// replayPage reads up to DefaultReplayPage events of channels in (from,
+// upto], merged in id order.
+func (h *Hub) replayPage(ctx context.Context, channels []string, from, upto int64) ([]*evt, error) {
 	var evs []*evt
-	_, err := h.store.ChannelEvents(ctx, channel, from, upto, DefaultReplayPage,
+	_, err := h.store.ChannelEvents(ctx, channels, from, upto, DefaultReplayPage,
 		func(id int64, channel, typ string, created time.Time, data []byte) error {
 			evs = append(evs, newEvt(id, channel, typ, created, data))
 			return nil
@@ -431,22 +485,26 @@ func (h *Hub) purgedUpto(ctx context.Context) (int64, error) {
 // replayDB replays plan for s from the database through write (which
 // writes frames to the connection directly, before any live frame), then
 // releases the live events that waited. A resume from before the retention
-// gets a reset event instead of the replay.
+// gets a reset event instead of the replay, and so does one from beyond
+// the end of the log.
 func (h *Hub) replayDB(ctx context.Context, s *sub, plan replayPlan, write func([]*evt) error) error {
+	if plan.ahead {
+		return h.resolveAhead(ctx, s, plan, write)
+	}
 	purged, err := h.purgedUpto(ctx)
 	if err != nil {
 		return err
 	}
 	from := plan.from
 	if from < purged {
-		r := resetEvt(plan.upto, s.channel)
+		r := resetEvt(plan.upto, s.resetChannel(), resetRetention)
 		if err := write([]*evt{r}); err != nil {
 			return err
 		}
 		from = plan.upto
 	}
 	for from < plan.upto {
-		evs, err := h.replayPage(ctx, s.channel, from, plan.upto)
+		evs, err := h.replayPage(ctx, s.channels(), from, plan.upto)
 		if err != nil {
 			return err
 		}
@@ -460,6 +518,57 @@ func (h *Hub) replayDB(ctx context.Context, s *sub, plan replayPlan, write func(
 			break
 		}
 		from = evs[len(evs)-1].id
+	}
+	h.endReplay(s, plan.upto)
+	return nil
+}
+
+// aheadWait is how long a resume from beyond the node's cursor waits for
+// the node to catch up before the database is asked whether the position
+// exists at all.
+const aheadWait = 100 * time.Millisecond
+
+// resolveAhead settles a resume from beyond this node's cursor
+// (plan.upto). If the database has the client's position, this node is
+// merely behind the one the client came from: the subscription continues
+// after that position once the node catches up. Otherwise the client is
+// ahead of the log (a restored backup, a confused client) and gets a reset
+// whose id is this node's cursor, the position to continue from. Live
+// events wait in the subscription meanwhile, so none is lost or doubled.
+func (h *Hub) resolveAhead(ctx context.Context, s *sub, plan replayPlan, write func([]*evt) error) error {
+	// A node that is behind usually catches up within milliseconds (the
+	// NOTIFY of the client's event is on its way): wait a moment for that
+	// before asking the database, so that clients moving between nodes
+	// (long polls behind a load balancer) cost no query.
+	t := time.NewTimer(aheadWait)
+	defer t.Stop()
+	for {
+		h.mu.Lock()
+		cursor, advanced := h.cursor, h.advanced
+		h.mu.Unlock()
+		if plan.from <= cursor {
+			h.endReplay(s, plan.from)
+			return nil
+		}
+		select {
+		case <-advanced:
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		break
+	}
+	end, err := h.store.LogEnd(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if plan.from <= end {
+		h.endReplay(s, plan.from)
+		return nil
+	}
+	if err := write([]*evt{resetEvt(plan.upto, s.resetChannel(), resetAhead)}); err != nil {
+		return err
 	}
 	h.endReplay(s, plan.upto)
 	return nil

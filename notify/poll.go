@@ -4,12 +4,15 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/birjob/birjob/internal/httpx"
 )
 
-// handlePoll serves GET /api/poll/{channel}?timeout=<ms>&lastEventId=<id>.
+// handlePoll serves GET /api/poll/{channel}?timeout=<ms>&lastEventId=<id>
+// and GET /api/poll?channels=jobs,me&… (several channels, merged in id
+// order, from one lastEventId).
 //
 // It answers at once when events after lastEventId exist (from the memory
 // ring, or the database when older), else holds the request on the same
@@ -18,7 +21,6 @@ import (
 // continue from, so events published between two polls are never lost.
 // Without lastEventId the poll starts at the end of the log.
 func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
-	room := r.PathValue("channel")
 	from, hasFrom, err := resumePosition(r)
 	if err != nil {
 		httpx.Error(w, http.StatusBadRequest, "lastEventId: "+err.Error())
@@ -30,7 +32,7 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	timeout = min(timeout, h.cfg.PollTimeoutMax)
-	channel, err := h.resolve(r.Context(), room)
+	names, channels, err := h.streamChannels(r)
 	if err == nil {
 		err = h.waitReady(r.Context())
 	}
@@ -40,12 +42,12 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := h.newClient(TransportPoll, nil)
-	if err := h.addClient(c); err != nil {
+	if err := h.addClient(c, sessionOf(r.Context())); err != nil {
 		writeChannelError(w, r, err)
 		return
 	}
 	defer c.finish(false)
-	sb, plan, err := h.subscribe(c, channel, room, from, hasFrom)
+	sb, plan, err := h.subscribe(c, channels, strings.Join(names, ","), from, hasFrom)
 	if err != nil {
 		writeChannelError(w, r, err)
 		return
@@ -60,7 +62,7 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 			httpx.ServerError(w, r, err)
 			return
 		}
-		if len(got) > 0 {
+		if len(got) > 0 && !c.sessionEnded() {
 			h.forget(c)
 			h.m.delivered.WithLabelValues(TransportPoll).Add(float64(len(got)))
 			writePoll(w, got, got[len(got)-1].id)
@@ -101,6 +103,11 @@ func pollTimeout(v string) (time.Duration, bool) {
 // answerPoll ends a long poll: it answers with the events queued for c and
 // the position to continue from.
 func (h *Hub) answerPoll(w http.ResponseWriter, c *client, sb *sub) {
+	if c.sessionEnded() {
+		h.forget(c)
+		writeSessionEnded(w)
+		return
+	}
 	// Forget the subscription first: after it nothing more is queued, and
 	// every event of the channel up to the cursor read here is in the queue.
 	h.mu.Lock()
@@ -127,14 +134,17 @@ func (h *Hub) answerPoll(w http.ResponseWriter, c *client, sb *sub) {
 // replayDBOnce is replayDB for long polls: one page (the client continues
 // from the last id of the answer), or a reset.
 func (h *Hub) replayDBOnce(ctx context.Context, s *sub, plan replayPlan, collect func([]*evt) error) error {
+	if plan.ahead {
+		return h.resolveAhead(ctx, s, plan, collect)
+	}
 	purged, err := h.purgedUpto(ctx)
 	if err != nil {
 		return err
 	}
 	if plan.from < purged {
-		return collect([]*evt{resetEvt(plan.upto, s.channel)})
+		return collect([]*evt{resetEvt(plan.upto, s.resetChannel(), resetRetention)})
 	}
-	evs, err := h.replayPage(ctx, s.channel, plan.from, plan.upto)
+	evs, err := h.replayPage(ctx, s.channels(), plan.from, plan.upto)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func TestPoll_Conformance(t *testing.T) {
 		t.Fatalf("held poll: %+v", got)
 	}
 	e := got.r.Events[0]
-	if e.Type != "new-job" || string(e.Data) != `{"n":1}` || e.Timestamp == 0 {
+	if e.Type != "new-job" || string(e.Data) != `{"channel":"jobs","n":1}` || e.Timestamp == 0 {
 		t.Fatalf("event shape %+v", e)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,8 +73,11 @@ func (h *Hub) sseShutdownFrame() []byte {
 	return appendSSE(nil, &sse.Event{Retry: h.retryMs(), Comment: []byte("server shutting down; reconnect")})
 }
 
-func (h *Hub) sseConnectedFrame(room string) []byte {
-	data, _ := json.Marshal(map[string]any{"channel": room, "timestamp": nowMs()})
+// sseConnectedFrame is the stream's first frame: the retry hint and
+// "connected" with the channels as the client named them ("channel" joins
+// them with commas: "jobs,me").
+func (h *Hub) sseConnectedFrame(names []string) []byte {
+	data, _ := json.Marshal(map[string]any{"channel": strings.Join(names, ","), "channels": names, "timestamp": nowMs()})
 	return appendSSE(nil, &sse.Event{Retry: h.retryMs(), Event: []byte("connected"), Data: data})
 }
 
@@ -101,6 +105,8 @@ func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ce):
 		httpx.Error(w, ce.status, ce.msg)
+	case errors.Is(err, errSessionEnded):
+		writeSessionEnded(w)
 	case errors.Is(err, ErrShuttingDown):
 		w.Header().Set("Retry-After", "1")
 		httpx.Error(w, http.StatusServiceUnavailable, "this node is shutting down; reconnect")
@@ -114,7 +120,7 @@ func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 // startSSE writes the stream's response head and its connected frame: on
 // HTTP/1.x to the hijacked connection, else through the ResponseWriter.
 // On error the caller closes the returned sink.
-func (h *Hub) startSSE(w http.ResponseWriter, room string) (*sseSink, error) {
+func (h *Hub) startSSE(w http.ResponseWriter, names []string) (*sseSink, error) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
@@ -124,7 +130,7 @@ func (h *Hub) startSSE(w http.ResponseWriter, room string) (*sseSink, error) {
 	s := &sseSink{h: h}
 	rc := http.NewResponseController(w)
 	conn, brw, herr := rc.Hijack()
-	head := h.sseConnectedFrame(room)
+	head := h.sseConnectedFrame(names)
 	if herr == nil {
 		_ = brw // nothing follows a GET; its buffers are dropped with it
 		_ = conn.SetDeadline(time.Time{})
@@ -231,7 +237,9 @@ func (s *sseSink) close() {
 func (s *sseSink) abort() { s.close() }
 func (s *sseSink) end()   { s.close() }
 
-// handleSSE serves GET /api/events/{channel}.
+// handleSSE serves GET /api/events/{channel} and GET
+// /api/events?channels=jobs,me (several channels on one stream, merged in
+// id order, resumed from one Last-Event-ID).
 //
 // On HTTP/1.x the connection is hijacked once the response head is
 // written: net/http's per-connection goroutines and buffers are released,
@@ -240,13 +248,12 @@ func (s *sseSink) end()   { s.close() }
 // A peer that went away is noticed at the next write (keepalive at the
 // latest).
 func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
-	room := r.PathValue("channel")
 	from, hasFrom, err := resumePosition(r)
 	if err != nil {
 		httpx.Error(w, http.StatusBadRequest, "Last-Event-ID / lastEventId: "+err.Error())
 		return
 	}
-	channel, err := h.resolve(r.Context(), room)
+	names, channels, err := h.streamChannels(r)
 	if err == nil {
 		err = h.waitReady(r.Context())
 	}
@@ -254,22 +261,25 @@ func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
 		writeChannelError(w, r, err)
 		return
 	}
+	room := strings.Join(names, ",")
 
-	s, err := h.startSSE(w, room)
+	s, err := h.startSSE(w, names)
 	if err != nil {
 		s.close()
 		return
 	}
 
 	c := h.newClient(TransportSSE, s)
-	if err := h.addClient(c); err != nil {
-		if s.conn != nil {
-			_ = s.writeBufs(net.Buffers{h.sseShutdownFrame()})
+	if err := h.addClient(c, sessionOf(r.Context())); err != nil {
+		frame := h.sseShutdownFrame()
+		if errors.Is(err, errSessionEnded) {
+			frame = sseSessionEnded
 		}
+		_ = s.writeBufs(net.Buffers{frame})
 		s.close()
 		return
 	}
-	sb, plan, err := h.subscribe(c, channel, room, from, hasFrom)
+	sb, plan, err := h.subscribe(c, channels, room, from, hasFrom)
 	if err != nil {
 		c.finish(true)
 		return
@@ -281,7 +291,7 @@ func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
 		err := h.replayDB(ctx, sb, plan, s.writeEvts)
 		cancel()
 		if err != nil {
-			h.log.Warn("notify: sse replay failed", "channel", channel, "err", err)
+			h.log.Warn("notify: sse replay failed", "channel", room, "err", err)
 			c.finish(true)
 			return
 		}

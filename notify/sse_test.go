@@ -53,8 +53,8 @@ func TestSSE_Conformance(t *testing.T) {
 	c.connected(t)
 	id := appendEv(t, pool, "jobs", "new-job", "{\n  \"title\": \"Go developer\"\n}")
 	f := c.next(t)
-	if f.ID != strconv.FormatInt(id, 10) || f.Event != "new-job" || f.Data != `{"title":"Go developer"}` {
-		t.Fatalf("event frame %+v, want id %d new-job compact data", f, id)
+	if f.ID != strconv.FormatInt(id, 10) || f.Event != "new-job" || f.Data != `{"channel":"jobs","title":"Go developer"}` {
+		t.Fatalf("event frame %+v, want id %d new-job compact data tagged with its channel", f, id)
 	}
 	// Keepalive comment within a few intervals, without events.
 	deadline := time.After(waitFor)

@@ -266,8 +266,12 @@ func (h *Hub) handleWS(w http.ResponseWriter, r *http.Request) {
 	s := &wsSink{h: h, conn: conn}
 	conn.SetPongHandler(s.pong)
 	c := h.newClient(TransportWS, s)
-	if err := h.addClient(c); err != nil {
-		s.end()
+	if err := h.addClient(c, sessionOf(authCtx)); err != nil {
+		if errors.Is(err, errSessionEnded) {
+			s.endSession()
+		} else {
+			s.end()
+		}
 		conn.Close()
 		return
 	}
@@ -338,6 +342,19 @@ func (h *Hub) wsCommand(ctx context.Context, c *client, s *wsSink, data []byte) 
 		if err != nil {
 			return s.writeMsg(wsError(err.Error())) == nil
 		}
+		if hash := sessionOf(ctx); hash != "" {
+			// The session may have ended since the socket opened (its
+			// notification may be late): look, once per join.
+			live, err := h.sessionLive(ctx, hash)
+			if err != nil {
+				h.log.Warn("notify: websocket join: session check failed", "err", err)
+				return s.writeMsg(wsError("could not join; try again")) == nil
+			}
+			if !live {
+				h.endSession(hash) // closes this socket with session-ended
+				return true
+			}
+		}
 		channel, err := h.resolve(ctx, room)
 		if err != nil {
 			var ce *channelError
@@ -354,7 +371,7 @@ func (h *Hub) wsCommand(ctx context.Context, c *client, s *wsSink, data []byte) 
 		if err := s.writeMsg(marshalMsg(map[string]any{"type": "joined", "room": room, "memberCount": n})); err != nil {
 			return false
 		}
-		sb, plan, err := h.subscribe(c, channel, room, from, hasFrom)
+		sb, plan, err := h.subscribe(c, []string{channel}, room, from, hasFrom)
 		if err != nil {
 			return false
 		}

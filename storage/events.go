@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,15 +89,37 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int, fn Even
 	return n, nil
 }
 
-// ChannelEvents passes fn the events of channel with after < id <= upto, in
-// id order, at most limit of them, and returns how many it passed.
-func (s *Store) ChannelEvents(ctx context.Context, channel string, after, upto int64, limit int, fn EventFunc) (int, error) {
-	n, err := s.eachEvent(ctx, fn, `SELECT `+eventCols+` FROM events
-		WHERE channel = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`, channel, after, upto, limit)
+// ChannelEvents passes fn the events of the given channels with after <
+// id <= upto, merged in id order, at most limit of them, and returns how
+// many it passed. Each channel is read through events_channel_id_idx up to
+// limit rows, so a page costs at most limit rows per channel however long
+// the range.
+func (s *Store) ChannelEvents(ctx context.Context, channels []string, after, upto int64, limit int, fn EventFunc) (int, error) {
+	n, err := s.eachEvent(ctx, fn, `SELECT e.id, e.channel, e.type, e.data::text, e.created_at
+		FROM unnest($1::text[]) AS c(name)
+		CROSS JOIN LATERAL (
+			SELECT * FROM events
+			WHERE channel = c.name AND id > $2 AND id <= $3 ORDER BY id LIMIT $4
+		) e
+		ORDER BY e.id LIMIT $4`, channels, after, upto, limit)
 	if err != nil {
-		return n, fmt.Errorf("read events of %s after %d: %w", channel, after, err)
+		return n, fmt.Errorf("read events of %s after %d: %w", strings.Join(channels, ","), after, err)
 	}
 	return n, nil
+}
+
+// LogEnd returns the newest id the log has had: its highest id, or the
+// highest purged one when the retention emptied it. A client that saw an
+// event resumes from at most this; a position beyond it is ahead of the
+// log (a restored backup, a confused client).
+func (s *Store) LogEnd(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.QueryRow(ctx, `SELECT greatest(
+		(SELECT coalesce(max(id), 0) FROM events),
+		(SELECT purged_upto FROM event_retention))`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("read log end: %w", err)
+	}
+	return id, nil
 }
 
 // eachEvent runs an events query selecting eventCols and passes each row to

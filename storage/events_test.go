@@ -79,9 +79,18 @@ func TestStore_Events_ReadAndPurge(t *testing.T) {
 		t.Fatalf("EventsAfter = %d %v %v, want %v", n, got, err, want)
 	}
 	got = nil
-	n, err = s.ChannelEvents(ctx, "jobs", 0, ids[2], 1, collect)
+	n, err = s.ChannelEvents(ctx, []string{"jobs"}, 0, ids[2], 1, collect)
 	if want := []row{{ids[0], "jobs", "new-job", `{"n": 1}`}}; err != nil || n != 1 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("ChannelEvents = %d %v %v, want %v", n, got, err, want)
+	}
+	// Several channels: merged in id order, whatever the order named.
+	got = nil
+	n, err = s.ChannelEvents(ctx, []string{"other", "jobs"}, 0, ids[2], 10, collect)
+	if want := []row{{ids[0], "jobs", "new-job", `{"n": 1}`}, {ids[1], "other", "x", "null"}, {ids[2], "jobs", "new-job", `{"n":2}`}}; err != nil || n != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ChannelEvents of two channels = %d %v %v, want %v", n, got, err, want)
+	}
+	if end, err := s.LogEnd(ctx); err != nil || end != ids[2] {
+		t.Fatalf("LogEnd = %d, %v, want %d", end, err, ids[2])
 	}
 	stop := errors.New("stop")
 	if _, err := s.EventsAfter(ctx, 0, 10, func(int64, string, string, time.Time, []byte) error { return stop }); !errors.Is(err, stop) {
@@ -110,6 +119,13 @@ func TestStore_Events_ReadAndPurge(t *testing.T) {
 	got = nil
 	if _, err := s.EventsAfter(ctx, 0, 10, collect); err != nil || len(got) != 1 || got[0].id != ids[2] {
 		t.Fatalf("after purge: %v %v", got, err)
+	}
+	// A log emptied by the retention still ends where it was.
+	if err := s.PurgeEventsUpto(ctx, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if end, err := s.LogEnd(ctx); err != nil || end != ids[2] {
+		t.Fatalf("LogEnd of a purged log = %d, %v, want %d", end, err, ids[2])
 	}
 }
 

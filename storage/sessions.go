@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The auth_tokens table holds sessions (cookies) and API tokens, hashed.
@@ -43,6 +45,24 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 		return User{}, fmt.Errorf("user by token: %w", err)
 	}
 	return u, nil
+}
+
+// LiveTokens returns those of hashes (as HashToken makes them) whose token
+// still exists and has not expired: one indexed lookup for all of them.
+// Deleting a token row notifies birjob_sessions (migration 007); this is
+// how a reader that may have missed the notification checks.
+func (s *Store) LiveTokens(ctx context.Context, hashes [][]byte) ([][]byte, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT token_hash FROM auth_tokens
+		WHERE token_hash = ANY($1) AND (expires_at IS NULL OR expires_at > now())`, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("live tokens: %w", err)
+	}
+	live, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("live tokens: %w", err)
+	}
+	return live, nil
 }
 
 // DeleteToken revokes a token.

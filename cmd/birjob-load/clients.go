@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +47,20 @@ var httpClient = &http.Client{Transport: &http.Transport{
 }}
 
 func userOf(o options, i int) string {
-	if o.channel == "me" {
+	if slices.Contains(o.channels, "me") {
 		return strconv.Itoa(i + 1)
 	}
 	return "0"
+}
+
+// streamPath is the path of a stream (prefix /api/events or /api/poll) of
+// channels: /api/events/jobs for one, /api/events?channels=jobs,me for
+// several.
+func streamPath(prefix string, channels []string) string {
+	if len(channels) == 1 {
+		return prefix + "/" + channels[0]
+	}
+	return prefix + "?channels=" + strings.Join(channels, ",")
 }
 
 // connectAll starts o.clients clients and returns once each has connected
@@ -72,18 +84,18 @@ func connectAll(ctx context.Context, o options, base string, col *collector) int
 		}
 		switch o.transport {
 		case "sse":
-			go sseClient(ctx, base, o.channel, userOf(o, i), col, ready)
+			go sseClient(ctx, base, o.channels, userOf(o, i), col, ready)
 		case "ws":
-			go wsClient(ctx, base, o.channel, userOf(o, i), col, ready)
+			go wsClient(ctx, base, o.channels, userOf(o, i), col, ready)
 		default:
-			go pollClient(ctx, base, o.channel, userOf(o, i), col, ready)
+			go pollClient(ctx, base, o.channels, userOf(o, i), col, ready)
 		}
 	}
 	wg.Wait()
 	return int(ok.Load())
 }
 
-func sseClient(ctx context.Context, base, channel, user string, col *collector, ready func(bool)) {
+func sseClient(ctx context.Context, base string, channels []string, user string, col *collector, ready func(bool)) {
 	defer ready(false)
 	u, _ := url.Parse(base)
 	conn, err := dial(ctx, "tcp", u.Host)
@@ -93,7 +105,7 @@ func sseClient(ctx context.Context, base, channel, user string, col *collector, 
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	fmt.Fprintf(conn, "GET /api/events/%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nX-Load-User: %s\r\n\r\n", channel, u.Host, user)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nX-Load-User: %s\r\n\r\n", streamPath("/api/events", channels), u.Host, user)
 	br := bufio.NewReaderSize(conn, 2048)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {
@@ -116,19 +128,24 @@ func sseClient(ctx context.Context, base, channel, user string, col *collector, 
 	}
 }
 
-func wsClient(ctx context.Context, base, channel, user string, col *collector, ready func(bool)) {
+// wsClient joins each of channels on one socket. (The floor server reads
+// as many joins as ?joins= says; birjob ignores the parameter.)
+func wsClient(ctx context.Context, base string, channels []string, user string, col *collector, ready func(bool)) {
 	defer ready(false)
 	hdr := http.Header{}
 	hdr.Set("X-Load-User", user)
-	conn, _, err := websocket.Dial(ctx, "ws"+base[len("http"):]+"/api/ws", &websocket.DialOptions{HTTPClient: httpClient, HTTPHeader: hdr})
+	conn, _, err := websocket.Dial(ctx, "ws"+base[len("http"):]+"/api/ws?joins="+strconv.Itoa(len(channels)), &websocket.DialOptions{HTTPClient: httpClient, HTTPHeader: hdr})
 	if err != nil {
 		return
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(1 << 20)
-	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"`+channel+`"}`)); err != nil {
-		return
+	for _, ch := range channels {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"`+ch+`"}`)); err != nil {
+			return
+		}
 	}
+	joined := 0
 	for {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
@@ -144,16 +161,23 @@ func wsClient(ctx context.Context, base, channel, user string, col *collector, r
 		}
 		json.Unmarshal(b, &m)
 		if m.Type == "joined" {
-			ready(true)
+			if joined++; joined == len(channels) {
+				ready(true)
+			}
 		}
 	}
 }
 
-func pollClient(ctx context.Context, base, channel, user string, col *collector, ready func(bool)) {
+func pollClient(ctx context.Context, base string, channels []string, user string, col *collector, ready func(bool)) {
 	defer ready(false)
 	last := ""
 	for ctx.Err() == nil {
-		q := "/api/poll/" + channel + "?timeout=30000"
+		q := streamPath("/api/poll", channels)
+		if len(channels) == 1 {
+			q += "?timeout=30000"
+		} else {
+			q += "&timeout=30000"
+		}
 		if last != "" {
 			q += "&lastEventId=" + last
 		}

@@ -11,6 +11,7 @@
 //
 //	birjob-load -transport sse -clients 10000 -rate 1 -duration 30s
 //	birjob-load -transport ws -clients 10000 -channel me   # personal channels
+//	birjob-load -transport sse -clients 10000 -channels jobs,me   # two channels per stream
 //
 // Without DATABASE_URL a throwaway PostgreSQL cluster is started. Only
 // 127.0.0.0/8 is ever targeted; counts and durations are bounded and the
@@ -63,6 +64,7 @@ type options struct {
 	rate      float64
 	duration  time.Duration
 	channel   string
+	channels  []string // the channels of each client: one stream (SSE, poll) or one join each (WebSocket)
 	servers   []string
 	idle      time.Duration
 	connPar   int
@@ -82,12 +84,13 @@ func main() {
 		return
 	}
 	var o options
-	var servers string
+	var servers, channels string
 	flag.StringVar(&o.transport, "transport", "sse", "sse, ws or poll")
 	flag.IntVar(&o.clients, "clients", 1000, "concurrent clients (at most 60000)")
 	flag.Float64Var(&o.rate, "rate", 1, "events per second (channel jobs) or publish ticks per second (channel me)")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long to publish (at most 10m)")
 	flag.StringVar(&o.channel, "channel", "jobs", "jobs (all clients on one channel) or me (one user per client, each receiving its own events)")
+	flag.StringVar(&channels, "channels", "", "several channels per client, comma-separated (jobs,me): one SSE stream or long poll of all of them (?channels=), or one join each on a WebSocket; each tick publishes what -channel would for each")
 	flag.StringVar(&servers, "servers", "floor,birjob", "servers to run, in order: floor, birjob")
 	flag.DurationVar(&o.idle, "idle", 15*time.Second, "idle window before publishing (RSS and database queries are measured in it)")
 	flag.IntVar(&o.connPar, "connect-parallel", 100, "clients connecting at once")
@@ -104,8 +107,14 @@ func main() {
 	if o.transport != "sse" && o.transport != "ws" && o.transport != "poll" {
 		fatal("transport must be sse, ws or poll")
 	}
-	if o.channel != "jobs" && o.channel != "me" {
-		fatal("channel must be jobs or me")
+	o.channels = []string{o.channel}
+	if channels != "" {
+		o.channels = strings.Split(channels, ",")
+	}
+	for i, ch := range o.channels {
+		if ch != "jobs" && ch != "me" || slices.Contains(o.channels[:i], ch) {
+			fatal("channels must be jobs or me, each once")
+		}
 	}
 	raiseFDLimit()
 	if o.cpuprof != "" {
@@ -346,16 +355,17 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 		<-tick.C
 		seq++
 		var chans []string
-		if o.channel == "jobs" {
+		if slices.Contains(o.channels, "jobs") {
 			chans = []string{"jobs"}
 			expected = int64(connected)
-		} else {
+		}
+		if slices.Contains(o.channels, "me") {
 			k := max(1, o.clients/o.perUser)
 			for range k {
 				chans = append(chans, model.UserChannel(int64(next%o.clients)+1))
 				next++
 			}
-			expected = int64(len(chans))
+			expected += int64(k)
 		}
 		res.events += len(chans)
 		t0 := time.Now()
@@ -564,7 +574,7 @@ func raiseFDLimit() {
 
 func report(o options, rs []result) {
 	fmt.Printf("\n%s clients=%d channel=%s rate=%g/s duration=%s (GOMAXPROCS shared by server, clients and PostgreSQL)\n\n",
-		o.transport, o.clients, o.channel, o.rate, o.duration)
+		o.transport, o.clients, strings.Join(o.channels, ","), o.rate, o.duration)
 	fmt.Println("| server | connected | events | delivered / expected | p50 | p99 | max | RSS per idle conn | goroutines idle | DB statements while idle |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {

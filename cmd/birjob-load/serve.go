@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -123,23 +124,41 @@ type floor struct {
 	conns map[string]map[chan []byte]struct{}
 }
 
-func (f *floor) add(ch string) chan []byte {
+// add registers one connection on channels.
+func (f *floor) add(chs []string) chan []byte {
 	c := make(chan []byte, 16)
 	f.mu.Lock()
-	m := f.conns[ch]
-	if m == nil {
-		m = map[chan []byte]struct{}{}
-		f.conns[ch] = m
+	for _, ch := range chs {
+		m := f.conns[ch]
+		if m == nil {
+			m = map[chan []byte]struct{}{}
+			f.conns[ch] = m
+		}
+		m[c] = struct{}{}
 	}
-	m[c] = struct{}{}
 	f.mu.Unlock()
 	return c
 }
 
-func (f *floor) remove(ch string, c chan []byte) {
+func (f *floor) remove(chs []string, c chan []byte) {
 	f.mu.Lock()
-	delete(f.conns[ch], c)
+	for _, ch := range chs {
+		delete(f.conns[ch], c)
+	}
 	f.mu.Unlock()
+}
+
+// streamChannels are the channels of a floor stream: the path's, or those
+// of ?channels=jobs,me.
+func streamChannels(r *http.Request) []string {
+	if name := r.PathValue("channel"); name != "" {
+		return []string{channelOf(r, name)}
+	}
+	var chs []string
+	for name := range strings.SplitSeq(r.URL.Query().Get("channels"), ",") {
+		chs = append(chs, channelOf(r, name))
+	}
+	return chs
 }
 
 func channelOf(r *http.Request, name string) string {
@@ -150,10 +169,10 @@ func channelOf(r *http.Request, name string) string {
 }
 
 func (f *floor) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/events/{channel}", func(w http.ResponseWriter, r *http.Request) {
-		ch := channelOf(r, r.PathValue("channel"))
-		c := f.add(ch)
-		defer f.remove(ch, c)
+	sseHandler := func(w http.ResponseWriter, r *http.Request) {
+		chs := streamChannels(r)
+		c := f.add(chs)
+		defer f.remove(chs, c)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-cache")
 		rc := http.NewResponseController(w)
@@ -168,27 +187,36 @@ func (f *floor) routes(mux *http.ServeMux) {
 				return
 			}
 		}
-	})
+	}
+	mux.HandleFunc("GET /api/events/{channel}", sseHandler)
+	mux.HandleFunc("GET /api/events", sseHandler)
 	mux.HandleFunc("GET /api/ws", func(w http.ResponseWriter, r *http.Request) {
 		conn, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
 		}
 		defer conn.CloseNow()
-		// Read the join to learn the room; then only writes.
-		_, msg, err := conn.Read(r.Context())
-		if err != nil {
-			return
+		// Read the joins (?joins=, default 1) to learn the rooms; then
+		// only writes.
+		joins, _ := strconv.Atoi(r.URL.Query().Get("joins"))
+		var chs []string
+		for range min(max(joins, 1), 8) {
+			_, msg, err := conn.Read(r.Context())
+			if err != nil {
+				return
+			}
+			var j struct {
+				Room string `json:"room"`
+			}
+			json.Unmarshal(msg, &j)
+			chs = append(chs, channelOf(r, j.Room))
 		}
-		var j struct {
-			Room string `json:"room"`
-		}
-		json.Unmarshal(msg, &j)
-		ch := channelOf(r, j.Room)
-		c := f.add(ch)
-		defer f.remove(ch, c)
+		c := f.add(chs)
+		defer f.remove(chs, c)
 		ctx := conn.CloseRead(context.Background())
-		conn.Write(ctx, websocket.MessageText, []byte(`{"type":"joined"}`))
+		for range chs {
+			conn.Write(ctx, websocket.MessageText, []byte(`{"type":"joined"}`))
+		}
 		for {
 			select {
 			case b := <-c:
@@ -200,10 +228,10 @@ func (f *floor) routes(mux *http.ServeMux) {
 			}
 		}
 	})
-	mux.HandleFunc("GET /api/poll/{channel}", func(w http.ResponseWriter, r *http.Request) {
-		ch := channelOf(r, r.PathValue("channel"))
-		c := f.add(ch)
-		defer f.remove(ch, c)
+	pollHandler := func(w http.ResponseWriter, r *http.Request) {
+		chs := streamChannels(r)
+		c := f.add(chs)
+		defer f.remove(chs, c)
 		t := time.NewTimer(30 * time.Second)
 		defer t.Stop()
 		w.Header().Set("Content-Type", "application/json")
@@ -214,7 +242,9 @@ func (f *floor) routes(mux *http.ServeMux) {
 			w.Write([]byte(`{"events":[],"lastEventId":""}`))
 		case <-r.Context().Done():
 		}
-	})
+	}
+	mux.HandleFunc("GET /api/poll/{channel}", pollHandler)
+	mux.HandleFunc("GET /api/poll", pollHandler)
 	// POST /publish {"transport":…, "channels":[…], "data":{…}}: one frame
 	// per channel, pre-encoded for the transport, to every connection.
 	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
