@@ -1,9 +1,9 @@
 // Package api serves the JSON API that the page and scripts use: alerts
 // (alerts.go), public feeds (feeds.go), the job list and job ingest
 // (jobs.go), sources with their preview, runs and "run now" (sources.go),
-// and the admin's stage counters (stats.go). Accounts (signup, login,
-// tokens) are served by package auth, beside the sessions they create, and
-// streams by package notify; the app wires them onto one mux.
+// accounts: signup, login, logout, me, tokens (accounts.go), publishing an
+// event (publish.go) and the admin's stage counters (stats.go). Streams are
+// served by package notify; the app wires both onto one mux.
 //
 // The handlers read and write through package storage; where the pipeline
 // decides something (a source's validity, a job's cleaning and dedupe, a
@@ -43,6 +43,9 @@ type Server struct {
 	// scraper serves the source routes and POST /api/jobs (nil: those
 	// routes are not registered).
 	scraper *scraper.Service
+	// auth is the account system, for the account routes (nil: they are
+	// not registered).
+	auth *auth.Service
 	// hub is this node's notification hub, for POST /api/publish (nil:
 	// the route is not registered).
 	hub Hub
@@ -69,6 +72,13 @@ func (s *Server) WithSearch(compile func(q string) (func(*model.Job) bool, error
 // POST /api/jobs with the scraper stage sc.
 func (s *Server) WithScraper(sc *scraper.Service) *Server {
 	s.scraper = sc
+	return s
+}
+
+// WithAuth serves the account API (signup, login, logout, me, tokens)
+// with the account system svc.
+func (s *Server) WithAuth(svc *auth.Service) *Server {
+	s.auth = svc
 	return s
 }
 
@@ -113,6 +123,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	}
 	if s.hub != nil {
 		mux.HandleFunc("POST /api/publish/{channel}", s.publish)
+	}
+	if s.auth != nil {
+		s.accountRoutes(mux)
 	}
 }
 

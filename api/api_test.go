@@ -37,14 +37,13 @@ func newEnv(t *testing.T) *env {
 	store := storage.New(pgtest.New(t))
 	as := auth.NewService(store, slog.New(slog.DiscardHandler), auth.WithHashCost(bcrypt.MinCost))
 	mux := http.NewServeMux()
-	as.Routes(mux)
 	validate := func(c model.Criteria) error {
 		if strings.Count(c.Query, `"`)%2 == 1 {
 			return fmt.Errorf("unclosed quote in query")
 		}
 		return nil
 	}
-	api.New(store, validate).WithSearch(matcher.Search).Routes(mux)
+	api.New(store, validate).WithSearch(matcher.Search).WithAuth(as).Routes(mux)
 	srv := httptest.NewServer(as.Middleware(mux))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store, auth: as}

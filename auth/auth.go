@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +44,8 @@ const (
 var ErrBadCredentials = errors.New("wrong email or password")
 
 // Service is the account system: it hashes passwords, issues and resolves
-// session cookies and API tokens, and serves the account API.
+// session cookies and API tokens, and limits sign-in attempts. The account
+// API on top of it is served by package api (accounts.go).
 type Service struct {
 	store    *storage.Store
 	hashCost int
@@ -180,9 +180,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, userID int64, name string)
 	return tok, nil
 }
 
-// credential returns the token a request carries: a bearer token, else the
+// Credential returns the token a request carries: a bearer token, else the
 // session cookie.
-func credential(r *http.Request) (string, bool) {
+func Credential(r *http.Request) (string, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
 			return strings.TrimSpace(tok), true
@@ -206,7 +206,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		httpx.Error(w, http.StatusForbidden, "cross-origin request refused (CSRF protection); send it from the birjob page or without browser Origin headers")
 	}))
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := credential(r)
+		tok, ok := Credential(r)
 		if ok {
 			u, err := s.store.UserByToken(r.Context(), tok)
 			switch {
@@ -219,7 +219,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 					return
 				}
 				// A stale cookie: forget it and go on anonymous.
-				http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+				ClearSessionCookie(w)
 			default:
 				httpx.ServerError(w, r, err)
 				return
@@ -230,8 +230,9 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return cop.Handler(inner)
 }
 
-// allow takes one sign-in attempt from the bucket of key.
-func (s *Service) allow(key string) (bool, time.Duration) {
+// Allow takes one sign-in attempt from the bucket of key (an address or an
+// email); when the bucket is empty it says how long to wait.
+func (s *Service) Allow(key string) (bool, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -256,7 +257,8 @@ func (s *Service) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-func clientIP(r *http.Request) string {
+// ClientIP is the address sign-in attempts are counted by: the TCP peer.
+func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -264,138 +266,27 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-func (s *Service) setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
+// SetSessionCookie sets the session cookie (HttpOnly, SameSite=Lax, Secure
+// when the request came over TLS) for tok until exp.
+func SetSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
 	})
 }
 
-type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-type meResponse struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
-	Admin bool   `json:"admin"`
-	// Token is the session token, for clients that prefer a bearer header.
-	Token string `json:"token,omitempty"`
-}
-
-// Routes registers the account API.
-func (s *Service) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/signup", s.handleSignup)
-	mux.HandleFunc("POST /api/login", s.handleLogin)
-	mux.HandleFunc("POST /api/logout", s.handleLogout)
-	mux.HandleFunc("GET /api/me", s.handleMe)
-	mux.HandleFunc("POST /api/tokens", s.handleCreateToken)
-}
-
-func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
-	var c credentials
-	if !httpx.DecodeJSON(w, r, &c) {
-		return
-	}
-	c.Email = strings.TrimSpace(c.Email)
-	if ok, wait := s.allow("signup:" + clientIP(r)); !ok {
-		tooMany(w, wait)
-		return
-	}
-	u, err := s.Signup(r.Context(), c.Email, c.Password)
-	switch {
-	case errors.Is(err, storage.ErrConflict):
-		httpx.Error(w, http.StatusConflict, "an account with this email exists; sign in instead")
-		return
-	case errors.As(err, new(*InvalidError)):
-		httpx.Error(w, http.StatusBadRequest, err.Error())
-		return
-	case err != nil:
-		httpx.ServerError(w, r, err)
-		return
-	}
-	s.signedIn(w, r, u, http.StatusCreated)
-}
-
-func tooMany(w http.ResponseWriter, wait time.Duration) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-	httpx.Errorf(w, http.StatusTooManyRequests, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
-}
-
-func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, u storage.User, status int) {
-	tok, exp, err := s.StartSession(r.Context(), u.ID)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	s.setSessionCookie(w, r, tok, exp)
-	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin, Token: tok})
-}
-
-func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var c credentials
-	if !httpx.DecodeJSON(w, r, &c) {
-		return
-	}
-	c.Email = strings.TrimSpace(c.Email)
-	for _, key := range []string{"ip:" + clientIP(r), "email:" + strings.ToLower(c.Email)} {
-		if ok, wait := s.allow(key); !ok {
-			s.log.Warn("login rate limited", "key", key)
-			tooMany(w, wait)
-			return
-		}
-	}
-	u, err := s.Authenticate(r.Context(), c.Email, c.Password)
-	if errors.Is(err, ErrBadCredentials) {
-		httpx.Error(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	s.signedIn(w, r, u, http.StatusOK)
-}
-
-func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if tok, ok := credential(r); ok {
-		if err := s.store.DeleteToken(r.Context(), tok); err != nil {
-			httpx.ServerError(w, r, err)
-			return
-		}
-	}
+// ClearSessionCookie tells the browser to forget the session cookie.
+func ClearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
-func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
-	p, ok := RequireUser(w, r)
+// EndSession ends the session or token the request carries, if any: its
+// row goes, and with it (through the trigger of migration 007) every stream
+// it opened, on every node.
+func (s *Service) EndSession(ctx context.Context, r *http.Request) error {
+	tok, ok := Credential(r)
 	if !ok {
-		return
+		return nil
 	}
-	httpx.WriteJSON(w, http.StatusOK, meResponse{ID: p.UserID, Email: p.Email, Admin: p.Admin})
-}
-
-func (s *Service) handleCreateToken(w http.ResponseWriter, r *http.Request) {
-	p, ok := RequireUser(w, r)
-	if !ok {
-		return
-	}
-	var body struct {
-		Name string `json:"name"`
-	}
-	if r.ContentLength != 0 && !httpx.DecodeJSON(w, r, &body) {
-		return
-	}
-	if len(body.Name) > 100 {
-		httpx.Error(w, http.StatusBadRequest, "name must be at most 100 characters")
-		return
-	}
-	tok, err := s.CreateAPIToken(r.Context(), p.UserID, body.Name)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"token": tok, "name": body.Name, "type": "Bearer"})
+	return s.store.DeleteToken(ctx, tok)
 }

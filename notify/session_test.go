@@ -26,14 +26,21 @@ import (
 // stream it opened, on every node, within it.
 const sessionEndBound = 2 * time.Second
 
-// startAuthNode starts a node behind the real auth middleware, with the
-// account routes (POST /api/logout) beside the hub's.
+// startAuthNode starts a node behind the real auth middleware, with a
+// POST /api/logout beside the hub's routes that ends the session the way
+// the account API does (auth.Service.EndSession).
 func startAuthNode(t *testing.T, pool *pgxpool.Pool, cfg Config) (*node, *auth.Service) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := auth.NewService(storage.New(pool), log, auth.WithHashCost(bcrypt.MinCost))
 	n := startNodeWith(t, pool, cfg, func(mux *http.ServeMux) http.Handler {
-		svc.Routes(mux)
+		mux.HandleFunc("POST /api/logout", func(w http.ResponseWriter, r *http.Request) {
+			if err := svc.EndSession(r.Context(), r); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			auth.ClearSessionCookie(w)
+		})
 		return svc.Middleware(mux)
 	})
 	return n, svc

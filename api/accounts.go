@@ -1,0 +1,144 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/internal/httpx"
+	"github.com/birjob/birjob/storage"
+)
+
+// The account API: sign up, sign in, sign out, who am I, bearer tokens.
+// Passwords, sessions and the sign-in limits are package auth's; these
+// handlers only speak HTTP for it.
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type meResponse struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Admin bool   `json:"admin"`
+	// Token is the session token, for clients that prefer a bearer header.
+	Token string `json:"token,omitempty"`
+}
+
+func (s *Server) accountRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/signup", s.signup)
+	mux.HandleFunc("POST /api/login", s.login)
+	mux.HandleFunc("POST /api/logout", s.logout)
+	mux.HandleFunc("GET /api/me", s.me)
+	mux.HandleFunc("POST /api/tokens", s.createToken)
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if !httpx.DecodeJSON(w, r, &c) {
+		return
+	}
+	c.Email = strings.TrimSpace(c.Email)
+	if ok, wait := s.auth.Allow("signup:" + auth.ClientIP(r)); !ok {
+		tooMany(w, wait)
+		return
+	}
+	u, err := s.auth.Signup(r.Context(), c.Email, c.Password)
+	switch {
+	case errors.Is(err, storage.ErrConflict):
+		httpx.Error(w, http.StatusConflict, "an account with this email exists; sign in instead")
+		return
+	case errors.As(err, new(*auth.InvalidError)):
+		httpx.Error(w, http.StatusBadRequest, err.Error())
+		return
+	case err != nil:
+		httpx.ServerError(w, r, err)
+		return
+	}
+	s.signedIn(w, r, u, http.StatusCreated)
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	httpx.Errorf(w, http.StatusTooManyRequests, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
+}
+
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u storage.User, status int) {
+	tok, exp, err := s.auth.StartSession(r.Context(), u.ID)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	auth.SetSessionCookie(w, r, tok, exp)
+	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin, Token: tok})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if !httpx.DecodeJSON(w, r, &c) {
+		return
+	}
+	c.Email = strings.TrimSpace(c.Email)
+	for _, key := range []string{"ip:" + auth.ClientIP(r), "email:" + strings.ToLower(c.Email)} {
+		if ok, wait := s.auth.Allow(key); !ok {
+			slog.Warn("login rate limited", "key", key)
+			tooMany(w, wait)
+			return
+		}
+	}
+	u, err := s.auth.Authenticate(r.Context(), c.Email, c.Password)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		httpx.Error(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	s.signedIn(w, r, u, http.StatusOK)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.EndSession(r.Context(), r); err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	auth.ClearSessionCookie(w)
+	httpx.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p, ok := auth.RequireUser(w, r)
+	if !ok {
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, meResponse{ID: p.UserID, Email: p.Email, Admin: p.Admin})
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	p, ok := auth.RequireUser(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 && !httpx.DecodeJSON(w, r, &body) {
+		return
+	}
+	if len(body.Name) > 100 {
+		httpx.Error(w, http.StatusBadRequest, "name must be at most 100 characters")
+		return
+	}
+	tok, err := s.auth.CreateAPIToken(r.Context(), p.UserID, body.Name)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"token": tok, "name": body.Name, "type": "Bearer"})
+}
