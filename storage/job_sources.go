@@ -175,21 +175,33 @@ func (s *Store) listedJobs(ctx context.Context, sourceID int64, jobs []Listing) 
 // FindPostings looks for the job each of jobs[idx] is a listing of, among
 // the jobs seen within window that the source does not list yet: one with
 // the same canonical URL first, else one with the same fingerprint; live
-// jobs before expired ones, then the oldest. No job is given to two
-// postings. It returns one job id per idx, 0 where none was found.
+// jobs before expired ones, then the oldest. A URL is an identity only
+// when it names one posting: one that two postings of the batch share, or
+// two jobs, is not used. No job is given to two postings. It returns one
+// job id per idx, 0 where none was found.
 func (s *Store) FindPostings(ctx context.Context, sourceID int64, jobs []Listing, idx []int, window time.Duration) ([]int64, error) {
 	ords := make([]int, len(idx))
 	urls, fps := make([]string, len(idx)), make([]string, len(idx))
+	shared := map[string]int{}
+	for i := range jobs {
+		shared[jobs[i].Job.URL]++
+	}
 	for k, i := range idx {
 		ords[k], urls[k], fps[k] = k, jobs[i].Job.URL, jobs[i].Fingerprint
+		if shared[urls[k]] > 1 {
+			urls[k] = "" // one URL, several postings of the source: no identity
+		}
 	}
 	rows, err := s.db.Query(ctx, `
 		SELECT i.ord, c.id
 		FROM unnest($2::int[], $3::text[], $4::text[]) AS i(ord, url, fp)
 		CROSS JOIN LATERAL (
 			SELECT j.id FROM jobs j
-			WHERE j.id IN (SELECT id FROM jobs WHERE url = i.url
-				UNION ALL SELECT id FROM jobs WHERE i.fp <> '' AND fingerprint = i.fp)
+			WHERE j.id IN (
+				SELECT id FROM jobs WHERE url = i.url AND last_seen_at > now() - make_interval(secs => $5)
+				  AND (SELECT count(*) FROM jobs x WHERE x.url = i.url AND x.last_seen_at > now() - make_interval(secs => $5)) = 1
+				UNION ALL
+				SELECT id FROM jobs WHERE i.fp <> '' AND fingerprint = i.fp)
 			  AND j.last_seen_at > now() - make_interval(secs => $5)
 			  AND NOT EXISTS (SELECT 1 FROM job_sources l WHERE l.job_id = j.id AND l.source_id = $1)
 			ORDER BY (j.url = i.url) DESC, (j.expired_at IS NULL) DESC, j.id
