@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -183,3 +184,45 @@ func TestIdentity_DemoBoardHTMLRSSAndJSON(t *testing.T) {
 	}
 }
 
+
+// TestIdentity_ConcurrentSources: sources ingesting the same postings at
+// the same moment still make one job per posting (the identity locks).
+func TestIdentity_ConcurrentSources(t *testing.T) {
+	p := newPipeline(t, testConfig())
+	const sources, postings = 4, 20
+	ids := make([]int64, sources)
+	for i := range ids {
+		ids[i] = p.source(fmt.Sprintf("s%d", i), model.SourceRSS, fmt.Sprintf("https://s%d.example.com/feed", i)).ID
+	}
+	jobs := make([]model.Job, postings)
+	for k := range jobs {
+		jobs[k] = model.Job{ExternalID: fmt.Sprint(k), Title: fmt.Sprintf("Job %d", k), Company: "Acme", URL: fmt.Sprintf("https://acme.example.com/jobs/%d", k)}
+	}
+	start := make(chan struct{})
+	errs := make(chan error, sources)
+	for _, id := range ids {
+		go func() {
+			<-start
+			// Each source sees the postings in its own order.
+			mine := slices.Clone(jobs)
+			slices.Reverse(mine[:int(id)%postings])
+			_, err := p.s.Ingest(context.Background(), id, mine)
+			errs <- err
+		}()
+	}
+	close(start)
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countRows(t, p.db, `SELECT count(*) FROM jobs`); n != postings {
+		t.Errorf("%d jobs for %d postings listed by %d sources at once", n, postings, sources)
+	}
+	if n := countRows(t, p.db, `SELECT count(*) FROM job_changes WHERE kind = 'new'`); n != postings {
+		t.Errorf("%d 'new' changes, want %d", n, postings)
+	}
+	if n := countRows(t, p.db, `SELECT count(*) FROM job_sources`); n != sources*postings {
+		t.Errorf("%d listings, want %d", n, sources*postings)
+	}
+}

@@ -634,7 +634,7 @@ func (s *Store) ListingsToCheck(ctx context.Context, sourceID int64, limit int, 
 		WHERE source_id = $1 AND ended_at IS NULL
 		  AND first_seen_at <= now() - make_interval(secs => $3)
 		  AND (checked_at IS NULL OR checked_at <= now() - make_interval(secs => $3))
-		ORDER BY checked_at NULLS FIRST, first_seen_at LIMIT $2`, sourceID, limit, every.Seconds())
+		ORDER BY checked_at NULLS FIRST, first_seen_at, dedupe_key LIMIT $2`, sourceID, limit, every.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("listings to check of source %d: %w", sourceID, err)
 	}
