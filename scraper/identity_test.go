@@ -78,7 +78,9 @@ func TestIdentity_TwoSourcesOneJobOneAlert(t *testing.T) {
 func TestIdentity_Rules(t *testing.T) {
 	p := newPipeline(t, testConfig())
 	ctx := context.Background()
-	src := func(name string) int64 { return p.source(name, model.SourceRSS, "https://"+name+".example.com/feed").ID }
+	src := func(name string) int64 {
+		return p.source(name, model.SourceRSS, "https://"+name+".example.com/feed").ID
+	}
 	a, b, c := src("a"), src("b"), src("c")
 	ingest := func(source int64, jobs ...model.Job) IngestResult {
 		t.Helper()
@@ -183,7 +185,6 @@ func TestIdentity_DemoBoardHTMLRSSAndJSON(t *testing.T) {
 		t.Errorf("%d new-job events on jobs, want %d", n, listed)
 	}
 }
-
 
 // TestIdentity_ConcurrentSources: sources ingesting the same postings at
 // the same moment still make one job per posting (the identity locks).
