@@ -576,22 +576,30 @@ func (s *Store) EndSourceListings(ctx context.Context, sourceID int64, reason st
 
 // ExpireUnlistedJobs expires, with the reason, the live jobs among ids
 // that no source lists any more (no live listing), writing their 'expired'
-// job_changes rows, and returns how many it expired.
+// job_changes rows, and returns how many it expired. It locks the jobs
+// first, in id order, and looks at their listings after: an ingest that
+// holds one of them (and may be giving it a live listing) commits before
+// the listings are read.
 func (s *Store) ExpireUnlistedJobs(ctx context.Context, ids []int64, reason string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
 	var n int
-	err := s.db.QueryRow(ctx, `
-		WITH gone AS (
-			UPDATE jobs j SET expired_at = now(), expired_reason = $2
-			WHERE j.id = ANY($1) AND j.expired_at IS NULL
-			  AND NOT EXISTS (SELECT 1 FROM job_sources l WHERE l.job_id = j.id AND l.ended_at IS NULL)
-			RETURNING j.id
-		), outbox AS (
-			INSERT INTO job_changes (job_id, kind) SELECT id, 'expired' FROM gone
-		)
-		SELECT count(*) FROM gone`, ids, reason).Scan(&n)
+	err := s.Tx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SELECT id FROM jobs WHERE id = ANY($1) AND expired_at IS NULL ORDER BY id FOR UPDATE`, ids); err != nil {
+			return err
+		}
+		return tx.db.QueryRow(ctx, `
+			WITH gone AS (
+				UPDATE jobs j SET expired_at = now(), expired_reason = $2
+				WHERE j.id = ANY($1) AND j.expired_at IS NULL
+				  AND NOT EXISTS (SELECT 1 FROM job_sources l WHERE l.job_id = j.id AND l.ended_at IS NULL)
+				RETURNING j.id
+			), outbox AS (
+				INSERT INTO job_changes (job_id, kind) SELECT id, 'expired' FROM gone
+			)
+			SELECT count(*) FROM gone`, ids, reason).Scan(&n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("expire unlisted jobs: %w", err)
 	}
