@@ -166,3 +166,27 @@ func TestExpiry_JobPageGone(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiry_DisableSourceByName: the app's way of switching the demo
+// source off expires its jobs like an admin's disable.
+func TestExpiry_DisableSourceByName(t *testing.T) {
+	p := newPipeline(t, testConfig())
+	board := newFixtureBoard(t)
+	me := p.user("a@example.com", "golang")
+	board.set("a", post{id: "1", title: "Golang one", company: "Acme", place: "Baku", posted: ago(time.Hour)})
+	src := p.source("demo", model.SourceRSS, board.URL+"/a.rss")
+	p.run(src)
+	ctx := context.Background()
+	if ok, err := p.s.DisableSourceByName(ctx, "demo"); err != nil || !ok {
+		t.Fatalf("disable = %v, %v", ok, err)
+	}
+	if ok, err := p.s.DisableSourceByName(ctx, "demo"); err != nil || ok {
+		t.Fatalf("disabling it again = %v, %v; want false", ok, err)
+	}
+	if ok, err := p.s.DisableSourceByName(ctx, "no such source"); err != nil || ok {
+		t.Fatalf("disabling a missing source = %v, %v; want false", ok, err)
+	}
+	p.drain()
+	p.expectEvents(me, "new-job Golang one", "job-expired Golang one")
+	p.expectEvents(model.ChannelJobs, "new-job Golang one", "job-expired Golang one")
+}
