@@ -100,9 +100,9 @@
 //
 // Backlog is not news. A source's first run, and its first run after being
 // re-enabled or given another URL (sources.backlog, set by migration 008's
-// trigger, cleared by the first "ok" run), stores and lists all it finds,
-// but marks the 'new' change of a posting as backlog unless it is new to
-// the world: dated (postedAt) within Config.BacklogMaxAge
+// trigger, cleared by the first "ok" run that found postings), stores and
+// lists all it finds, but marks the 'new' change of a posting as backlog
+// unless it is new to the world: dated (postedAt) within Config.BacklogMaxAge
 // (BIRJOB_BACKLOG_MAX_AGE, 48h by default), or undated and first seen now
 // by any source (no job had it). A backlog job goes to the public "jobs"
 // channel (the list is the list), and to no user and no public feed: feeds

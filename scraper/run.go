@@ -230,7 +230,8 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 			if err := s.store.SaveSourceValidators(wctx, src.ID, res.ETag, res.LastModified); err != nil {
 				log.Warn("saving validators failed", "err", err)
 			}
-			if backlog && run.Status == StatusOK {
+			// A run that found nothing has not seen the backlog yet.
+			if backlog && run.Status == StatusOK && run.Found > 0 {
 				if err := s.store.EndSourceBacklog(wctx, src.ID); err != nil {
 					log.Warn("ending the backlog failed", "err", err)
 				}
