@@ -72,8 +72,11 @@
 // they share. Found, the posting becomes a listing of that job and is
 // announced to nobody; not found, it is a new job. Two sources ingesting
 // one posting at the same moment serialise on advisory locks taken on its
-// identities (listing key, URL, fingerprint) in one order, so they make one
-// job. The job's "source" is its primary source (the first to list it, or
+// identities (listing key, URL, fingerprint; hashed into 1024 locks at
+// most, in one order), so they make one job; postings a source listed
+// before take no such lock. Re-ingesting 1,000 unchanged postings takes
+// about 0.15 s, a new source finding 1,000 postings as other sources' jobs
+// about 0.25 s (BenchmarkIngest_Rerun, on the shared 2-core test machine). The job's "source" is its primary source (the first to list it, or
 // the next when that one is deleted); "sources" lists every source it was
 // seen on, with its URL there and whether it still lists it. The primary
 // source's postings rewrite the job; other sources only fill in what it

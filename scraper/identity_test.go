@@ -238,3 +238,40 @@ func TestIdentity_ConcurrentSources(t *testing.T) {
 		t.Errorf("%d listings, want %d", n, sources*postings)
 	}
 }
+
+// BenchmarkIngest_Rerun measures the steady state of a source: a run
+// re-ingesting 1,000 postings it listed before (listings found by key,
+// jobs refreshed), and the first run of a second source listing the same
+// postings (each found as the other source's job by URL).
+func BenchmarkIngest_Rerun(b *testing.B) {
+	db := newTestDB(b)
+	s := NewService(db, testConfig(), testLogger(b))
+	ctx := context.Background()
+	jobs := make([]model.Job, 1000)
+	for k := range jobs {
+		jobs[k] = model.Job{ExternalID: fmt.Sprint(k), Title: fmt.Sprintf("Golang developer %d", k), Company: "Acme", Location: "Baku",
+			URL: fmt.Sprintf("https://acme.example.com/jobs/%d", k), Description: strings.Repeat("text ", 100)}
+	}
+	src := mustCreate(b, db, model.Source{Name: "a", Kind: model.SourceRSS, URL: "https://a.example.com/feed"})
+	if _, err := s.Ingest(ctx, src.ID, jobs); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("same-source", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Ingest(ctx, src.ID, jobs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("new-source-merging", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			other := mustCreate(b, db, model.Source{Name: fmt.Sprintf("b%d", i), Kind: model.SourceRSS, URL: "https://b.example.com/feed"})
+			r, err := s.Ingest(ctx, other.ID, jobs)
+			if err != nil || r.Merged != len(jobs) {
+				b.Fatalf("%+v %v", r.Merged, err)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -64,9 +65,9 @@ type listingJob struct {
 // FindPostings) and to a new job when not. The dedupe keys must be
 // distinct; jobs is sorted by DedupeKey in place and the results come in
 // that order. It runs in a transaction (a savepoint when s is in one) and
-// holds an advisory lock on every identity of the batch (listing key, URL,
-// fingerprint) until that transaction ends, so two sources ingesting one
-// posting at once make one job. Nothing is written to the outbox: the caller
+// holds an advisory lock on every identity (listing key, URL, fingerprint)
+// of the postings new to the source until that transaction ends, so two
+// sources ingesting one posting at once make one job. Nothing is written to the outbox: the caller
 // announces the jobs it decides to (AddJobChanges), in the same transaction.
 //
 // A listing's source is the job's primary source when it listed the job
@@ -87,22 +88,24 @@ func (s *Store) UpsertListings(ctx context.Context, sourceID int64, jobs []Listi
 }
 
 func (s *Store) upsertListings(ctx context.Context, sourceID int64, jobs []Listing, window time.Duration) ([]ListingUpserted, error) {
-	if err := s.lockIdentities(ctx, sourceID, jobs); err != nil {
-		return nil, err
-	}
 	out := make([]ListingUpserted, len(jobs))
 	jobOf := make([]int64, len(jobs)) // 0: a new job
-	known, err := s.listedJobs(ctx, sourceID, jobs)
+	known, err := s.listedJobs(ctx, sourceID, jobs, nil)
 	if err != nil {
 		return nil, err
 	}
-	var unlisted []int
-	for i := range jobs {
-		if id, ok := known[jobs[i].DedupeKey]; ok {
-			jobOf[i] = id
-		} else {
-			unlisted = append(unlisted, i)
+	unlisted := markListed(jobs, known, jobOf, out, nil)
+	if len(unlisted) > 0 {
+		// New to this source: find its job under the identity locks, and
+		// look again at its listings (another run may have made one while
+		// this one waited).
+		if err := s.lockIdentities(ctx, sourceID, jobs, unlisted); err != nil {
+			return nil, err
 		}
+		if known, err = s.listedJobs(ctx, sourceID, jobs, unlisted); err != nil {
+			return nil, err
+		}
+		unlisted = markListed(jobs, known, jobOf, out, unlisted)
 	}
 	if len(unlisted) > 0 {
 		found, err := s.FindPostings(ctx, sourceID, jobs, unlisted, window)
@@ -122,7 +125,7 @@ func (s *Store) upsertListings(ctx context.Context, sourceID int64, jobs []Listi
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.putListings(ctx, sourceID, jobs, jobOf, out)
+	live, err := s.putListings(ctx, sourceID, jobs, jobOf)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +135,44 @@ func (s *Store) upsertListings(ctx context.Context, sourceID int64, jobs []Listi
 	return out, nil
 }
 
-// lockIdentities takes the transaction's advisory locks on every listing
-// key, URL and fingerprint of the batch, in one order for every writer.
-func (s *Store) lockIdentities(ctx context.Context, sourceID int64, jobs []Listing) error {
-	keys := make([]string, 0, 3*len(jobs))
-	for i := range jobs {
+// listed is a listing as stored: its job and content hash.
+type listed struct {
+	jobID int64
+	hash  []byte
+}
+
+// markListed sets jobOf and Changed for the postings among idx (all when
+// nil) that known lists, and returns the others.
+func markListed(jobs []Listing, known map[string]listed, jobOf []int64, out []ListingUpserted, idx []int) []int {
+	if idx == nil {
+		idx = make([]int, len(jobs))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	var rest []int
+	for _, i := range idx {
+		if l, ok := known[jobs[i].DedupeKey]; ok {
+			jobOf[i], out[i].Changed = l.jobID, !bytes.Equal(l.hash, jobs[i].Hash)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return rest
+}
+
+// identityLockBuckets is how many advisory locks the identities of a batch
+// map to, at most: the lock table is small, and a big first run must not
+// take one lock per posting. Identities sharing a bucket only wait for
+// each other.
+const identityLockBuckets = 1024
+
+// lockIdentities takes the transaction's advisory locks on the listing
+// key, URL and fingerprint of jobs[idx...] (hashed into
+// identityLockBuckets), in one order for every writer.
+func (s *Store) lockIdentities(ctx context.Context, sourceID int64, jobs []Listing, idx []int) error {
+	keys := make([]string, 0, 3*len(idx))
+	for _, i := range idx {
 		keys = append(keys, fmt.Sprintf("l:%d:%s", sourceID, jobs[i].DedupeKey), "u:"+jobs[i].Job.URL)
 		if jobs[i].Fingerprint != "" {
 			keys = append(keys, "f:"+jobs[i].Fingerprint)
@@ -144,28 +180,38 @@ func (s *Store) lockIdentities(ctx context.Context, sourceID int64, jobs []Listi
 	}
 	_, err := s.db.Exec(ctx, `
 		SELECT count(pg_advisory_xact_lock($1, k))
-		FROM (SELECT DISTINCT hashtext(x) AS k FROM unnest($2::text[]) x ORDER BY 1) o`, identityLockClass, keys)
+		FROM (SELECT DISTINCT hashtext(x) & ($3 - 1) AS k FROM unnest($2::text[]) x ORDER BY 1) o`,
+		identityLockClass, keys, identityLockBuckets)
 	if err != nil {
 		return fmt.Errorf("lock identities: %w", err)
 	}
 	return nil
 }
 
-// listedJobs returns the job of each posting the source listed before, by
-// dedupe key.
-func (s *Store) listedJobs(ctx context.Context, sourceID int64, jobs []Listing) (map[string]int64, error) {
-	keys := make([]string, len(jobs))
-	for i := range jobs {
-		keys[i] = jobs[i].DedupeKey
+// listedJobs returns the stored listing of each of jobs[idx...] (all when
+// idx is nil) the source listed before, by dedupe key.
+func (s *Store) listedJobs(ctx context.Context, sourceID int64, jobs []Listing, idx []int) (map[string]listed, error) {
+	var keys []string
+	if idx == nil {
+		for i := range jobs {
+			keys = append(keys, jobs[i].DedupeKey)
+		}
+	} else {
+		for _, i := range idx {
+			keys = append(keys, jobs[i].DedupeKey)
+		}
 	}
-	rows, err := s.db.Query(ctx, `SELECT dedupe_key, job_id FROM job_sources WHERE source_id = $1 AND dedupe_key = ANY($2)`, sourceID, keys)
+	rows, err := s.db.Query(ctx, `SELECT dedupe_key, job_id, content_hash FROM job_sources WHERE source_id = $1 AND dedupe_key = ANY($2)`, sourceID, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read listings: %w", err)
 	}
-	out := map[string]int64{}
+	out := map[string]listed{}
 	var key string
-	var id int64
-	_, err = pgx.ForEachRow(rows, []any{&key, &id}, func() error { out[key] = id; return nil })
+	var l listed
+	_, err = pgx.ForEachRow(rows, []any{&key, &l.jobID, &l.hash}, func() error {
+		out[key] = listed{l.jobID, append([]byte(nil), l.hash...)}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read listings: %w", err)
 	}
@@ -192,21 +238,26 @@ func (s *Store) FindPostings(ctx context.Context, sourceID int64, jobs []Listing
 			urls[k] = "" // one URL, several postings of the source: no identity
 		}
 	}
+	// Set-based (hash joins), not a lookup per posting: a first run of a
+	// big source finds thousands at once.
 	rows, err := s.db.Query(ctx, `
-		SELECT i.ord, c.id
-		FROM unnest($2::int[], $3::text[], $4::text[]) AS i(ord, url, fp)
-		CROSS JOIN LATERAL (
-			SELECT j.id FROM jobs j
-			WHERE j.id IN (
-				SELECT id FROM jobs WHERE url = i.url AND last_seen_at > now() - make_interval(secs => $5)
-				  AND (SELECT count(*) FROM jobs x WHERE x.url = i.url AND x.last_seen_at > now() - make_interval(secs => $5)) = 1
-				UNION ALL
-				SELECT id FROM jobs WHERE i.fp <> '' AND fingerprint = i.fp)
-			  AND j.last_seen_at > now() - make_interval(secs => $5)
-			  AND NOT EXISTS (SELECT 1 FROM job_sources l WHERE l.job_id = j.id AND l.source_id = $1)
-			ORDER BY (j.url = i.url) DESC, (j.expired_at IS NULL) DESC, j.id
-			LIMIT 4) c
-		ORDER BY i.ord`, sourceID, ords, urls, fps, window.Seconds())
+		WITH i AS (SELECT * FROM unnest($2::int[], $3::text[], $4::text[]) AS t(ord, url, fp)),
+		by_url AS (
+			SELECT i.ord, j.id, 0 AS rank, j.expired_at IS NULL AS live
+			FROM i JOIN jobs j ON j.url = i.url
+			WHERE i.url <> '' AND j.last_seen_at > now() - make_interval(secs => $5)
+		), by_fp AS (
+			SELECT i.ord, j.id, 1 AS rank, j.expired_at IS NULL AS live
+			FROM i JOIN jobs j ON j.fingerprint = i.fp
+			WHERE i.fp <> '' AND j.last_seen_at > now() - make_interval(secs => $5)
+		), c AS (
+			SELECT * FROM by_url WHERE ord IN (SELECT ord FROM by_url GROUP BY ord HAVING count(*) = 1)
+			UNION ALL
+			SELECT * FROM by_fp
+		)
+		SELECT c.ord, c.id FROM c
+		WHERE NOT EXISTS (SELECT 1 FROM job_sources l WHERE l.job_id = c.id AND l.source_id = $1)
+		ORDER BY c.ord, c.rank, c.live DESC, c.id`, sourceID, ords, urls, fps, window.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("find postings: %w", err)
 	}
@@ -359,41 +410,29 @@ func (s *Store) lockJobs(ctx context.Context, jobOf []int64, out []ListingUpsert
 // putListings inserts or refreshes the batch's listings and returns which
 // are live afterwards, by dedupe key. A listing seen again is live again,
 // unless its page was found gone (404/410) and its URL is the same.
-func (s *Store) putListings(ctx context.Context, sourceID int64, jobs []Listing, jobOf []int64, out []ListingUpserted) (map[string]bool, error) {
+func (s *Store) putListings(ctx context.Context, sourceID int64, jobs []Listing, jobOf []int64) (map[string]bool, error) {
 	keys, urls, hashes := make([]string, len(jobs)), make([]string, len(jobs)), make([][]byte, len(jobs))
 	for i := range jobs {
 		keys[i], urls[i], hashes[i] = jobs[i].DedupeKey, jobs[i].Job.URL, jobs[i].Hash
 	}
 	rows, err := s.db.Query(ctx, `
-		WITH input AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bytea[]) AS t(dedupe_key, job_id, url, content_hash)),
-		old AS (SELECT l.dedupe_key, l.content_hash FROM job_sources l WHERE l.source_id = $1 AND l.dedupe_key IN (SELECT dedupe_key FROM input))
 		INSERT INTO job_sources AS l (source_id, dedupe_key, job_id, url, content_hash)
-		SELECT $1, i.dedupe_key, i.job_id, i.url, i.content_hash FROM input i
+		SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bytea[])
 		ON CONFLICT (source_id, dedupe_key) DO UPDATE SET
 			url = EXCLUDED.url, content_hash = EXCLUDED.content_hash, last_seen_at = now(), missing_runs = 0,
 			ended_at = CASE WHEN l.ended_reason = 'gone' AND l.url = EXCLUDED.url THEN l.ended_at END,
 			ended_reason = CASE WHEN l.ended_reason = 'gone' AND l.url = EXCLUDED.url THEN 'gone' ELSE '' END
-		RETURNING l.dedupe_key, l.ended_at IS NULL,
-			(SELECT old.content_hash IS DISTINCT FROM l.content_hash FROM old WHERE old.dedupe_key = l.dedupe_key)`,
+		RETURNING l.dedupe_key, l.ended_at IS NULL`,
 		sourceID, keys, jobOf, urls, hashes)
 	if err != nil {
 		return nil, fmt.Errorf("put listings: %w", err)
 	}
-	idx := make(map[string]int, len(jobs))
-	for i := range jobs {
-		idx[jobs[i].DedupeKey] = i
-	}
-	live := map[string]bool{}
+	live := make(map[string]bool, len(jobs))
 	var (
-		key     string
-		isLive  bool
-		changed *bool // NULL: a new listing
+		key    string
+		isLive bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&key, &isLive, &changed}, func() error {
-		live[key] = isLive
-		out[idx[key]].Changed = changed != nil && *changed
-		return nil
-	})
+	_, err = pgx.ForEachRow(rows, []any{&key, &isLive}, func() error { live[key] = isLive; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("put listings: %w", err)
 	}
@@ -455,18 +494,25 @@ var refreshOtherSQL = `
 // those jobs (refreshPrimarySQL, refreshOtherSQL) and fills in out.
 func (s *Store) refreshJobs(ctx context.Context, sourceID int64, jobs []Listing, jobOf []int64, live map[string]bool,
 	locked map[int64]listingJob, out []ListingUpserted) error {
-	var primary, other []int
+	var primary, other, touch []int
 	byJob := map[int64]int{}
 	for i := range jobs {
 		if out[i].Inserted {
 			continue
 		}
 		byJob[jobOf[i]] = i
-		if j := locked[jobOf[i]]; j.sourceID == nil || *j.sourceID == sourceID {
+		j := locked[jobOf[i]]
+		switch {
+		case !out[i].Merged && !out[i].Changed && !j.expired && j.sourceID != nil:
+			touch = append(touch, i) // the steady state: seen again, as it was
+		case j.sourceID == nil || *j.sourceID == sourceID:
 			primary = append(primary, i)
-		} else {
+		default:
 			other = append(other, i)
 		}
+	}
+	if err := s.touchJobs(ctx, jobs, jobOf, touch, out); err != nil {
+		return err
 	}
 	for _, part := range []struct {
 		sql string
@@ -497,6 +543,43 @@ func (s *Store) refreshJobs(ctx context.Context, sourceID int64, jobs []Listing,
 		if err != nil {
 			return fmt.Errorf("refresh jobs: %w", err)
 		}
+	}
+	return nil
+}
+
+// touchJobs refreshes the last-seen time (and the fingerprint, which jobs
+// stored before migration 008 lack) of live jobs whose listing the batch
+// saw unchanged, without sending their content again.
+func (s *Store) touchJobs(ctx context.Context, jobs []Listing, jobOf []int64, idx []int, out []ListingUpserted) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	ids, fps := make([]int64, len(idx)), make([]string, len(idx))
+	for k, i := range idx {
+		ids[k], fps[k] = jobOf[i], jobs[i].Fingerprint
+	}
+	rows, err := s.db.Query(ctx, `
+		UPDATE jobs j SET last_seen_at = now(),
+			fingerprint = CASE WHEN j.fingerprint = '' THEN t.fp ELSE j.fingerprint END
+		FROM unnest($1::bigint[], $2::text[]) AS t(id, fp) WHERE j.id = t.id
+		RETURNING j.id, j.first_seen_at`, ids, fps)
+	if err != nil {
+		return fmt.Errorf("touch jobs: %w", err)
+	}
+	at := make(map[int64]int, len(idx))
+	for _, i := range idx {
+		at[jobOf[i]] = i
+	}
+	var (
+		id    int64
+		first time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &first}, func() error {
+		out[at[id]].JobID, out[at[id]].FirstSeenAt = id, first
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("touch jobs: %w", err)
 	}
 	return nil
 }
