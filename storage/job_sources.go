@@ -41,7 +41,7 @@ type ListingUpserted struct {
 	Merged bool
 	// Announced: the job became live: inserted live, or back after having
 	// expired because no source listed it (or with a validThrough moved into
-	// the future). The caller writes its 'new' change (AddJobChanges).
+	// the future). The caller writes its 'new' change (AddNewJobChanges).
 	Announced bool
 	// Changed: an existing listing's content hash changed.
 	Changed bool
@@ -67,8 +67,9 @@ type listingJob struct {
 // that order. It runs in a transaction (a savepoint when s is in one) and
 // holds an advisory lock on every identity (listing key, URL, fingerprint)
 // of the postings new to the source until that transaction ends, so two
-// sources ingesting one posting at once make one job. Nothing is written to the outbox: the caller
-// announces the jobs it decides to (AddJobChanges), in the same transaction.
+// sources ingesting one posting at once make one job. Nothing is written
+// to the outbox: the caller announces the jobs it decides to
+// (AddNewJobChanges), in the same transaction.
 //
 // A listing's source is the job's primary source when it listed the job
 // first (or the first one was deleted): its content replaces the job's.
