@@ -33,6 +33,10 @@ const (
 	// DefaultExpireAfterMissing is how many healthy runs in a row must miss
 	// a job before it counts as expired.
 	DefaultExpireAfterMissing = 2
+	// DefaultBacklogMaxAge: in a source's first run (or its first after
+	// being re-enabled) a posting dated within two days is still news and
+	// alerts people; older ones are only listed.
+	DefaultBacklogMaxAge = 48 * time.Hour
 )
 
 // Demo modes.
@@ -64,8 +68,11 @@ type Config struct {
 	// Off by default outside demo mode; the demo board itself is local.
 	AllowPrivate       string // "auto", "true", "false"
 	ExpireAfterMissing int
-	AllowedOrigins     []string
-	Node               string
+	// BacklogMaxAge is how old a dated posting of a source's backlog run
+	// may be and still alert people.
+	BacklogMaxAge  time.Duration
+	AllowedOrigins []string
+	Node           string
 }
 
 type setting struct {
@@ -149,6 +156,8 @@ func settings() []setting {
 			return nil
 		},
 		func(c *Config) string { return strconv.Itoa(c.ExpireAfterMissing) }))
+	b, s = dur(func(c *Config) *time.Duration { return &c.BacklogMaxAge })
+	add(mk("BIRJOB_BACKLOG_MAX_AGE", "backlog-max-age", "in a source's first run (or first after re-enabling), alert only postings dated within this age (or undated and new to birjob)", false, b, s))
 	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
 		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
@@ -186,6 +195,7 @@ func Default() Config {
 		Match:              true,
 		AllowPrivate:       "auto",
 		ExpireAfterMissing: DefaultExpireAfterMissing,
+		BacklogMaxAge:      DefaultBacklogMaxAge,
 		Node:               host,
 	}
 }

@@ -22,6 +22,9 @@ func TestLoad_EnvThenFlags(t *testing.T) {
 	if c.Keepalive != 5*time.Second || c.Demo != DemoOff || c.Scrape || !c.Web {
 		t.Errorf("env not applied: %+v", c)
 	}
+	if c.BacklogMaxAge != DefaultBacklogMaxAge {
+		t.Errorf("backlog max age = %s, want the default %s", c.BacklogMaxAge, DefaultBacklogMaxAge)
+	}
 	if len(rest) != 1 || rest[0] != "extra" {
 		t.Errorf("rest = %v", rest)
 	}
@@ -37,6 +40,7 @@ func TestLoad_Invalid(t *testing.T) {
 		"admin short pw": {"BIRJOB_ADMIN_EMAIL": "a@b.c", "BIRJOB_ADMIN_PASSWORD": "short"},
 		"db":             {"DATABASE_URL": "mysql://x"},
 		"role":           {"BIRJOB_WEB": "perhaps"},
+		"backlog age":    {"BIRJOB_BACKLOG_MAX_AGE": "two days"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := Load(nil, env(e), io.Discard)

@@ -143,8 +143,16 @@
 //   - new job: new-job on "jobs"; on each matching user's channel
 //     (model.UserChannel) once, with "alerts" = that user's matching alert
 //     ids; on each matching feed's channel.
+//   - new job whose change is marked backlog (the scraper lists it but it is
+//     not news: an old posting of a source's first run, see package
+//     scraper, "Backlog"): new-job on "jobs" only, nothing matched; its
+//     audience is recorded empty.
 //   - expired job: job-expired on "jobs" and on every channel that was told
 //     about the job (user channels again carry their alert ids).
+//
+// A job's data carries "sources", every source it was seen on; a posting
+// listed by several sources is one job, and one change (see package
+// scraper, "One job per posting").
 //
 // Who was told is recorded in job_audience, one row per job (the users
 // with their matching alert ids as two parallel arrays, and the feeds),

@@ -65,6 +65,9 @@ func (p *batchPlan) eventData(i int, buf []byte) (data, next []byte) {
 //   - a new job: new-job on "jobs", then on each matching user's channel
 //     once (with that user's matching alert ids), then on each matching
 //     feed; its audience is recorded;
+//   - a new job marked backlog (listed, but not news: see scraper/doc.go):
+//     new-job on "jobs" only, and an empty audience recorded, so that its
+//     expiry too tells "jobs" only;
 //   - an expired job: job-expired on "jobs" and on every channel that was
 //     told about it (stored, or announced earlier in this batch), in the
 //     order of the announcement; a second expiry in the batch tells only
@@ -87,7 +90,10 @@ func planBatch(in batchInput) (batchPlan, error) {
 		switch c.Kind {
 		case storage.JobChangeNew:
 			p.event(model.ChannelJobs, model.EventNewJob, base, nil)
-			a := in.matched[j.ID]
+			var a storage.Audience
+			if !c.Backlog {
+				a = in.matched[j.ID]
+			}
 			a.JobID = j.ID
 			ds := deliveries(&a)
 			for _, d := range ds {

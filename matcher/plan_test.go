@@ -85,6 +85,24 @@ func TestPlanBatch(t *testing.T) {
 		wantEvents:    []string{"jobs new-job 8"},
 		wantAudiences: []storage.Audience{{JobID: 8}},
 	}, {
+		name: "backlog job (listed, not news): jobs only, whoever matches, with an empty audience",
+		in: batchInput{changes: []storage.JobChange{{ID: 1, JobID: 7, Kind: n, Backlog: true}}, jobs: jobs,
+			matched: map[int64]storage.Audience{7: ann}},
+		wantEvents:    []string{"jobs new-job 7"},
+		wantAudiences: []storage.Audience{{JobID: 7}},
+	}, {
+		name: "backlog job expiring in the same batch tells jobs only",
+		in: batchInput{changes: []storage.JobChange{{ID: 1, JobID: 7, Kind: n, Backlog: true}, change(2, 7, x)}, jobs: jobs,
+			matched: map[int64]storage.Audience{7: ann}},
+		wantEvents:    []string{"jobs new-job 7", "jobs job-expired 7"},
+		wantAudiences: []storage.Audience{{JobID: 7}},
+	}, {
+		name: "backlog and news side by side: only the news reaches its users and feeds",
+		in: batchInput{changes: []storage.JobChange{{ID: 1, JobID: 8, Kind: n, Backlog: true}, change(2, 7, n)}, jobs: jobs,
+			matched: map[int64]storage.Audience{7: ann, 8: {JobID: 8, Users: []int64{5}, AlertIDs: []int64{50}, Feeds: []string{"remote"}}}},
+		wantEvents:    []string{"jobs new-job 8", "jobs new-job 7", "user:1 new-job 7 [10 11]", "user:2 new-job 7 [20]", "baku-jobs new-job 7"},
+		wantAudiences: []storage.Audience{{JobID: 8}, ann},
+	}, {
 		name: "changes are planned in outbox order",
 		in: batchInput{changes: []storage.JobChange{change(1, 8, n), change(2, 7, x)}, jobs: jobs,
 			stored: []storage.Audience{{JobID: 7, Feeds: []string{"remote"}}}},

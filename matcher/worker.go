@@ -348,8 +348,8 @@ func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 	out := make(map[int64]storage.Audience, len(in.changes))
 	for _, c := range in.changes {
 		j := in.jobs[c.JobID]
-		if c.Kind != storage.JobChangeNew || j == nil {
-			continue
+		if c.Kind != storage.JobChangeNew || c.Backlog || j == nil {
+			continue // a backlog job goes to "jobs" only: nobody to match
 		}
 		var hits []Hit
 		if reuse {

@@ -186,3 +186,56 @@ func TestMigrate_006KeepsWhoWasTold(t *testing.T) {
 		t.Fatalf("event data after 006 = %q, %v", data, err)
 	}
 }
+
+// TestMigrate_008ListsTodaysJobs: each job of before 008 becomes its own
+// source's listing (ended when it had expired), so that dedupe and expiry
+// carry on; sources that have had a healthy run are past their backlog,
+// the others are not; re-enabling a source, or moving it to another URL,
+// makes its next run a backlog run again.
+func TestMigrate_008ListsTodaysJobs(t *testing.T) {
+	ctx := context.Background()
+	conn := emptyDB(t)
+	if err := migrations.MigrateTo(ctx, conn, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		`INSERT INTO sources (name, kind, enabled) VALUES ('ran', 'rss', true), ('new', 'rss', true), ('off', 'rss', false)`,
+		`INSERT INTO scrape_runs (source_id, status) SELECT id, 'ok' FROM sources WHERE name IN ('ran', 'off')`,
+		`INSERT INTO jobs (source_id, dedupe_key, url, title, content_hash, expired_at, expired_reason)
+			SELECT s.id, k, 'https://x/' || k, 't', '\x00', CASE WHEN k = 'b' THEN now() END, CASE WHEN k = 'b' THEN 'missing' ELSE '' END
+			FROM sources s, unnest(ARRAY['a', 'b']) k WHERE s.name = 'ran'`,
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := migrations.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	err := conn.QueryRow(ctx, `
+		SELECT string_agg(l.dedupe_key || ':' || (l.job_id = j.id)::text || ':' || (l.ended_at IS NOT NULL)::text || ':' || l.ended_reason, ' ' ORDER BY l.dedupe_key)
+		FROM job_sources l JOIN jobs j ON j.source_id = l.source_id AND j.dedupe_key = l.dedupe_key`).Scan(&got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a:true:false: b:true:true:missing"; got != want {
+		t.Errorf("listings = %q, want %q", got, want)
+	}
+	backlog := func() string {
+		var s string
+		if err := conn.QueryRow(ctx, `SELECT string_agg(name || '=' || backlog::text, ' ' ORDER BY name) FROM sources`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got, want := backlog(), "new=true off=false ran=false"; got != want {
+		t.Errorf("backlog = %q, want %q", got, want)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE sources SET enabled = true WHERE name = 'off'; UPDATE sources SET url = 'https://y/' WHERE name = 'ran'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := backlog(), "new=true off=true ran=true"; got != want {
+		t.Errorf("after re-enabling and moving: backlog = %q, want %q", got, want)
+	}
+}

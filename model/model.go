@@ -29,23 +29,37 @@ func (s *Salary) IsZero() bool {
 
 // Job is one posting, as scraped, stored, matched and delivered. The JSON
 // shape is the one of the spec: ingest needs only Title and URL.
+//
+// A posting listed by several sources is one job: Source and SourceID name
+// its primary source (the first that listed it), Sources every source it
+// was seen on.
 type Job struct {
-	ID             int64      `json:"id,omitempty"`
-	SourceID       int64      `json:"sourceId,omitempty"`
-	Source         string     `json:"source,omitempty"`
-	ExternalID     string     `json:"externalId,omitempty"`
-	Title          string     `json:"title"`
-	Company        string     `json:"company"`
-	Location       string     `json:"location"`
-	Remote         bool       `json:"remote"`
-	Salary         *Salary    `json:"salary,omitempty"`
-	URL            string     `json:"url"`
-	Description    string     `json:"description,omitempty"`
-	EmploymentType string     `json:"employmentType,omitempty"`
-	PostedAt       *time.Time `json:"postedAt,omitempty"`
-	ValidThrough   *time.Time `json:"validThrough,omitempty"`
-	FirstSeenAt    time.Time  `json:"firstSeenAt,omitzero"`
-	ExpiredAt      *time.Time `json:"expiredAt,omitempty"`
+	ID             int64       `json:"id,omitempty"`
+	SourceID       int64       `json:"sourceId,omitempty"`
+	Source         string      `json:"source,omitempty"`
+	Sources        []JobSource `json:"sources,omitempty"`
+	ExternalID     string      `json:"externalId,omitempty"`
+	Title          string      `json:"title"`
+	Company        string      `json:"company"`
+	Location       string      `json:"location"`
+	Remote         bool        `json:"remote"`
+	Salary         *Salary     `json:"salary,omitempty"`
+	URL            string      `json:"url"`
+	Description    string      `json:"description,omitempty"`
+	EmploymentType string      `json:"employmentType,omitempty"`
+	PostedAt       *time.Time  `json:"postedAt,omitempty"`
+	ValidThrough   *time.Time  `json:"validThrough,omitempty"`
+	FirstSeenAt    time.Time   `json:"firstSeenAt,omitzero"`
+	ExpiredAt      *time.Time  `json:"expiredAt,omitempty"`
+}
+
+// JobSource is one source a job was seen on, with the posting's URL there.
+// Live is false once the source no longer lists it.
+type JobSource struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	Live bool   `json:"live"`
 }
 
 // Employment types, normalised from schema.org and the prose of job boards.

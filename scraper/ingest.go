@@ -12,6 +12,7 @@ import (
 	"github.com/birjob/birjob/model"
 	"github.com/birjob/birjob/scraper/normalize"
 	"github.com/birjob/birjob/storage"
+	"github.com/birjob/birjob/textfold"
 )
 
 // IngestResult tells what Ingest did with each job.
@@ -19,11 +20,14 @@ type IngestResult struct {
 	// Jobs has one entry per input job, in input order.
 	Jobs []IngestedJob `json:"jobs"`
 	// New, Updated and Unchanged count the stored jobs; Skipped the ones
-	// refused (see IngestedJob.Error).
+	// refused (see IngestedJob.Error). Merged counts the postings found as
+	// jobs of other sources (also counted as unchanged, or new when the
+	// job came back).
 	New       int `json:"new"`
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
 	Skipped   int `json:"skipped"`
+	Merged    int `json:"merged,omitempty"`
 }
 
 // IngestedJob is the outcome of one job of an Ingest call.
@@ -32,15 +36,19 @@ type IngestedJob struct {
 	// New is true when the job was inserted, or came back after having
 	// expired as missing: a 'new' change was written for the matcher.
 	New bool `json:"new"`
-	// Changed is true when an existing job's content changed.
+	// Changed is true when the source's listing of an existing job
+	// changed.
 	Changed bool `json:"changed"`
+	// Merged is true when the posting was found as a job another source
+	// lists (one job, several sources).
+	Merged bool `json:"merged,omitempty"`
 	// Error says why the job was skipped.
 	Error string `json:"error,omitempty"`
 	// Job is the job as stored (normalised, dedupe applied).
 	Job model.Job `json:"-"`
 }
 
-// DedupeKey is the key a job is deduplicated on within its source: 'id:' +
+// DedupeKey is the key a posting is deduplicated on within its source: 'id:' +
 // external id when the board gives one, else 'url:' + canonical URL.
 func DedupeKey(j model.Job) string {
 	if id := strings.TrimSpace(j.ExternalID); id != "" {
@@ -129,12 +137,32 @@ func contentHash(j model.Job) []byte {
 	return h.Sum(nil)
 }
 
-// Ingest stores jobs scraped from (or posted into) a source: one batch
-// upsert in one transaction, deduplicated on DedupeKey, with a 'new' outbox
-// row for each new job (the matcher is woken at commit). Jobs that fail
-// PrepareJob are skipped and reported; a duplicate key within the batch
-// keeps its last occurrence.
+// Fingerprint is a posting's second identity across sources, after its
+// canonical URL: the folded words of its title, company and place, or ""
+// when the company is unknown (a title alone, "Accountant", is no identity).
+func Fingerprint(j model.Job) string {
+	company := strings.Join(textfold.Tokens(j.Company), " ")
+	if company == "" {
+		return ""
+	}
+	return strings.Join(textfold.Tokens(j.Title), " ") + "|" + company + "|" + strings.Join(textfold.Tokens(j.Location), " ")
+}
+
+// Ingest stores jobs posted into a source outside a run (POST /api/jobs
+// uses it): one job per posting, announced when new; see ingest.
 func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) (IngestResult, error) {
+	return s.ingest(ctx, sourceID, jobs, false)
+}
+
+// ingest stores jobs scraped from (or posted into) a source in one
+// transaction: each posting's listing is upserted on DedupeKey, attached to
+// the job of the same posting when another source lists it (canonical URL,
+// else Fingerprint, within Config.IdentityWindow), to a new job otherwise;
+// a job that becomes live gets a 'new' outbox row (the matcher is woken at
+// commit), marked backlog when this is a backlog run and the posting is not
+// news (see isNews). Jobs that fail PrepareJob are skipped and reported; a
+// duplicate key within the batch keeps its last occurrence.
+func (s *Service) ingest(ctx context.Context, sourceID int64, jobs []model.Job, backlog bool) (IngestResult, error) {
 	res := IngestResult{Jobs: make([]IngestedJob, len(jobs))}
 	prepared := make([]model.Job, len(jobs))
 	byKey := map[string]int{} // dedupe key -> index in jobs
@@ -157,24 +185,36 @@ func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) 
 	if len(byKey) == 0 {
 		return res, nil
 	}
-	rows := make([]storage.JobUpsert, 0, len(byKey))
+	rows := make([]storage.Listing, 0, len(byKey))
 	for key, i := range byKey {
-		rows = append(rows, storage.JobUpsert{Job: prepared[i], DedupeKey: key, Hash: contentHash(prepared[i])})
+		rows = append(rows, storage.Listing{Job: prepared[i], DedupeKey: key, Hash: contentHash(prepared[i]), Fingerprint: Fingerprint(prepared[i])})
 	}
-	var done []storage.JobUpserted
+	var done []storage.ListingUpserted
+	now := time.Now()
 	err := s.store.Tx(ctx, func(tx *storage.Store) error {
 		var err error
-		done, err = tx.UpsertJobs(ctx, sourceID, rows)
-		return err
+		done, err = tx.UpsertListings(ctx, sourceID, rows, s.cfg.IdentityWindow)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		var quiet []bool
+		for k := range rows { // in UpsertListings's order, with done
+			if d := done[k]; d.Announced {
+				ids = append(ids, d.JobID)
+				quiet = append(quiet, backlog && !s.isNews(rows[k].Job, d.Inserted, now))
+			}
+		}
+		return tx.AddNewJobChanges(ctx, ids, quiet)
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %d jobs into source %d: %w", len(rows), sourceID, err)
 	}
-	for k, r := range rows { // in UpsertJobs's order, with done
+	for k, r := range rows {
 		d := done[k]
 		j := r.Job
-		j.ID, j.FirstSeenAt = d.ID, d.FirstSeenAt
-		res.Jobs[byKey[r.DedupeKey]] = IngestedJob{ID: d.ID, New: d.Announced, Changed: d.Changed, Job: j}
+		j.ID, j.FirstSeenAt = d.JobID, d.FirstSeenAt
+		res.Jobs[byKey[r.DedupeKey]] = IngestedJob{ID: d.JobID, New: d.Announced, Changed: d.Changed, Merged: d.Merged, Job: j}
 		switch {
 		case d.Announced:
 			res.New++
@@ -183,6 +223,19 @@ func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) 
 		default:
 			res.Unchanged++
 		}
+		if d.Merged {
+			res.Merged++
+		}
 	}
 	return res, nil
+}
+
+// isNews reports whether a posting announced in a backlog run is new to
+// the world: dated within Config.BacklogMaxAge, or undated and first seen
+// now by any source (inserted: no job had it).
+func (s *Service) isNews(j model.Job, inserted bool, now time.Time) bool {
+	if j.PostedAt != nil {
+		return now.Sub(*j.PostedAt) <= s.cfg.BacklogMaxAge
+	}
+	return inserted
 }

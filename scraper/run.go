@@ -203,8 +203,13 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 				run.Errors = append(run.Errors, fmt.Sprintf("suspect: found %d postings where recent runs found %d; nothing expired", run.Found, med))
 			}
 		}
+		backlog, err := s.store.SourceBacklog(wctx, src.ID)
+		if err != nil {
+			backlog = true // unknown: keep quiet about old postings
+			log.Warn("reading the backlog mark failed", "err", err)
+		}
 		if len(res.Jobs) > 0 {
-			ir, err := s.Ingest(wctx, src.ID, res.Jobs)
+			ir, err := s.ingest(wctx, src.ID, res.Jobs, backlog)
 			if err != nil {
 				run.Status = StatusFailed
 				run.ErrorCount++
@@ -215,7 +220,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 			}
 		}
 		if run.Status == StatusOK {
-			n, err := s.expireAfterRun(wctx, src, run, res, st)
+			n, err := s.expireAfterRun(wctx, src, run, res, o, st)
 			run.Expired = n
 			if err != nil {
 				run.ErrorCount++
@@ -224,6 +229,12 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 			}
 			if err := s.store.SaveSourceValidators(wctx, src.ID, res.ETag, res.LastModified); err != nil {
 				log.Warn("saving validators failed", "err", err)
+			}
+			// A run that found nothing has not seen the backlog yet.
+			if backlog && run.Status == StatusOK && run.Found > 0 {
+				if err := s.store.EndSourceBacklog(wctx, src.ID); err != nil {
+					log.Warn("ending the backlog failed", "err", err)
+				}
 			}
 		}
 	}
@@ -239,11 +250,15 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 }
 
 // expireAfterRun applies the expiry rules a healthy run allows: detail
-// pages gone, validThrough passed, and (unless the page limit cut the crawl)
-// missing from N healthy runs in a row.
-func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run storage.Run, res crawlResult, st Settings) (int, error) {
+// pages gone, validThrough passed, (unless the page limit cut the crawl)
+// missing from N healthy runs in a row, and job pages found gone by the
+// run's bounded URL checks. A listing that ends expires its job only when
+// no other source lists it.
+func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run storage.Run, res crawlResult, o crawlOptions, st Settings) (int, error) {
 	total := 0
-	n, err := s.store.ExpireJobs(ctx, src.ID, res.Gone, "gone")
+	n, err := s.expireListings(ctx, "gone", func(tx *storage.Store) ([]int64, error) {
+		return tx.EndGoneListings(ctx, src.ID, res.Gone)
+	})
 	if err != nil {
 		return total, err
 	}
@@ -253,15 +268,37 @@ func (s *Service) expireAfterRun(ctx context.Context, src model.Source, run stor
 		return total, err
 	}
 	total += n
-	if res.Limited {
-		return total, nil
+	if !res.Limited {
+		threshold := st.ExpireAfterMissing
+		if threshold <= 0 {
+			threshold = s.cfg.ExpireAfterMissing
+		}
+		n, err = s.expireListings(ctx, "missing", func(tx *storage.Store) ([]int64, error) {
+			return tx.EndMissingListings(ctx, src.ID, run.StartedAt, threshold)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
 	}
-	threshold := st.ExpireAfterMissing
-	if threshold <= 0 {
-		threshold = s.cfg.ExpireAfterMissing
-	}
-	n, err = s.store.ExpireMissingJobs(ctx, src.ID, run.StartedAt, threshold)
+	n, err = s.checkURLs(ctx, src, o)
 	return total + n, err
+}
+
+// expireListings ends listings (end returns their jobs) and expires those
+// jobs that no source lists any more, with the reason, in one transaction;
+// it returns how many jobs expired.
+func (s *Service) expireListings(ctx context.Context, reason string, end func(tx *storage.Store) ([]int64, error)) (int, error) {
+	var n int
+	err := s.store.Tx(ctx, func(tx *storage.Store) error {
+		ids, err := end(tx)
+		if err != nil {
+			return err
+		}
+		n, err = tx.ExpireUnlistedJobs(ctx, ids, reason)
+		return err
+	})
+	return n, err
 }
 
 func median(xs []int) int {

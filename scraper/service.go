@@ -47,6 +47,19 @@ const (
 	DefaultPreviewPages = 3
 	// DefaultPreviewDetailPages caps the detail pages a preview fetches.
 	DefaultPreviewDetailPages = 20
+	// DefaultBacklogMaxAge: a posting dated within two days is still news
+	// to someone who saved an alert for it, even when the source is new.
+	DefaultBacklogMaxAge = 48 * time.Hour
+	// DefaultIdentityWindow: a posting with the title, company and place of
+	// a job seen within a month is that job; later, a re-posting is news.
+	DefaultIdentityWindow = 30 * 24 * time.Hour
+	// DefaultURLChecksPerRun bounds the job pages a run asks whether they
+	// still exist (sources without detail pages), so a big source costs its
+	// board a few requests per run, not thousands.
+	DefaultURLChecksPerRun = 20
+	// DefaultURLCheckInterval: a job page is asked at most hourly, and not
+	// in its first hour (the source has just listed it).
+	DefaultURLCheckInterval = time.Hour
 )
 
 // Config configures the scraper stage. Zero values take the Default*
@@ -74,6 +87,17 @@ type Config struct {
 	DomainParallelism int
 	SuspectRatio      float64
 	ReloadInterval    time.Duration
+	// BacklogMaxAge is how old a dated posting may be and still be news in
+	// a source's backlog run (see the package doc, "Backlog").
+	BacklogMaxAge time.Duration
+	// IdentityWindow is how recently a job must have been seen for a
+	// posting of another source to be found as that job.
+	IdentityWindow time.Duration
+	// URLChecksPerRun caps the job URLs a healthy run checks for 404/410
+	// (negative: none).
+	URLChecksPerRun int
+	// URLCheckInterval is how often at most one job URL is checked.
+	URLCheckInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -114,6 +138,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReloadInterval <= 0 {
 		c.ReloadInterval = DefaultReloadInterval
+	}
+	if c.BacklogMaxAge <= 0 {
+		c.BacklogMaxAge = DefaultBacklogMaxAge
+	}
+	if c.IdentityWindow <= 0 {
+		c.IdentityWindow = DefaultIdentityWindow
+	}
+	if c.URLChecksPerRun == 0 {
+		c.URLChecksPerRun = DefaultURLChecksPerRun
+	}
+	if c.URLCheckInterval <= 0 {
+		c.URLCheckInterval = DefaultURLCheckInterval
 	}
 	return c
 }

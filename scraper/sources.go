@@ -41,27 +41,92 @@ func (s *Service) CreateSource(ctx context.Context, src model.Source) (model.Sou
 // a *ValidationError when it is not valid, storage.ErrNotFound when there is
 // no such source (or it is the manual one), storage.ErrConflict when the new
 // name is taken. Changing the URL or selectors forgets the stored
-// ETag/Last-Modified, so the next run fetches in full.
+// ETag/Last-Modified, so the next run fetches in full. Disabling a source
+// ends its listings in the same transaction: its jobs that no other source
+// lists expire (job-expired to everyone told). Re-enabling it, or giving it
+// another URL, makes its next run a backlog run (migration 008's trigger).
 func (s *Service) UpdateSource(ctx context.Context, src model.Source) (model.Source, error) {
 	if err := ValidateSource(src); err != nil {
 		return src, err
 	}
-	out, err := s.store.UpdateSource(ctx, trimSource(src))
+	var out model.Source
+	expired := 0
+	err := s.store.Tx(ctx, func(tx *storage.Store) error {
+		old, err := tx.GetSource(ctx, src.ID)
+		if err != nil {
+			return err
+		}
+		if out, err = tx.UpdateSource(ctx, trimSource(src)); err != nil {
+			return err
+		}
+		if old.Enabled && !out.Enabled {
+			expired, err = endSource(ctx, tx, src.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return src, err
 	}
-	s.log.Info("source updated", "source_id", out.ID, "enabled", out.Enabled)
+	s.log.Info("source updated", "source_id", out.ID, "enabled", out.Enabled, "expired", expired)
 	return out, nil
 }
 
-// DeleteSource removes a source with its jobs and runs, or returns
-// storage.ErrNotFound.
+// endSource ends every live listing of a source that is being disabled or
+// deleted, and expires the jobs no other source lists ('source').
+func endSource(ctx context.Context, tx *storage.Store, id int64) (int, error) {
+	ids, err := tx.EndSourceListings(ctx, id, "source")
+	if err != nil {
+		return 0, err
+	}
+	return tx.ExpireUnlistedJobs(ctx, ids, "source")
+}
+
+// DeleteSource removes a source with its runs, or returns
+// storage.ErrNotFound. Its jobs that no other source lists expire
+// (job-expired to everyone told) and stay, expired, with the source's name;
+// the jobs other sources list too stay live, under the next source that
+// listed them.
 func (s *Service) DeleteSource(ctx context.Context, id int64) error {
-	if err := s.store.DeleteSource(ctx, id); err != nil {
+	expired := 0
+	err := s.store.Tx(ctx, func(tx *storage.Store) error {
+		var err error
+		if expired, err = endSource(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := tx.HandOverJobs(ctx, id); err != nil {
+			return err
+		}
+		return tx.DeleteSource(ctx, id)
+	})
+	if err != nil {
 		return err
 	}
-	s.log.Info("source deleted", "source_id", id)
+	s.log.Info("source deleted", "source_id", id, "expired", expired)
 	return nil
+}
+
+// DisableSourceByName disables the enabled source of that name as
+// UpdateSource would (its jobs no other source lists expire), and reports
+// whether there was one. The app uses it for the demo source when demo
+// mode is off.
+func (s *Service) DisableSourceByName(ctx context.Context, name string) (bool, error) {
+	var disabled bool
+	err := s.store.Tx(ctx, func(tx *storage.Store) error {
+		var err error
+		id, err := tx.SourceIDByName(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if disabled, err = tx.DisableSourceByName(ctx, name); err != nil || !disabled {
+			return err
+		}
+		_, err = endSource(ctx, tx, id)
+		return err
+	})
+	return disabled, err
 }
 
 // EnsureSource returns the source named src.Name, creating it from src

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -12,8 +11,9 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
-// jobColsJ selects a job (alias j) with its source name (alias s).
-const jobColsJ = `j.id, j.source_id, s.name, j.external_id, j.title, j.company, j.location, j.remote,
+// jobColsJ selects a job (alias j) with its primary source's name (alias s,
+// LEFT JOINed: a deleted source leaves its name in source_name).
+const jobColsJ = `j.id, COALESCE(j.source_id, 0), COALESCE(s.name, j.source_name), j.external_id, j.title, j.company, j.location, j.remote,
 	j.salary_min, j.salary_max, j.salary_currency, j.salary_period, j.url, j.description,
 	j.employment_type, j.posted_at, j.valid_through, j.first_seen_at, j.expired_at`
 
@@ -92,7 +92,7 @@ func listSQL(q JobQuery, before int64, limit int) (string, []any) {
 			where = append(where, "(j.title ILIKE "+p+" OR j.company ILIKE "+p+" OR j.location ILIKE "+p+")")
 		}
 	}
-	sql := `SELECT ` + jobColsJ + ` FROM jobs j JOIN sources s ON s.id = j.source_id`
+	sql := `SELECT ` + jobColsJ + ` FROM jobs j LEFT JOIN sources s ON s.id = j.source_id`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -134,6 +134,9 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 		jobs = jobs[:q.Limit]
 		next = jobs[len(jobs)-1].ID
 	}
+	if err := s.attachSources(ctx, jobs); err != nil {
+		return nil, 0, err
+	}
 	return jobs, next, nil
 }
 
@@ -167,7 +170,8 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64,
 				jobs = append(jobs, j)
 				if len(jobs) > q.Limit {
 					rows.Close()
-					return jobs[:q.Limit], jobs[q.Limit-1].ID, nil
+					jobs = jobs[:q.Limit]
+					return jobs, jobs[q.Limit-1].ID, s.attachSources(ctx, jobs)
 				}
 			}
 		}
@@ -176,30 +180,35 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64,
 			return nil, 0, fmt.Errorf("search jobs: %w", err)
 		}
 		if n < page {
-			return jobs, 0, nil // no older jobs
+			return jobs, 0, s.attachSources(ctx, jobs) // no older jobs
 		}
 	}
-	return jobs, before, nil // budget spent: continue below the last job read
+	return jobs, before, s.attachSources(ctx, jobs) // budget spent: continue below the last job read
 }
 
 // GetJob returns one job.
 func (s *Store) GetJob(ctx context.Context, id int64) (model.Job, error) {
-	j, err := scanJobInto(s.db.QueryRow(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = $1`, id))
+	j, err := scanJobInto(s.db.QueryRow(ctx, `SELECT `+jobColsJ+` FROM jobs j LEFT JOIN sources s ON s.id = j.source_id WHERE j.id = $1`, id))
 	if err != nil {
 		return j, fmt.Errorf("job %d: %w", id, err)
 	}
-	return j, nil
+	one := []model.Job{j}
+	err = s.attachSources(ctx, one)
+	return one[0], err
 }
 
 // JobsByID returns the jobs among ids that exist, in no particular order.
 func (s *Store) JobsByID(ctx context.Context, ids []int64) ([]model.Job, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+jobColsJ+` FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
+	rows, err := s.db.Query(ctx, `SELECT `+jobColsJ+` FROM jobs j LEFT JOIN sources s ON s.id = j.source_id WHERE j.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load jobs: %w", err)
 	}
 	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.Job, error) { return scanJobInto(r) })
 	if err != nil {
 		return nil, fmt.Errorf("load jobs: %w", err)
+	}
+	if err := s.attachSources(ctx, jobs); err != nil {
+		return nil, err
 	}
 	return jobs, nil
 }
@@ -208,200 +217,8 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// The scraper's job writes. Each is one statement that also writes the
-// job_changes rows (the matcher's outbox) of what it did, so a job and its
-// change commit together; on a Store in a transaction they join it.
-
-// JobUpsert is one job for UpsertJobs: the job as it is to be stored
-// (cleaned by the scraper), its dedupe key within its source, and the hash
-// of its content (which tells a changed job from an unchanged one).
-type JobUpsert struct {
-	Job       model.Job
-	DedupeKey string
-	Hash      []byte
-}
-
-// JobUpserted is what UpsertJobs did with one job.
-type JobUpserted struct {
-	ID          int64
-	FirstSeenAt time.Time
-	// Announced is true when the job was inserted, or came back after
-	// having expired as missing (or with a validThrough moved into the
-	// future): a 'new' job_changes row was written for it.
-	Announced bool
-	// Changed is true when an existing job's content hash changed.
-	Changed bool
-}
-
-// upsertSQL inserts or updates a batch of jobs of one source in one
-// statement. "old" reads the rows as they were before the statement (a CTE
-// sees the snapshot from before the statement's own writes), which tells new
-// from changed from unchanged. A job is announced (job_changes 'new') when it
-// is inserted, or when it comes back after having expired as missing (or
-// with a validThrough that has been moved into the future). A job inserted
-// with a validThrough already passed is stored as expired and announced to
-// nobody.
-const upsertSQL = `
-WITH input AS (
-	SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::bool[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::text[],
-		$15::timestamptz[], $16::timestamptz[], $17::bytea[])
-	AS t(dedupe_key, external_id, url, title, company, location, remote, salary_min, salary_max,
-		salary_currency, salary_period, employment_type, description, posted_at, valid_through, content_hash)
-), old AS (
-	SELECT j.dedupe_key, j.content_hash, j.expired_at
-	FROM jobs j WHERE j.source_id = $1 AND j.dedupe_key IN (SELECT dedupe_key FROM input)
-), up AS (
-	INSERT INTO jobs AS j (source_id, dedupe_key, external_id, url, title, company, location, remote,
-		salary_min, salary_max, salary_currency, salary_period, employment_type, description,
-		posted_at, valid_through, content_hash, expired_at, expired_reason)
-	SELECT $1, i.dedupe_key, i.external_id, i.url, i.title, i.company, i.location, i.remote,
-		i.salary_min, i.salary_max, i.salary_currency, i.salary_period, i.employment_type, i.description,
-		i.posted_at, i.valid_through, i.content_hash,
-		CASE WHEN i.valid_through < now() THEN now() END,
-		CASE WHEN i.valid_through < now() THEN 'validThrough' ELSE '' END
-	FROM input i
-	ON CONFLICT (source_id, dedupe_key) DO UPDATE SET
-		external_id = EXCLUDED.external_id, url = EXCLUDED.url, title = EXCLUDED.title,
-		company = EXCLUDED.company, location = EXCLUDED.location, remote = EXCLUDED.remote,
-		salary_min = EXCLUDED.salary_min, salary_max = EXCLUDED.salary_max,
-		salary_currency = EXCLUDED.salary_currency, salary_period = EXCLUDED.salary_period,
-		employment_type = EXCLUDED.employment_type, description = EXCLUDED.description,
-		posted_at = COALESCE(EXCLUDED.posted_at, j.posted_at), valid_through = EXCLUDED.valid_through,
-		content_hash = EXCLUDED.content_hash,
-		updated_at = CASE WHEN j.content_hash = EXCLUDED.content_hash THEN j.updated_at ELSE now() END,
-		last_seen_at = now(), missing_runs = 0,
-		expired_at = CASE
-			WHEN j.expired_at IS NULL THEN NULL
-			WHEN j.expired_reason = 'missing' THEN NULL
-			WHEN j.expired_reason = 'validThrough' AND EXCLUDED.valid_through > now() THEN NULL
-			ELSE j.expired_at END,
-		expired_reason = CASE
-			WHEN j.expired_at IS NULL THEN ''
-			WHEN j.expired_reason = 'missing' THEN ''
-			WHEN j.expired_reason = 'validThrough' AND EXCLUDED.valid_through > now() THEN ''
-			ELSE j.expired_reason END
-	RETURNING j.id, j.dedupe_key, (j.xmax = 0) AS inserted, j.expired_at, j.first_seen_at
-), res AS (
-	SELECT up.id, up.dedupe_key, up.inserted, up.first_seen_at,
-		(up.expired_at IS NULL AND (up.inserted OR old.expired_at IS NOT NULL)) AS announce,
-		(NOT up.inserted AND old.content_hash IS DISTINCT FROM i.content_hash) AS changed
-	FROM up JOIN input i USING (dedupe_key) LEFT JOIN old USING (dedupe_key)
-), outbox AS (
-	INSERT INTO job_changes (job_id, kind) SELECT id, 'new' FROM res WHERE announce
-)
-SELECT id, dedupe_key, announce, changed, first_seen_at FROM res`
-
-// upsertArgs are upsertSQL's arguments, one array per column.
-func upsertArgs(sourceID int64, jobs []JobUpsert) []any {
-	n := len(jobs)
-	var (
-		keys, ext, urls, titles, companies, locs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		currs, pers, emps, descs                 = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		remote                                   = make([]bool, n)
-		smin, smax                               = make([]*float64, n), make([]*float64, n)
-		posted, valid                            = make([]*time.Time, n), make([]*time.Time, n)
-		hashes                                   = make([][]byte, n)
-	)
-	for i := range jobs {
-		r := &jobs[i]
-		j := &r.Job
-		keys[i], ext[i], urls[i], titles[i], companies[i], locs[i] = r.DedupeKey, j.ExternalID, j.URL, j.Title, j.Company, j.Location
-		remote[i], emps[i], descs[i], posted[i], valid[i], hashes[i] = j.Remote, j.EmploymentType, j.Description, j.PostedAt, j.ValidThrough, r.Hash
-		if j.Salary != nil {
-			if j.Salary.Min > 0 {
-				smin[i] = &j.Salary.Min
-			}
-			if j.Salary.Max > 0 {
-				smax[i] = &j.Salary.Max
-			}
-			currs[i], pers[i] = j.Salary.Currency, j.Salary.Period
-		}
-	}
-	return []any{sourceID, keys, ext, urls, titles, companies, locs, remote, smin, smax, currs, pers, emps, descs, posted, valid, hashes}
-}
-
-// UpsertJobs inserts or updates jobs of one source in one statement,
-// deduplicated on (source, DedupeKey), with a 'new' job_changes row for each
-// announced job. The dedupe keys must be distinct. It sorts jobs by
-// DedupeKey in place (one lock order for every writer, so concurrent
-// batches cannot deadlock) and returns one result per job in that order.
-func (s *Store) UpsertJobs(ctx context.Context, sourceID int64, jobs []JobUpsert) ([]JobUpserted, error) {
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].DedupeKey < jobs[b].DedupeKey })
-	byKey := make(map[string]int, len(jobs))
-	for i := range jobs {
-		byKey[jobs[i].DedupeKey] = i
-	}
-	out := make([]JobUpserted, len(jobs))
-	rows, err := s.db.Query(ctx, upsertSQL, upsertArgs(sourceID, jobs)...)
-	if err != nil {
-		return nil, fmt.Errorf("upsert %d jobs of source %d: %w", len(jobs), sourceID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			r   JobUpserted
-			key string
-		)
-		if err := rows.Scan(&r.ID, &key, &r.Announced, &r.Changed, &r.FirstSeenAt); err != nil {
-			return nil, fmt.Errorf("upsert %d jobs of source %d: %w", len(jobs), sourceID, err)
-		}
-		out[byKey[key]] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("upsert %d jobs of source %d: %w", len(jobs), sourceID, err)
-	}
-	return out, nil
-}
-
-// ExpireMissingJobs counts a healthy run against every live job of the
-// source it did not see (last_seen_at before the run started), and expires
-// those missing from threshold runs in a row (at least 1), with their
-// 'expired' job_changes rows. It returns how many it expired.
-func (s *Store) ExpireMissingJobs(ctx context.Context, sourceID int64, runStarted time.Time, threshold int) (int, error) {
-	if threshold < 1 {
-		threshold = 1
-	}
-	var n int
-	err := s.db.QueryRow(ctx, `
-		WITH miss AS (
-			UPDATE jobs SET missing_runs = missing_runs + 1,
-				expired_at = CASE WHEN missing_runs + 1 >= $3 THEN now() END,
-				expired_reason = CASE WHEN missing_runs + 1 >= $3 THEN 'missing' ELSE '' END
-			WHERE source_id = $1 AND expired_at IS NULL AND last_seen_at < $2
-			RETURNING id, expired_at
-		), outbox AS (
-			INSERT INTO job_changes (job_id, kind) SELECT id, 'expired' FROM miss WHERE expired_at IS NOT NULL
-		)
-		SELECT count(*) FROM miss WHERE expired_at IS NOT NULL`, sourceID, runStarted, threshold).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("expire missing jobs of source %d: %w", sourceID, err)
-	}
-	return n, nil
-}
-
-// ExpireJobs expires the given live jobs of a source (by dedupe key) with
-// the reason, writing their 'expired' job_changes rows. It returns how many
-// it expired.
-func (s *Store) ExpireJobs(ctx context.Context, sourceID int64, dedupeKeys []string, reason string) (int, error) {
-	if len(dedupeKeys) == 0 {
-		return 0, nil
-	}
-	var n int
-	err := s.db.QueryRow(ctx, `
-		WITH gone AS (
-			UPDATE jobs SET expired_at = now(), expired_reason = $3
-			WHERE source_id = $1 AND dedupe_key = ANY($2) AND expired_at IS NULL
-			RETURNING id
-		), outbox AS (
-			INSERT INTO job_changes (job_id, kind) SELECT id, 'expired' FROM gone
-		)
-		SELECT count(*) FROM gone`, sourceID, dedupeKeys, reason).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("expire gone jobs of source %d: %w", sourceID, err)
-	}
-	return n, nil
-}
+// The scraper's job writes are in job_sources.go (a job is written through
+// its listings); the validThrough sweep is a job's own.
 
 // ExpireValidThrough expires every live job (of sourceID, or of every source
 // when it is 0) whose validThrough has passed, with its 'expired'
@@ -425,12 +242,8 @@ func (s *Store) ExpireValidThrough(ctx context.Context, sourceID int64) (int, er
 	return n, nil
 }
 
-// CountActiveJobs returns how many jobs of the source have not expired.
+// CountActiveJobs returns how many postings the source lists now: its
+// live listings, whichever source is their job's primary one.
 func (s *Store) CountActiveJobs(ctx context.Context, sourceID int64) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE source_id = $1 AND expired_at IS NULL`, sourceID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count active jobs of source %d: %w", sourceID, err)
-	}
-	return n, nil
+	return s.CountLiveListings(ctx, sourceID)
 }

@@ -20,6 +20,27 @@ type JobChange struct {
 	ID    int64
 	JobID int64
 	Kind  string // JobChangeNew or JobChangeExpired
+	// Backlog marks a 'new' job that is listed but is not news: it goes
+	// to the public jobs channel only (see scraper/doc.go, "Backlog").
+	Backlog bool
+}
+
+// AddNewJobChanges writes one 'new' outbox row per job id, with its backlog
+// mark (backlog is parallel to ids; nil marks none).
+func (s *Store) AddNewJobChanges(ctx context.Context, ids []int64, backlog []bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if backlog == nil {
+		backlog = make([]bool, len(ids))
+	}
+	_, err := s.db.Exec(ctx, `
+		INSERT INTO job_changes (job_id, kind, backlog)
+		SELECT id, 'new', b FROM unnest($1::bigint[], $2::bool[]) WITH ORDINALITY AS t(id, b, n) ORDER BY n`, ids, backlog)
+	if err != nil {
+		return fmt.Errorf("add job changes: %w", err)
+	}
+	return nil
 }
 
 // ClaimJobChanges locks and returns up to limit outbox rows, oldest first.
@@ -32,7 +53,7 @@ type JobChange struct {
 // deliveries (migration 004).
 func (s *Store) ClaimJobChanges(ctx context.Context, limit int) ([]JobChange, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT c.id, c.job_id, c.kind FROM job_changes c
+		SELECT c.id, c.job_id, c.kind, c.backlog FROM job_changes c
 		WHERE NOT EXISTS (SELECT 1 FROM job_changes p WHERE p.job_id = c.job_id AND p.id < c.id)
 		ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 	if err != nil {
@@ -40,7 +61,7 @@ func (s *Store) ClaimJobChanges(ctx context.Context, limit int) ([]JobChange, er
 	}
 	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobChange, error) {
 		var c JobChange
-		err := r.Scan(&c.ID, &c.JobID, &c.Kind)
+		err := r.Scan(&c.ID, &c.JobID, &c.Kind, &c.Backlog)
 		return c, err
 	})
 	if err != nil {

@@ -197,3 +197,12 @@ func (s *Store) SaveSourceValidators(ctx context.Context, id int64, etag, lastMo
 	}
 	return nil
 }
+
+// SourceIDByName returns the id of the source of that name, or ErrNotFound.
+func (s *Store) SourceIDByName(ctx context.Context, name string) (int64, error) {
+	var id int64
+	if err := s.db.QueryRow(ctx, `SELECT id FROM sources WHERE name = $1`, name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("source %q: %w", name, notFound(err))
+	}
+	return id, nil
+}

@@ -1,6 +1,7 @@
 // Package storage is the one home of birjob's SQL: every table's queries,
 // beside the scan of its rows, one file per table: sources.go, runs.go
-// (scrape_runs), jobs.go, outbox.go (job_changes), audience.go
+// (scrape_runs), jobs.go, job_sources.go (a job's listings, and the
+// scraper's job writes), outbox.go (job_changes), audience.go
 // (job_audience), events.go (events, event_retention), criteria_changes.go,
 // users.go, sessions.go (auth_tokens), alerts.go, feeds.go. The pipeline stages meet in PostgreSQL and call
 // storage for every read and write; they keep their decisions and their

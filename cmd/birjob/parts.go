@@ -63,6 +63,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		AllowPrivate:       allowPrivate,
 		Node:               cfg.Node,
 		ExpireAfterMissing: cfg.ExpireAfterMissing,
+		BacklogMaxAge:      cfg.BacklogMaxAge,
 	}
 	p.scraper = scraper.NewService(a.pool, scfg, a.log.With("component", "scraper"))
 	if cfg.Scrape {
@@ -102,7 +103,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	} else if !demo {
 		// A demo source left from an earlier demo run would fail every tick
 		// against a board that is no longer served.
-		disabled, err := a.store.DisableSourceByName(ctx, DemoSourceName)
+		disabled, err := p.scraper.DisableSourceByName(ctx, DemoSourceName)
 		if err != nil {
 			return nil, fmt.Errorf("disable demo source: %w", err)
 		}
