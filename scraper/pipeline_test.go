@@ -188,7 +188,7 @@ func (p *pipeline) run(src model.Source) storage.Run {
 func (p *pipeline) events(channel string) []string {
 	p.t.Helper()
 	out := []string{}
-	_, err := p.store.ChannelEvents(context.Background(), channel, 0, math.MaxInt64, 10000,
+	_, err := p.store.ChannelEvents(context.Background(), []string{channel}, 0, math.MaxInt64, 10000,
 		func(id int64, ch, typ string, at time.Time, data []byte) error {
 			var j model.JobEvent
 			if err := json.Unmarshal(data, &j); err != nil {
