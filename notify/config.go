@@ -33,11 +33,11 @@ const (
 	// serve resumes (long polls above all) without a database query.
 	DefaultRingSize = 4096
 	// DefaultRingBytes bounds the memory of that ring: 4096 ordinary job
-	// events (under 1 KB of data each) fit in about 20 MB, so the count
-	// bounds the ring in normal use, and a burst of large events (a
-	// publish with 32 KB of data each) stops at 64 MiB instead of the
-	// count's 4096 × 270 KB (see ringCost). Events that fall out of the
-	// ring are replayed from the database.
+	// events (under 1 KB of data each) count under 40 MB (see ringCost),
+	// so the count bounds the ring in normal use, and a burst of large
+	// events (32 KB of data each, about 210 KB each once encoded) stops
+	// at 64 MiB instead of the count's 850 MB. Events that fall out of
+	// the ring are replayed from the database.
 	DefaultRingBytes = 64 << 20
 	// DefaultReplayPage is the number of rows read per replay query.
 	DefaultReplayPage = 500
