@@ -99,10 +99,11 @@
 // kernel's buffer and succeeds, only the next one, an interval later,
 // fails (1,000 closed tabs held 1,000 descriptors for 25–50 s; now at
 // most 25 s). The read costs one system call per connection and
-// interval, answered EAGAIN: measured (BenchmarkPeerCheck) at 5–6 µs per
-// connection on the shared 2-core build box, where a system call alone
-// costs 2–4 µs and the keepalive write about 10 µs: 50–60 ms of CPU per
-// interval for 10,000 connections, under 0.3 % of one core at 25 s. Bytes
+// interval, answered EAGAIN: measured (BenchmarkPeerCheck, 9,000 live
+// connections) at 3–6 µs per connection on the shared 2-core build box,
+// where a system call alone costs 2–4 µs and the keepalive write about
+// 10 µs: 30–60 ms of CPU per interval for 10,000 connections, under
+// 0.25 % of one core at 25 s. Bytes
 // a client sends after its request are read and dropped. On HTTP/2 (no
 // hijacking) the handler keeps its goroutine, writes through the
 // ResponseWriter, and net/http ends its context when the peer leaves; a

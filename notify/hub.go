@@ -606,9 +606,8 @@ func (h *Hub) purge(ctx context.Context) (int64, error) {
 // Shutdown ends every stream with a retry hint so that clients resume,
 // from their last id, on another node (or this one after a restart), and
 // waits for them to close until ctx ends or shutdownGrace has passed;
-// then it closes the rest. Call it
-// before http.Server.Shutdown: hijacked connections (WebSockets, SSE) are
-// not tracked by net/http.
+// then it closes the rest. Call it before http.Server.Shutdown: hijacked
+// connections (WebSockets, SSE) are not tracked by net/http.
 func (h *Hub) Shutdown(ctx context.Context) {
 	h.shutOnce.Do(func() { close(h.shutdownCh) })
 	h.mu.Lock()
