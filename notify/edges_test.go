@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
 )
@@ -255,37 +258,99 @@ func TestSSE_StuckWriteFoundAtWriteTimeout(t *testing.T) {
 		conns = append(conns, c)
 	}
 	waitUntil(t, "stuck clients connected", func() bool { return n.hub.Stats().Connections["sse"] == k })
-	cs := hubClients(n.hub, TransportSSE)
-	// Far more than the socket buffers of both ends hold.
+	checkFoundAtWriteTimeout(t, n, pool, TransportSSE, writeTimeout, false)
+	for i, c := range conns {
+		if err := closedByServer(c); err != nil {
+			t.Errorf("stuck client %d: %v", i, err)
+		}
+	}
+}
+
+// TestWS_StuckWriteFoundAtWriteTimeout: the same for WebSockets, whose
+// writes go through gorilla/websocket with no deadline either. A client
+// that reads nothing answers no ping either, and is closed WriteTimeout
+// after one (TestWS_UnansweredPingCloses): the keepalive is an hour here,
+// so that pings rarely come into it; one that does closes its client
+// earlier, never later.
+func TestWS_StuckWriteFoundAtWriteTimeout(t *testing.T) {
+	const writeTimeout = time.Second
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{Keepalive: time.Hour, WriteTimeout: writeTimeout})
+	// Clients with small receive buffers that join and then read nothing.
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			c.(*net.TCPConn).SetReadBuffer(4 << 10)
+		}
+		return c, err
+	}}}
+	const k = 3
+	for range k {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(n.srv.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPClient: hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"jobs"}`)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	waitUntil(t, "stuck clients joined", func() bool { return n.hub.MemberCount("jobs") == k })
+	checkFoundAtWriteTimeout(t, n, pool, TransportWS, writeTimeout, true)
+}
+
+// checkFoundAtWriteTimeout publishes an event far larger than the socket
+// buffers of both ends to n's clients of transport, which read nothing,
+// and checks that each is closed at most 1.5 s after WriteTimeout from
+// when its write began (and not before WriteTimeout, unless early is
+// allowed), and counted as slow.
+func checkFoundAtWriteTimeout(t *testing.T, n *node, pool *pgxpool.Pool, transport string, writeTimeout time.Duration, early bool) {
+	t.Helper()
+	cs := hubClients(n.hub, transport)
 	appendEv(t, pool, "jobs", "new-job", `{"pad":"`+strings.Repeat("x", 8<<20)+`"}`)
-	began := make([]time.Time, k)
+	began := make([]time.Time, len(cs))
 	waitUntil(t, "writes in progress", func() bool {
 		for i, c := range cs {
-			began[i] = writingSince(c)
 			if began[i].IsZero() {
-				return false
+				began[i] = writingSince(c)
+			}
+			select {
+			case <-c.finished:
+			default:
+				if began[i].IsZero() {
+					return false
+				}
 			}
 		}
 		return true
 	})
 	at := finishedAt(cs, waitFor)
+	measured := 0
 	for i := range cs {
 		if at[i].IsZero() {
-			t.Fatalf("stuck client %d not closed within %s", i, waitFor)
+			t.Fatalf("stuck %s client %d not closed within %s", transport, i, waitFor)
 		}
+		if began[i].IsZero() {
+			continue // closed before the event (an unanswered ping)
+		}
+		measured++
 		d := at[i].Sub(began[i])
-		t.Logf("stuck client %d closed %s after its write began (write timeout %s)", i, d.Round(time.Millisecond), writeTimeout)
-		if d < writeTimeout || d > writeTimeout+1500*time.Millisecond {
-			t.Errorf("stuck client %d closed %s after its write began, want within [%s, %s]", i, d, writeTimeout, writeTimeout+1500*time.Millisecond)
+		t.Logf("stuck %s client %d closed %s after its write began (write timeout %s)", transport, i, d.Round(time.Millisecond), writeTimeout)
+		lo := writeTimeout
+		if early {
+			lo = 0
+		}
+		if d < lo || d > writeTimeout+1500*time.Millisecond {
+			t.Errorf("stuck %s client %d closed %s after its write began, want within [%s, %s]", transport, i, d, lo, writeTimeout+1500*time.Millisecond)
 		}
 	}
-	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "sse"); got != k {
-		t.Errorf("slow disconnects = %v, want %d", got, k)
+	if measured == 0 {
+		t.Fatal("no client was writing")
 	}
-	for i, c := range conns {
-		if err := closedByServer(c); err != nil {
-			t.Errorf("stuck client %d: %v", i, err)
-		}
+	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", transport); got != float64(len(cs)) {
+		t.Errorf("slow disconnects = %v, want %d", got, len(cs))
 	}
 }
 
