@@ -165,17 +165,24 @@ func TestSSE_AbandonedClosedWithinKeepalive(t *testing.T) {
 	if !sawKeepalive(live.frames) {
 		t.Error("live client got no keepalive")
 	}
-	chatty.SetReadDeadline(time.Now().Add(waitFor))
-	id := appendEv(t, pool, "jobs", "new-job", `{"after":true}`)
-	for {
-		line, err := chattyBody.ReadString('\n')
-		if err != nil {
-			t.Fatalf("client that sent stray bytes: %v", err)
-		}
-		if line == "id: "+strconv.FormatInt(id, 10)+"\n" {
-			break
+	// A keepalive means a visit: its check has read (and dropped) the stray
+	// bytes and left the connection open.
+	chatty.SetReadDeadline(time.Now().Add(2*keepalive + 5*time.Second))
+	readUntil := func(want string) {
+		t.Helper()
+		for {
+			line, err := chattyBody.ReadString('\n')
+			if err != nil {
+				t.Fatalf("client that sent stray bytes, waiting for %q: %v", want, err)
+			}
+			if line == want {
+				return
+			}
 		}
 	}
+	readUntil(": keepalive\n")
+	id := appendEv(t, pool, "jobs", "new-job", `{"after":true}`)
+	readUntil("id: " + strconv.FormatInt(id, 10) + "\n")
 	if got := live.nextIDs(t, 1); got[0] != id {
 		t.Fatalf("live client got %v, want %d", got, id)
 	}
