@@ -80,8 +80,9 @@
 // second): each writer goroutine names the client it is flushing, with
 // the time its write began, and the watchdog visits only those, never the
 // idle connections. A blocked write is thus found between WriteTimeout and
-// 1.1 × WriteTimeout (with the default 10 s: at 10–11 s; before, the
-// keepalive wheel found it at the client's next visit, 10–35 s).
+// 1.1 × WriteTimeout (with the default 10 s and five stuck clients:
+// 10.1 s; before, the keepalive wheel found it at the client's next visit
+// after WriteTimeout, measured at 21–23 s).
 //
 // # Idle connections
 //
@@ -103,12 +104,14 @@
 // connections) at 3–6 µs per connection on the shared 2-core build box,
 // where a system call alone costs 2–4 µs and the keepalive write about
 // 10 µs: 30–60 ms of CPU per interval for 10,000 connections, under
-// 0.25 % of one core at 25 s. Bytes
-// a client sends after its request are read and dropped. On HTTP/2 (no
-// hijacking) the handler keeps its goroutine, writes through the
-// ResponseWriter, and net/http ends its context when the peer leaves; a
-// waiting long poll keeps its handler's goroutine too, freed the same way
-// at once; a WebSocket's reader sees the close at once.
+// 0.25 % of one core at 25 s. Bytes a client sends after its request are
+// read and dropped; a client that half-closes its side counts as gone,
+// as net/http counts it. On HTTP/2 (no hijacking) the handler keeps its
+// goroutine, writes through the ResponseWriter, and net/http ends its
+// context when the peer leaves; a waiting long poll keeps its handler's
+// goroutine too, freed the same way at once; a WebSocket's reader sees
+// the close at once.
+//
 // A WebSocket keeps one goroutine, its reader, started after the upgrade
 // so that the HTTP handler returns and net/http releases the request and
 // its buffers; commands run on short-lived goroutines so the reader's stack
