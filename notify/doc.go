@@ -171,6 +171,7 @@
 // hint within milliseconds; whatever has not after 2 s (a client whose
 // write is blocked never will) is closed, so a stop with stuck clients
 // takes 2 s, not the write timeout or the shutdown timeout (five stuck
-// clients held a stop for 16 s before). Call it before
+// clients held a stop for 16–20 s before, up to the 20 s shutdown
+// timeout). Call it before
 // http.Server.Shutdown, which does not track hijacked connections.
 package notify
