@@ -45,7 +45,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.mu.Lock()
-		h.cursor, h.ringFloor, h.ring = 0, 0, nil
+		h.cursor, h.ringFloor, h.ring, h.ringBytes = 0, 0, nil, 0
 		h.mu.Unlock()
 		if err := h.catchUp(b.Context(), events); err != nil {
 			b.Fatal(err)

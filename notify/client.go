@@ -177,24 +177,43 @@ func (c *client) kickLocked() {
 	c.hub.writers.start(c)
 }
 
+// peerChecker is a sink that can tell, without blocking, that its peer
+// has closed the connection (sseSink on a hijacked connection).
+type peerChecker interface{ peerGone() bool }
+
+// keepalive is the wheel's visit, once per keepalive interval: a client
+// whose peer has left is closed now (a keepalive write into the kernel's
+// buffer would succeed, and only the next one, an interval later, fail);
+// the others get a keepalive frame.
 func (c *client) keepalive() {
+	if pc, ok := c.sink.(peerChecker); ok && pc.peerGone() {
+		c.hub.log.Debug("notify: peer closed the connection", "transport", c.transport)
+		c.finish(true)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	if !c.writing.IsZero() && time.Since(c.writing) > c.hub.cfg.WriteTimeout {
-		// One write has blocked for WriteTimeout: the peer reads nothing
-		// (its socket buffer is full). As slow as a full queue.
-		c.closed = true
-		c.out = nil
-		c.hub.m.slow.WithLabelValues(c.transport).Inc()
-		c.hub.log.Info("notify: stuck client disconnected", "transport", c.transport, "write_blocked", time.Since(c.writing).Round(time.Millisecond))
-		go c.finish(true)
-		return
-	}
 	c.kaDue = true
 	c.kickLocked()
+}
+
+// checkStuck disconnects c when the write in progress began more than
+// WriteTimeout before now: the peer reads nothing (its socket buffer is
+// full). As slow as a full queue; it resumes from its last id.
+func (c *client) checkStuck(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.writing.IsZero() || now.Sub(c.writing) <= c.hub.cfg.WriteTimeout {
+		return
+	}
+	c.closed = true
+	c.out = nil
+	c.hub.m.slow.WithLabelValues(c.transport).Inc()
+	c.hub.log.Info("notify: stuck client disconnected", "transport", c.transport, "write_blocked", now.Sub(c.writing).Round(time.Millisecond))
+	go c.finish(true)
 }
 
 // take removes and returns the queued frames.

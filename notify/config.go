@@ -32,6 +32,13 @@ const (
 	// DefaultRingSize is how many recent events each node keeps in memory to
 	// serve resumes (long polls above all) without a database query.
 	DefaultRingSize = 4096
+	// DefaultRingBytes bounds the memory of that ring: 4096 ordinary job
+	// events (under 1 KB of data each) count under 40 MB (see ringCost),
+	// so the count bounds the ring in normal use, and a burst of large
+	// events (32 KB of data each, about 210 KB each once encoded) stops
+	// at 64 MiB instead of the count's 850 MB. Events that fall out of
+	// the ring are replayed from the database.
+	DefaultRingBytes = 64 << 20
 	// DefaultReplayPage is the number of rows read per replay query.
 	DefaultReplayPage = 500
 )
@@ -61,6 +68,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// RingSize is the number of recent events kept in memory per node.
 	RingSize int
+	// RingBytes bounds the memory of those events, each counted with the
+	// frames the transports may make of it (ringCost).
+	RingBytes int64
 }
 
 func (c Config) withDefaults() Config {
@@ -87,6 +97,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RingSize <= 0 {
 		c.RingSize = DefaultRingSize
+	}
+	if c.RingBytes <= 0 {
+		c.RingBytes = DefaultRingBytes
 	}
 	return c
 }

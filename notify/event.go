@@ -32,6 +32,7 @@ type evt struct {
 	// for when it arrived (set under the hub's lock before any push).
 	fanout int
 	poll   []byte // {"id":"…","type":…,"data":…,"timestamp":ms}
+	cost   int64  // ringCost, set when the event enters the ring
 }
 
 // roomOf is the name a client subscribes to for a stored channel: a user's

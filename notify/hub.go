@@ -48,6 +48,7 @@ type Hub struct {
 	subs      map[string]map[*sub]struct{}
 	ring      []*evt // recent events, ascending; holds every event in (ringFloor, cursor]
 	ringFloor int64
+	ringBytes int64 // the ring's events' ringCost
 	clients   [kaBuckets]map[*client]struct{}
 	nextBkt   int
 	closing   bool
@@ -241,7 +242,7 @@ func (h *Hub) dispatch(batch []*evt) {
 		}
 		n++
 		h.cursor = e.id
-		h.ring = append(h.ring, e)
+		h.ringPushLocked(e)
 		e.fanout = len(h.subs[e.channel])
 		for s := range h.subs[e.channel] {
 			if !s.push(e) {
@@ -249,10 +250,7 @@ func (h *Hub) dispatch(batch []*evt) {
 			}
 		}
 	}
-	if over := len(h.ring) - h.cfg.RingSize; over > 0 {
-		h.ringFloor = h.ring[over-1].id
-		h.ring = append(h.ring[:0:0], h.ring[over:]...)
-	}
+	h.ringTrimLocked()
 	h.mu.Unlock()
 	if n > 0 {
 		h.m.published.Add(float64(n))
@@ -610,15 +608,24 @@ func (h *Hub) Cursor() int64 {
 	return h.cursor
 }
 
+// keepaliveLoop runs the keepalive wheel (each client visited once per
+// Keepalive, a slot every Keepalive/kaBuckets) and the watchdog of
+// blocked writes (every watchdogPeriod).
 func (h *Hub) keepaliveLoop(ctx context.Context) {
 	t := time.NewTicker(h.cfg.Keepalive / kaBuckets)
 	defer t.Stop()
+	wd := time.NewTicker(h.watchdogPeriod())
+	defer wd.Stop()
 	b := 0
 	var batch []*client
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wd.C:
+			batch = h.findStuckWrites(batch[:0])
+			clear(batch)
+			continue
 		case <-t.C:
 		}
 		h.mu.Lock()
@@ -635,6 +642,26 @@ func (h *Hub) keepaliveLoop(ctx context.Context) {
 		clear(batch)
 		b = (b + 1) % kaBuckets
 	}
+}
+
+// watchdogPeriod is how often blocked writes are looked for: a tenth of
+// WriteTimeout (at most a second), so a blocked write is found within
+// WriteTimeout plus a tenth.
+func (h *Hub) watchdogPeriod() time.Duration {
+	return min(max(h.cfg.WriteTimeout/10, 10*time.Millisecond), time.Second)
+}
+
+// findStuckWrites disconnects the clients whose write in progress has
+// blocked for WriteTimeout. It visits only the flushes in progress (one
+// per busy writer goroutine), so its cost does not grow with idle
+// connections. buf is scratch space, returned for reuse.
+func (h *Hub) findStuckWrites(buf []*client) []*client {
+	buf = h.writers.flushing(buf)
+	now := time.Now()
+	for _, c := range buf {
+		c.checkStuck(now)
+	}
+	return buf
 }
 
 func (h *Hub) purgeLoop(ctx context.Context) {
@@ -673,9 +700,10 @@ func (h *Hub) purge(ctx context.Context) (int64, error) {
 		if upto > h.ringFloor {
 			i := 0
 			for i < len(h.ring) && h.ring[i].id <= upto {
+				h.ringBytes -= h.ring[i].cost
 				i++
 			}
-			h.ring = append(h.ring[:0:0], h.ring[i:]...)
+			h.ringDropLocked(i)
 			h.ringFloor = upto
 		}
 		h.mu.Unlock()
@@ -686,9 +714,9 @@ func (h *Hub) purge(ctx context.Context) (int64, error) {
 
 // Shutdown ends every stream with a retry hint so that clients resume,
 // from their last id, on another node (or this one after a restart), and
-// waits for them to close until ctx ends; then it closes the rest. Call it
-// before http.Server.Shutdown: hijacked connections (WebSockets, SSE) are
-// not tracked by net/http.
+// waits for them to close until ctx ends or shutdownGrace has passed;
+// then it closes the rest. Call it before http.Server.Shutdown: hijacked
+// connections (WebSockets, SSE) are not tracked by net/http.
 func (h *Hub) Shutdown(ctx context.Context) {
 	h.shutOnce.Do(func() { close(h.shutdownCh) })
 	h.mu.Lock()
@@ -712,14 +740,23 @@ func (h *Hub) Shutdown(ctx context.Context) {
 			c.mu.Unlock()
 		}
 	}
+	// Healthy clients take their hint within milliseconds (a WebSocket's
+	// close handshake within closeWait); a client whose write is blocked
+	// never will. What is left after shutdownGrace is closed.
+	gctx, cancel := context.WithTimeout(ctx, shutdownGrace)
+	defer cancel()
 	for _, c := range all {
 		select {
 		case <-c.finished:
-		case <-ctx.Done():
+		case <-gctx.Done():
 			c.finish(true)
 		}
 	}
 }
+
+// shutdownGrace bounds how long Shutdown waits for connections to take
+// their shutdown hint before it closes them.
+const shutdownGrace = 2 * time.Second
 
 // Stats is a snapshot of a hub for the admin page.
 type Stats struct {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	timeout, ok := pollTimeout(r.URL.Query().Get("timeout"))
 	if !ok {
-		httpx.Error(w, http.StatusBadRequest, "timeout must be a number of milliseconds")
+		httpx.Error(w, http.StatusBadRequest, "timeout must be a number of milliseconds, 0 or more (larger than "+strconv.FormatInt(h.cfg.PollTimeoutMax.Milliseconds(), 10)+" is capped)")
 		return
 	}
 	timeout = min(timeout, h.cfg.PollTimeoutMax)
@@ -87,18 +88,30 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 	h.answerPoll(w, c, sb)
 }
 
-// pollTimeout parses the timeout parameter, in milliseconds
-// (DefaultPollTimeout when absent).
+// pollTimeout parses the timeout parameter, a number of milliseconds
+// (DefaultPollTimeout when absent). Any number from 0 up is accepted,
+// however large (9223372036854775807, 1e30, Infinity): the result
+// saturates at maxPollTimeout instead of overflowing into a negative
+// duration, which would answer at once and turn the client's loop of
+// polls into a busy loop; the caller caps it at PollTimeoutMax. A
+// negative number or anything else is refused.
 func pollTimeout(v string) (time.Duration, bool) {
 	if v == "" {
 		return DefaultPollTimeout, true
 	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || ms < 0 {
+	ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(ms) || ms < 0 {
 		return 0, false
 	}
-	return time.Duration(ms) * time.Millisecond, true
+	if ms >= float64(maxPollTimeout/time.Millisecond) {
+		return maxPollTimeout, true
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
 }
+
+// maxPollTimeout is where pollTimeout saturates: far above any
+// PollTimeoutMax, far below an overflow.
+const maxPollTimeout = 24 * time.Hour
 
 // answerPoll ends a long poll: it answers with the events queued for c and
 // the position to continue from.

@@ -234,6 +234,11 @@ func (s *sseSink) close() {
 	}
 }
 
+// peerGone reports that the peer of a hijacked connection has closed it
+// (see peerClosed). In ResponseWriter mode net/http notices that itself
+// and ends the request's context.
+func (s *sseSink) peerGone() bool { return s.conn != nil && peerClosed(s.conn) }
+
 func (s *sseSink) abort() { s.close() }
 func (s *sseSink) end()   { s.close() }
 

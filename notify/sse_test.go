@@ -142,7 +142,10 @@ func TestSSE_EventWithoutDataKeepsStream(t *testing.T) {
 // meanwhile.
 func TestSSE_SlowClientIsolated(t *testing.T) {
 	pool := pgtest.New(t)
-	n := startNode(t, pool, Config{QueueSize: 4, WriteTimeout: 2 * time.Second})
+	// The write timeout is far above any stall of the reading client on a
+	// loaded machine (the watchdog enforces it within a tenth): the stuck
+	// client goes when its queue fills.
+	n := startNode(t, pool, Config{QueueSize: 4, WriteTimeout: 30 * time.Second})
 
 	// The stuck client: reads the response head, then nothing.
 	stuck := dialRawSSE(t, n.srv.URL, "/api/events/jobs")

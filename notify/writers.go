@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -13,6 +14,11 @@ import (
 // a new goroutine starts on a small stack and grows it (a stack copy)
 // on the write path of every flush, which cost about a tenth of the
 // server's CPU in a 1,000-event publish (see BENCHMARKS.md).
+//
+// Each writer goroutine has a slot naming the client it is flushing, so
+// that the hub's watchdog (Hub.findStuckWrites) visits only the flushes in
+// progress, not every connection: slots change when a goroutine starts or
+// ends, never per write.
 type writers struct {
 	handoff chan *client // unbuffered: a send succeeds only when a writer waits
 	waiting atomic.Int32
@@ -20,10 +26,29 @@ type writers struct {
 	maxIdle int32         // writers kept waiting at most; the others end
 	linger  time.Duration // how long a writer waits for more work
 	done    <-chan struct{}
+
+	mu    sync.Mutex
+	slots map[*writerSlot]struct{} // one per running writer goroutine
 }
 
+// writerSlot is one writer goroutine: the client it is flushing, if any.
+type writerSlot struct{ c atomic.Pointer[client] }
+
 func newWriters(done <-chan struct{}) *writers {
-	return &writers{handoff: make(chan *client), maxIdle: 128, linger: 5 * time.Second, done: done}
+	return &writers{handoff: make(chan *client), maxIdle: 128, linger: 5 * time.Second, done: done,
+		slots: make(map[*writerSlot]struct{})}
+}
+
+// flushing appends the clients being flushed now to dst.
+func (w *writers) flushing(dst []*client) []*client {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for sl := range w.slots {
+		if c := sl.c.Load(); c != nil {
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // start makes sure c is flushed. It never blocks.
@@ -37,9 +62,20 @@ func (w *writers) start(c *client) {
 }
 
 func (w *writers) run(c *client) {
+	sl := &writerSlot{}
+	w.mu.Lock()
+	w.slots[sl] = struct{}{}
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.slots, sl)
+		w.mu.Unlock()
+	}()
 	var t *time.Timer
 	for {
+		sl.c.Store(c)
 		c.flushLoop()
+		sl.c.Store(nil)
 		if w.waiting.Add(1) > w.maxIdle {
 			w.waiting.Add(-1)
 			return
