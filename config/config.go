@@ -33,6 +33,9 @@ const (
 	// DefaultExpireAfterMissing is how many healthy runs in a row must miss
 	// a job before it counts as expired.
 	DefaultExpireAfterMissing = 2
+	// DefaultPauseAfterFailures: ten failed runs in a row is a source that
+	// needs a person (the admin page shows why, and enabling resumes it).
+	DefaultPauseAfterFailures = 10
 )
 
 // Demo modes.
@@ -60,10 +63,14 @@ type Config struct {
 	Match   bool
 	LogJSON bool
 	Debug   bool
-	// AllowPrivate lets sources point at loopback and private addresses.
-	// Off by default outside demo mode; the demo board itself is local.
+	// AllowPrivate lets sources point at loopback and private addresses:
+	// "true" all of them; "auto" (the default) only the demo board's own
+	// address, in demo mode; "false" none, not even the demo board's.
 	AllowPrivate       string // "auto", "true", "false"
 	ExpireAfterMissing int
+	// PauseAfterFailures disables a source after this many failed runs in
+	// a row (0: never).
+	PauseAfterFailures int
 	AllowedOrigins     []string
 	Node               string
 }
@@ -138,7 +145,7 @@ func settings() []setting {
 	b, s = boolean(func(c *Config) *bool { return &c.Match })
 	add(mk("BIRJOB_MATCH", "match", "role: run the matcher", false, b, s))
 	b, s = str(func(c *Config) *string { return &c.AllowPrivate })
-	add(mk("BIRJOB_ALLOW_PRIVATE", "allow-private", "let sources fetch loopback/private addresses: auto (only in demo mode), true, false", false, b, s))
+	add(mk("BIRJOB_ALLOW_PRIVATE", "allow-private", "let sources fetch loopback/private addresses: auto (only the demo board's own address, in demo mode), true, false", false, b, s))
 	add(mk("BIRJOB_EXPIRE_AFTER_MISSING", "expire-after-missing", "healthy runs in a row a job must be missing from before it expires", false,
 		func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -149,6 +156,16 @@ func settings() []setting {
 			return nil
 		},
 		func(c *Config) string { return strconv.Itoa(c.ExpireAfterMissing) }))
+	add(mk("BIRJOB_PAUSE_AFTER_FAILURES", "pause-after-failures", "failed runs in a row after which a source is paused (disabled, with the reason); 0: never", false,
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("must be a whole number ≥ 0, got %q", v)
+			}
+			c.PauseAfterFailures = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(c.PauseAfterFailures) }))
 	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
 		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
@@ -186,6 +203,7 @@ func Default() Config {
 		Match:              true,
 		AllowPrivate:       "auto",
 		ExpireAfterMissing: DefaultExpireAfterMissing,
+		PauseAfterFailures: DefaultPauseAfterFailures,
 		Node:               host,
 	}
 }

@@ -234,7 +234,7 @@ func TestCrawl_PrivateAddressRefused(t *testing.T) {
 	site := newFixtureSite(t)
 	src := model.Source{Name: "x", Kind: "rss", URL: site.URL + "/feed.rss", Schedule: "@every 1h", RespectRobots: true}
 	p := s.Preview(context.Background(), src)
-	if len(p.Jobs) != 0 || len(p.Errors) == 0 || !strings.Contains(strings.Join(p.Errors, " "), "private or loopback") {
+	if len(p.Jobs) != 0 || len(p.Errors) == 0 || !strings.Contains(strings.Join(p.Errors, " "), "BIRJOB_ALLOW_PRIVATE") {
 		t.Fatalf("loopback fetched: %+v", p)
 	}
 	if site.count("/feed.rss")+site.count("/robots.txt") != 0 {

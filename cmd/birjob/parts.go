@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/birjob/birjob/api"
 	"github.com/birjob/birjob/config"
@@ -58,14 +60,19 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	allowPrivate := cfg.AllowPrivate == "true" || (cfg.AllowPrivate == "auto" && demo)
-
 	scfg := scraper.Config{
-		AllowPrivate:       allowPrivate,
+		AllowPrivate:       cfg.AllowPrivate == "true",
 		Node:               cfg.Node,
 		ExpireAfterMissing: cfg.ExpireAfterMissing,
+		PauseAfterFailures: cmp.Or(cfg.PauseAfterFailures, -1), // 0: never
+	}
+	if demo && cfg.Web && cfg.AllowPrivate == "auto" {
+		scfg.AllowAddrs = []string{strings.TrimPrefix(a.URL(), "http://")} // the demo board's own address, no other
+	} else if demo && cfg.AllowPrivate == "false" {
+		a.log.Warn("demo mode with BIRJOB_ALLOW_PRIVATE=false: the demo source cannot fetch the demo board (set it to auto)")
 	}
 	p.scraper = scraper.NewService(a.pool, scfg, a.log.With("component", "scraper"))
+	a.reg.MustRegister(p.scraper.Collector())
 	if cfg.Scrape {
 		p.workers = append(p.workers, worker{"scraper", p.scraper.Run})
 	}
@@ -96,6 +103,10 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 			RespectRobots: true,
 		}
 		s, err := p.scraper.EnsureSource(ctx, src)
+		if err == nil && s.URL != src.URL { // the node's address changed since the source was made
+			s.URL = src.URL
+			s, err = p.scraper.UpdateSource(ctx, s)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("demo source: %w", err)
 		}
