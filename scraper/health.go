@@ -24,7 +24,7 @@ type Health struct {
 	storage.SourceHealth
 	// PauseAfterFailures is the failure streak that pauses the source (0:
 	// never).
-	PauseAfterFailures int `json:"pauseAfterFailures"`
+	PauseAfterFailures int  `json:"pauseAfterFailures"`
 	Paused             bool `json:"paused"`
 	// Running: a node holds the source for a run right now.
 	Running bool `json:"running"`
