@@ -65,9 +65,12 @@ func outage(t *testing.T, db *pgxpool.Pool) (restore func()) {
 	return restore
 }
 
+// listenerPIDs returns the matcher's listening backends once they ran their
+// last LISTEN to the end (a backend shows up as soon as it connects).
 func (f *fixture) listenerPIDs() []int32 {
 	rows, err := f.pool.Query(context.Background(),
-		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, ListenAppName)
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+			AND state = 'idle' AND query = 'LISTEN ' || $2`, ListenAppName, pgx.Identifier{ChannelAlertsNotify}.Sanitize())
 	if err != nil {
 		return nil
 	}

@@ -81,10 +81,12 @@ func waitBackoff(t *testing.T, ch <-chan time.Duration, d time.Duration) {
 	}
 }
 
-// listenerPIDs returns the backends of db's database named app.
+// listenerPIDs returns the backends of db's database named app that
+// have run LISTEN to the end (a backend shows up as soon as it connects).
 func listenerPIDs(db *pgxpool.Pool, app string) []int32 {
 	rows, err := db.Query(context.Background(),
-		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, app)
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+			AND state = 'idle' AND query LIKE 'LISTEN%'`, app)
 	if err != nil {
 		return nil
 	}
