@@ -66,9 +66,9 @@ func healthState(src model.Source, h Health) string {
 		return "backoff"
 	case h.LastStatus == "":
 		return "new"
-	case h.FailureStreak > 0:
-		return "failing"
-	case h.EmptyStreak > 0:
+	case h.LastStatus == StatusFailed || h.FailureStreak > 0:
+		return "failing" // also just after a resume: the streak restarts, the last run did fail
+	case h.LastStatus == StatusEmpty || h.EmptyStreak > 0:
 		return "empty"
 	}
 	return "ok"
@@ -111,8 +111,12 @@ func (s *Service) recordHealth(ctx context.Context, src model.Source, run storag
 	if n <= 0 || h.FailureStreak < n {
 		return
 	}
-	reason := fmt.Sprintf("paused automatically after %d failed runs in a row (BIRJOB_PAUSE_AFTER_FAILURES=%d); last error: %s. Enable the source to resume.",
-		h.FailureStreak, n, clipStr(h.LastError, 300))
+	runs := "runs"
+	if h.FailureStreak == 1 {
+		runs = "run"
+	}
+	reason := fmt.Sprintf("paused automatically after %d failed %s in a row (BIRJOB_PAUSE_AFTER_FAILURES=%d); last error: %s. Enable the source to resume.",
+		h.FailureStreak, runs, n, clipStr(h.LastError, 300))
 	paused, err := s.store.PauseSource(ctx, src.ID, reason)
 	if err != nil {
 		s.log.Error("pausing a failing source failed", "source_id", src.ID, "err", err)
