@@ -206,7 +206,7 @@ func TestBackoff_LongRetryAfter(t *testing.T) {
 // base·2^(n-1) ± 50%; a success ends the row.
 func TestBackoff_ExponentialPerHost(t *testing.T) {
 	const base = 300 * time.Millisecond
-	s, _, db := twoNodes(t, func(c *Config) { c.BackoffBase = base })
+	s, _, db := twoNodes(t, func(c *Config) { c.BackoffBase, c.BackoffMax = base, time.Hour })
 	var mu sync.Mutex
 	fail := true
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
