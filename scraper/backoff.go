@@ -19,6 +19,7 @@ type HostPausedError struct {
 	Reason string
 }
 
+// Error says which host, until when and why.
 func (e *HostPausedError) Error() string {
 	why := ""
 	if e.Reason != "" {
