@@ -55,6 +55,10 @@ type SourceView struct {
 	LastRun *storage.Run `json:"lastRun,omitempty"`
 	// ActiveJobs counts the source's jobs that have not expired.
 	ActiveJobs int `json:"activeJobs"`
+	// Health: failure and empty streaks, last success, the automatic pause
+	// and its reason, and the back-off of the source's host (when it
+	// resumes). Absent for the manual source.
+	Health *scraper.Health `json:"health,omitempty"`
 }
 
 func (s *Server) view(ctx context.Context, src model.Source) (SourceView, error) {
@@ -67,6 +71,11 @@ func (s *Server) view(ctx context.Context, src model.Source) (SourceView, error)
 		v.LastRun = &runs[0]
 	}
 	v.ActiveJobs, err = s.store.CountActiveJobs(ctx, src.ID)
+	if err != nil || s.scraper == nil || src.Kind == model.SourceManual {
+		return v, err
+	}
+	h, err := s.scraper.Health(ctx, src)
+	v.Health = &h
 	return v, err
 }
 

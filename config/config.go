@@ -37,6 +37,9 @@ const (
 	// being re-enabled) a posting dated within two days is still news and
 	// alerts people; older ones are only listed.
 	DefaultBacklogMaxAge = 48 * time.Hour
+	// DefaultPauseAfterFailures: ten failed runs in a row is a source that
+	// needs a person (the admin page shows why, and enabling resumes it).
+	DefaultPauseAfterFailures = 10
 )
 
 // Demo modes.
@@ -64,8 +67,9 @@ type Config struct {
 	Match   bool
 	LogJSON bool
 	Debug   bool
-	// AllowPrivate lets sources point at loopback and private addresses.
-	// Off by default outside demo mode; the demo board itself is local.
+	// AllowPrivate lets sources point at loopback and private addresses:
+	// "true" all of them; "auto" (the default) only the demo board's own
+	// address, in demo mode; "false" none, not even the demo board's.
 	AllowPrivate       string // "auto", "true", "false"
 	ExpireAfterMissing int
 	// BacklogMaxAge is how old a dated posting of a source's backlog run
@@ -73,6 +77,9 @@ type Config struct {
 	BacklogMaxAge  time.Duration
 	AllowedOrigins []string
 	Node           string
+	// PauseAfterFailures disables a source after this many failed runs in
+	// a row (0: never).
+	PauseAfterFailures int
 }
 
 type setting struct {
@@ -145,7 +152,7 @@ func settings() []setting {
 	b, s = boolean(func(c *Config) *bool { return &c.Match })
 	add(mk("BIRJOB_MATCH", "match", "role: run the matcher", false, b, s))
 	b, s = str(func(c *Config) *string { return &c.AllowPrivate })
-	add(mk("BIRJOB_ALLOW_PRIVATE", "allow-private", "let sources fetch loopback/private addresses: auto (only in demo mode), true, false", false, b, s))
+	add(mk("BIRJOB_ALLOW_PRIVATE", "allow-private", "let sources fetch loopback/private addresses: auto (only the demo board's own address, in demo mode), true, false", false, b, s))
 	add(mk("BIRJOB_EXPIRE_AFTER_MISSING", "expire-after-missing", "healthy runs in a row a job must be missing from before it expires", false,
 		func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -158,6 +165,16 @@ func settings() []setting {
 		func(c *Config) string { return strconv.Itoa(c.ExpireAfterMissing) }))
 	b, s = dur(func(c *Config) *time.Duration { return &c.BacklogMaxAge })
 	add(mk("BIRJOB_BACKLOG_MAX_AGE", "backlog-max-age", "in a source's first run (or first after re-enabling), alert only postings dated within this age (or undated and new to birjob)", false, b, s))
+	add(mk("BIRJOB_PAUSE_AFTER_FAILURES", "pause-after-failures", "failed runs in a row after which a source is paused (disabled, with the reason); 0: never", false,
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("must be a whole number ≥ 0, got %q", v)
+			}
+			c.PauseAfterFailures = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(c.PauseAfterFailures) }))
 	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
 		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
@@ -196,6 +213,7 @@ func Default() Config {
 		AllowPrivate:       "auto",
 		ExpireAfterMissing: DefaultExpireAfterMissing,
 		BacklogMaxAge:      DefaultBacklogMaxAge,
+		PauseAfterFailures: DefaultPauseAfterFailures,
 		Node:               host,
 	}
 }

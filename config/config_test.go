@@ -41,6 +41,8 @@ func TestLoad_Invalid(t *testing.T) {
 		"db":             {"DATABASE_URL": "mysql://x"},
 		"role":           {"BIRJOB_WEB": "perhaps"},
 		"backlog age":    {"BIRJOB_BACKLOG_MAX_AGE": "two days"},
+		"pause negative": {"BIRJOB_PAUSE_AFTER_FAILURES": "-1"},
+		"pause word":     {"BIRJOB_PAUSE_AFTER_FAILURES": "ten"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := Load(nil, env(e), io.Discard)
@@ -80,5 +82,16 @@ func TestPrint_HidesSecrets(t *testing.T) {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("config output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestLoad_PauseAfterFailures(t *testing.T) {
+	c, _, err := Load(nil, env(nil), io.Discard)
+	if err != nil || c.PauseAfterFailures != DefaultPauseAfterFailures {
+		t.Fatalf("default: %d %v", c.PauseAfterFailures, err)
+	}
+	c, _, err = Load([]string{"-pause-after-failures", "0"}, env(map[string]string{"BIRJOB_PAUSE_AFTER_FAILURES": "3"}), io.Discard)
+	if err != nil || c.PauseAfterFailures != 0 {
+		t.Fatalf("flag 0 over env 3: %d %v", c.PauseAfterFailures, err)
 	}
 }

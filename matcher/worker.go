@@ -148,15 +148,30 @@ func (w *Worker) Stats() Stats {
 	return s
 }
 
+// ListenAppName is the application_name of the matcher's LISTEN
+// connection (operators and tests find it in pg_stat_activity).
+const ListenAppName = "birjob-matcher"
+
+// Reconnect backoff: from retryMin, doubling while sessions keep failing,
+// back to retryMin after a session that listened and caught up (an old
+// outage must not slow the recovery from a new one).
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 10 * time.Second
+)
+
 // Run matches until ctx ends, then returns nil. A lost database connection
 // is retried with backoff; on reconnect the worker listens again and
 // catches up on everything it may have missed.
 func (w *Worker) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	backoff := retryMin
 	for {
-		err := w.session(ctx)
+		healthy, err := w.session(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if healthy {
+			backoff = retryMin
 		}
 		w.log.Warn("matcher session ended, retrying", "err", err, "retry_in", backoff)
 		select {
@@ -164,34 +179,44 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 10*time.Second)
+		backoff = min(backoff*2, retryMax)
 	}
 }
 
-// session holds one listening connection until it fails or ctx ends.
-func (w *Worker) session(ctx context.Context) error {
-	pc, err := w.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("acquire listen connection: %w", err)
+// session holds one listening connection until it fails or ctx ends;
+// healthy reports whether it listened and caught up at least once.
+func (w *Worker) session(ctx context.Context) (healthy bool, err error) {
+	// A connection of its own, outside the pool (a connection with LISTENs,
+	// or a broken one, must never go back to it), named for pg_stat_activity.
+	cfg := w.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
 	}
-	// The listening connection is ours until it breaks: never hand a
-	// connection with LISTENs (or a broken one) back to the pool.
-	conn := pc.Hijack()
-	defer conn.Close(context.Background())
+	cfg.RuntimeParams["application_name"] = ListenAppName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("connect the listen connection: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
 	for _, ch := range []string{ChannelJobsNotify, ChannelAlertsNotify} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return fmt.Errorf("listen %s: %w", ch, err)
+			return false, fmt.Errorf("listen %s: %w", ch, err)
 		}
 	}
 	if !w.loaded {
 		if err := w.loadAll(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	for {
 		if err := w.catchUp(ctx); err != nil {
-			return err
+			return healthy, err
 		}
+		healthy = true
 		if !w.readyOnce {
 			w.readyOnce = true
 			close(w.ready)
@@ -200,13 +225,13 @@ func (w *Worker) session(ctx context.Context) error {
 		_, err := conn.WaitForNotification(wctx)
 		cancel()
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return healthy, ctx.Err()
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err) {
-			return fmt.Errorf("wait for notification: %w", err)
+			return healthy, fmt.Errorf("wait for notification: %w", err)
 		}
 		if err != nil && conn.IsClosed() {
-			return fmt.Errorf("listen connection closed: %w", err)
+			return healthy, fmt.Errorf("listen connection closed: %w", err)
 		}
 	}
 }

@@ -49,6 +49,8 @@ type crawlResult struct {
 	// Validators of the first page, for the next conditional GET.
 	ETag, LastModified string
 	Dropped            int // postings without title or usable URL
+	// Backoff is set when no request was made: the host is backing off.
+	Backoff *HostPausedError
 }
 
 type listItem struct {
@@ -123,7 +125,7 @@ func (s *Service) crawl(ctx context.Context, src model.Source, opts crawlOptions
 	if opts.delay > 0 || opts.parallelism > 0 {
 		runLimit = newHostLimiter(opts.delay, max(opts.parallelism, 1))
 	}
-	c.WithTransport(&politeTransport{base: s.transport(), hosts: s.host, run: runLimit})
+	c.WithTransport(&politeTransport{base: s.transport(), hosts: s.host, run: runLimit, svc: s})
 	c.SetRequestTimeout(opts.requestTimeout)
 	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
 		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
@@ -249,6 +251,8 @@ func (cr *crawler) onResponse(r *colly.Response) {
 			}
 		} else if role == "ldetail" && (r.StatusCode == http.StatusNotFound || r.StatusCode == http.StatusGone) {
 			cr.note(fmt.Sprintf("GET %s: HTTP %d (a linked posting is gone)", u, r.StatusCode))
+		} else if ra := r.Headers.Get("Retry-After"); ra != "" {
+			cr.errorf("GET %s: HTTP %d, Retry-After: %s (the host is left alone until then, on every node)", u, r.StatusCode, clipStr(ra, 60))
 		} else {
 			cr.errorf("GET %s: HTTP %d", u, r.StatusCode)
 		}

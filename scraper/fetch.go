@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/birjob/birjob/internal/netguard"
@@ -20,11 +21,12 @@ var ErrForbiddenAddress = netguard.ErrForbidden
 
 // newBaseTransport is the HTTP transport of the service's fetches. It
 // ignores proxy environment variables: a proxy would dial the target itself
-// and bypass the address check.
-func newBaseTransport(allowPrivate bool, requestTimeout time.Duration) *http.Transport {
+// and bypass the address check. Unless allowPrivate, only public addresses
+// and the exact ip:port addresses of allow are dialled.
+func newBaseTransport(allowPrivate bool, allow []string, requestTimeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
-		d.Control = netguard.Control // on the address dialled, after DNS: covers redirects and rebinding
+		d.Control = guard(allow) // on the address dialled, after DNS: covers redirects and rebinding
 	}
 	return &http.Transport{
 		DialContext:           d.DialContext,
@@ -35,6 +37,24 @@ func newBaseTransport(allowPrivate bool, requestTimeout time.Duration) *http.Tra
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       60 * time.Second,
 		ForceAttemptHTTP2:     true,
+	}
+}
+
+// guard is netguard.Control letting through the exact addresses of allow
+// ("127.0.0.1:8080": the demo board this node serves), and no other port
+// or address of their ranges.
+func guard(allow []string) func(network, address string, c syscall.RawConn) error {
+	ok := map[netip.AddrPort]bool{}
+	for _, a := range allow {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			ok[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())] = true
+		}
+	}
+	return func(network, address string, c syscall.RawConn) error {
+		if ap, err := netip.ParseAddrPort(address); err == nil && ok[netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())] {
+			return nil
+		}
+		return netguard.Control(network, address, c)
 	}
 }
 
@@ -100,13 +120,16 @@ func (h *hostLimiter) acquire(ctx context.Context, host string) (func(), error) 
 	return release, nil
 }
 
-// politeTransport applies the node-wide per-host limiter and the run's own
-// limiter (a source's delay and parallelism) before each request, and holds
-// the slots until the body is closed.
+// politeTransport applies, before each request, the run's own limiter (a
+// source's delay and parallelism), the node-wide per-host parallelism and
+// the cluster-wide host state (back-off and spacing, in host_state); it
+// holds the slots until the body is closed, and records what the response
+// says about the host.
 type politeTransport struct {
 	base  http.RoundTripper
 	hosts *hostLimiter
 	run   *hostLimiter
+	svc   *Service
 }
 
 func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -135,7 +158,23 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		releases = append(releases, rel)
 	}
+	var failures int
+	host := hostKey(req.URL.Host)
+	if t.svc != nil {
+		spacing := t.svc.cfg.DomainInterval
+		if loopbackHost(req.URL.Hostname()) {
+			spacing = 0 // a board on this machine needs no spacing; its back-off still holds
+		}
+		var err error
+		if failures, err = t.svc.hostTurn(ctx, host, spacing); err != nil {
+			releaseAll()
+			return nil, err
+		}
+	}
 	resp, err := t.base.RoundTrip(req)
+	if t.svc != nil {
+		t.svc.recordOutcome(ctx, host, failures, resp, err)
+	}
 	if err != nil {
 		releaseAll()
 		return nil, err

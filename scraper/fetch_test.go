@@ -18,7 +18,7 @@ func TestBaseTransport_RefusesLoopback(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()
 	get := func(allowPrivate bool) error {
-		c := &http.Client{Transport: newBaseTransport(allowPrivate, 5*time.Second)}
+		c := &http.Client{Transport: newBaseTransport(allowPrivate, nil, 5*time.Second)}
 		resp, err := c.Get(srv.URL)
 		if err == nil {
 			resp.Body.Close()

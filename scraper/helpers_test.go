@@ -24,10 +24,12 @@ func testLogger(t testing.TB) *slog.Logger {
 }
 
 // testConfig allows httptest's loopback servers and drops the politeness
-// delay so fixture crawls are quick.
+// delay so fixture crawls are quick; a failing fixture board backs off for
+// milliseconds, not seconds (the back-off tests set their own).
 func testConfig() Config {
 	return Config{AllowPrivate: true, Node: "test", DomainInterval: -1, DomainParallelism: 4,
-		RequestTimeout: 10 * time.Second, RunTimeout: 30 * time.Second}
+		RequestTimeout: 10 * time.Second, RunTimeout: 30 * time.Second,
+		BackoffBase: time.Millisecond, BackoffMax: 50 * time.Millisecond}
 }
 
 func newTestService(t testing.TB) (*Service, *pgxpool.Pool) {

@@ -12,14 +12,14 @@ import (
 	"github.com/birjob/birjob/storage"
 )
 
-// ErrAlreadyRunning is returned by RunNow when the source is being scraped
-// on this node.
+// ErrAlreadyRunning is returned by RunNow when the source is being scraped,
+// on this node or another.
 var ErrAlreadyRunning = errors.New("source is already running")
 
 // transport returns the node's shared base transport.
 func (s *Service) transport() http.RoundTripper {
 	s.transportOnce.Do(func() {
-		s.base = newBaseTransport(s.cfg.AllowPrivate, s.cfg.RequestTimeout)
+		s.base = newBaseTransport(s.cfg.AllowPrivate, s.cfg.AllowAddrs, s.cfg.RequestTimeout)
 	})
 	return s.base
 }
@@ -93,18 +93,22 @@ func (s *Service) RunNow(ctx context.Context, sourceID int64) (storage.Run, <-ch
 	if err != nil {
 		return storage.Run{}, nil, err
 	}
-	if !s.lockSource(sourceID) {
+	release, ok, err := s.claimSource(ctx, sourceID)
+	if err != nil {
+		return storage.Run{}, nil, err
+	}
+	if !ok {
 		return storage.Run{}, nil, ErrAlreadyRunning
 	}
 	run, _, err := s.store.ClaimRun(ctx, sourceID, nil, s.cfg.Node, "manual")
 	if err != nil {
-		s.unlockSource(sourceID)
+		release()
 		return storage.Run{}, nil, err
 	}
 	done := make(chan storage.Run, 1)
 	go func() {
 		r := s.execute(s.baseContext(), src, run)
-		s.unlockSource(sourceID) // before the send: a caller may start the next run at once
+		release() // before the send: a caller may start the next run at once
 		done <- r
 	}()
 	return run, done, nil
@@ -149,11 +153,14 @@ func (s *Service) runTick(ctx context.Context, sourceID int64, tick time.Time) (
 	if !src.Enabled {
 		return storage.Run{}, false, nil
 	}
-	if !s.lockSource(sourceID) {
-		s.log.Info("tick skipped: the source is still running on this node", "source_id", sourceID, "tick", tick)
-		return storage.Run{}, false, nil
+	release, ok, err := s.claimSource(ctx, sourceID)
+	if err != nil || !ok {
+		if err == nil {
+			s.log.Info("tick skipped: the source is still running", "source_id", sourceID, "tick", tick)
+		}
+		return storage.Run{}, false, err
 	}
-	defer s.unlockSource(sourceID)
+	defer release()
 	tick = tick.UTC().Truncate(time.Millisecond)
 	run, ok, err := s.store.ClaimRun(ctx, sourceID, &tick, s.cfg.Node, "schedule")
 	if err != nil || !ok {
@@ -173,7 +180,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 			o.etag, o.lastModified = etag, lm
 		}
 	}
-	res := s.crawl(ctx, src, o)
+	res := s.crawlUnlessBackingOff(ctx, src, o)
 	run.Pages, run.Found = res.Pages, len(res.Jobs)
 	run.ErrorCount = res.ErrorCount
 	run.Errors = append(append([]string{}, res.Errors...), prefixed("note: ", res.Notes)...)
@@ -184,13 +191,20 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 	defer cancel()
 
 	switch {
+	case res.Backoff != nil:
+		run.Status = StatusBackoff
 	case res.NotModified:
 		run.Status = StatusNotModified
 	case !res.FirstPageOK:
 		run.Status = StatusFailed
 	default:
 		run.Status = StatusOK
-		if res.ErrorCount > 0 || res.CutShort {
+		if len(res.Jobs) == 0 && len(res.Gone) == 0 {
+			// Reached the board, found nothing: a broken selector far more
+			// often than an empty board; it expires nothing.
+			run.Status = StatusEmpty
+			run.Errors = append(run.Errors, emptyNote(src, res))
+		} else if res.ErrorCount > 0 || res.CutShort {
 			run.Status = StatusSuspect
 			run.Errors = append(run.Errors, fmt.Sprintf("suspect: %d errors; nothing expired", res.ErrorCount))
 		} else if recent, err := s.store.RecentFound(wctx, src.ID, run.ID, 5); err == nil && len(recent) > 0 {
@@ -244,6 +258,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 	if err := s.store.FinishRun(wctx, &run); err != nil {
 		log.Error("recording the run failed", "err", err)
 	}
+	s.recordHealth(wctx, src, run)
 	log.Info("run finished", "status", run.Status, "pages", run.Pages, "found", run.Found,
 		"new", run.New, "updated", run.Updated, "expired", run.Expired, "errors", run.ErrorCount)
 	return run

@@ -101,14 +101,29 @@ func (s *Service) markInterrupted(ctx context.Context) error {
 	return s.store.MarkInterruptedRuns(ctx, s.cfg.Node, s.cfg.RunTimeout+time.Minute)
 }
 
+// ListenAppName is the application_name of the scheduler's LISTEN
+// connection (operators and tests find it in pg_stat_activity).
+const ListenAppName = "birjob-scheduler"
+
+// Reconnect backoff of the LISTEN connection: from listenRetryMin, doubling
+// while reconnecting fails, back to listenRetryMin once a connection has
+// listened (an old outage must not slow the recovery from a new one).
+const (
+	listenRetryMin = 100 * time.Millisecond
+	listenRetryMax = 30 * time.Second
+)
+
 // listen LISTENs on SourcesChannel and calls notify for each notification
 // and after each (re)connection, until ctx ends.
 func (s *Service) listen(ctx context.Context, notify func()) {
-	backoff := time.Second
+	backoff := listenRetryMin
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, notify)
+		healthy, err := s.listenOnce(ctx, notify)
 		if ctx.Err() != nil {
 			return
+		}
+		if healthy {
+			backoff = listenRetryMin
 		}
 		s.log.Warn("source change listener lost its connection; retrying", "err", err, "retry_in", backoff)
 		t := time.NewTimer(backoff)
@@ -118,25 +133,35 @@ func (s *Service) listen(ctx context.Context, notify func()) {
 			return
 		case <-t.C:
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, listenRetryMax)
 	}
 }
 
-func (s *Service) listenOnce(ctx context.Context, notify func()) error {
-	pc, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
+// listenOnce holds one LISTEN connection until it fails; healthy reports
+// whether it got as far as listening.
+func (s *Service) listenOnce(ctx context.Context, notify func()) (healthy bool, err error) {
+	// A connection of its own, outside the pool, named for pg_stat_activity.
+	cfg := s.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
 	}
-	// The connection leaves the pool: it is ours until closed.
-	conn := pc.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
+	cfg.RuntimeParams["application_name"] = ListenAppName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{SourcesChannel}.Sanitize()); err != nil {
-		return err
+		return false, err
 	}
 	notify() // changes made while we were not listening
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
+			return true, err
 		}
 		notify()
 	}

@@ -60,6 +60,26 @@ const (
 	// DefaultURLCheckInterval: a job page is asked at most hourly, and not
 	// in its first hour (the source has just listed it).
 	DefaultURLCheckInterval = time.Hour
+	// DefaultBackoffBase is the first pause of a host after a failure; it
+	// doubles with each failure in a row.
+	DefaultBackoffBase = 2 * time.Second
+	// DefaultBackoffMax caps the exponential back-off: a host down for a
+	// day is still tried every hour or so.
+	DefaultBackoffMax = time.Hour
+	// DefaultMaxRetryAfter caps a Retry-After: a board asking for a week's
+	// silence is asked again after a day.
+	DefaultMaxRetryAfter = 24 * time.Hour
+	// DefaultMaxBackoffWait: a request waits out a pause this short (a
+	// transient 503 in the middle of a run); a longer pause refuses the
+	// request, and a run whose board is paused longer makes no request.
+	DefaultMaxBackoffWait = 10 * time.Second
+	// DefaultPauseAfterFailures: ten failed runs in a row is a source that
+	// needs a person, not another ten tries.
+	DefaultPauseAfterFailures = 10
+	// DefaultRunLease is how long a node holds a source for a run without
+	// renewing the lease (it renews every third of it): a node that crashes
+	// mid-run blocks the source for at most this long.
+	DefaultRunLease = time.Minute
 )
 
 // Config configures the scraper stage. Zero values take the Default*
@@ -70,6 +90,10 @@ type Config struct {
 	// a redirect could otherwise reach internal services); demo mode and
 	// tests turn it on.
 	AllowPrivate bool
+	// AllowAddrs are exact ip:port addresses fetched even without
+	// AllowPrivate: the demo board this node serves ("127.0.0.1:8080"),
+	// and not the rest of its range.
+	AllowAddrs []string
 	// UserAgent is sent with every request and matched against robots.txt.
 	UserAgent string
 	// Node names this node in run records (hostname by default).
@@ -98,6 +122,18 @@ type Config struct {
 	URLChecksPerRun int
 	// URLCheckInterval is how often at most one job URL is checked.
 	URLCheckInterval time.Duration
+	// Back-off of a failing host (see the package doc): exponential from
+	// BackoffBase up to BackoffMax, Retry-After honoured up to
+	// MaxRetryAfter, pauses up to MaxBackoffWait waited out.
+	BackoffBase    time.Duration
+	BackoffMax     time.Duration
+	MaxRetryAfter  time.Duration
+	MaxBackoffWait time.Duration
+	// PauseAfterFailures disables a source after this many failed runs in a
+	// row (0: DefaultPauseAfterFailures; negative: never).
+	PauseAfterFailures int
+	// RunLease is how long a run holds its source without renewal.
+	RunLease time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -151,7 +187,22 @@ func (c Config) withDefaults() Config {
 	if c.URLCheckInterval <= 0 {
 		c.URLCheckInterval = DefaultURLCheckInterval
 	}
+	c.BackoffBase = orDefault(c.BackoffBase, DefaultBackoffBase)
+	c.BackoffMax = orDefault(c.BackoffMax, DefaultBackoffMax)
+	c.MaxRetryAfter = orDefault(c.MaxRetryAfter, DefaultMaxRetryAfter)
+	c.MaxBackoffWait = orDefault(c.MaxBackoffWait, DefaultMaxBackoffWait)
+	c.RunLease = orDefault(c.RunLease, DefaultRunLease)
+	if c.PauseAfterFailures == 0 {
+		c.PauseAfterFailures = DefaultPauseAfterFailures
+	}
 	return c
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // Service is the scraper stage: source writes, runs, ingest and the
@@ -175,6 +226,8 @@ type Service struct {
 
 	transportOnce sync.Once
 	base          http.RoundTripper
+
+	metrics *metrics
 }
 
 // NewService returns the scraper stage on pool. log may be nil.
@@ -188,7 +241,8 @@ func NewService(pool *pgxpool.Pool, cfg Config, log *slog.Logger) *Service {
 		store:   storage.New(pool),
 		cfg:     cfg,
 		log:     log,
-		host:    newHostLimiter(cfg.DomainInterval, cfg.DomainParallelism),
+		host:    newHostLimiter(0, cfg.DomainParallelism), // the spacing is cluster-wide: host_state
+		metrics: newMetrics(),
 		running: map[int64]bool{},
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/demoboard"
@@ -57,15 +59,20 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	allowPrivate := cfg.AllowPrivate == "true" || (cfg.AllowPrivate == "auto" && demo)
-
 	scfg := scraper.Config{
-		AllowPrivate:       allowPrivate,
+		AllowPrivate:       cfg.AllowPrivate == "true",
 		Node:               cfg.Node,
 		ExpireAfterMissing: cfg.ExpireAfterMissing,
 		BacklogMaxAge:      cfg.BacklogMaxAge,
+		PauseAfterFailures: cmp.Or(cfg.PauseAfterFailures, -1), // 0: never
+	}
+	if demo && cfg.Web && cfg.Scrape && cfg.AllowPrivate == "auto" {
+		scfg.AllowAddrs = []string{strings.TrimPrefix(a.URL(), "http://")} // the demo board's own address, no other
+	} else if demo && cfg.AllowPrivate == "false" {
+		a.log.Warn("demo mode with BIRJOB_ALLOW_PRIVATE=false: the demo source cannot fetch the demo board (set it to auto)")
 	}
 	p.scraper = scraper.NewService(a.pool, scfg, a.log.With("component", "scraper"))
+	a.reg.MustRegister(p.scraper.Collector())
 	if cfg.Scrape {
 		p.workers = append(p.workers, worker{"scraper", p.scraper.Run})
 	}
@@ -84,7 +91,10 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		p.shutdownStreams = p.hub.Shutdown
 	}
 
-	if demo && cfg.Web {
+	// The demo source points at the board of the node that scrapes it (its
+	// own address), so only a node with both roles creates or moves it; a
+	// web-only node of a cluster leaves it alone.
+	if demo && cfg.Web && cfg.Scrape {
 		p.demo = demoboard.New(demoboard.Options{BasePath: demoBasePath})
 		src := model.Source{
 			Name:          DemoSourceName,
@@ -96,11 +106,15 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 			RespectRobots: true,
 		}
 		s, err := p.scraper.EnsureSource(ctx, src)
+		if err == nil && s.URL != src.URL { // the node's address changed since the source was made
+			s.URL = src.URL
+			s, err = p.scraper.UpdateSource(ctx, s)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("demo source: %w", err)
 		}
 		a.log.Info("demo mode: the demo job board is scraped as a source", "source_id", s.ID, "url", s.URL)
-	} else if !demo {
+	} else if !demo && cfg.Scrape {
 		// A demo source left from an earlier demo run would fail every tick
 		// against a board that is no longer served.
 		disabled, err := p.scraper.DisableSourceByName(ctx, DemoSourceName)

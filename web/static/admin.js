@@ -67,7 +67,7 @@ export class Admin {
       h("td", {}, h("strong", { text: str(s.name) }), h("div", { class: "muted small", text: str(s.url) })),
       h("td", { text: str(s.kind) }),
       h("td", { text: str(s.schedule) }),
-      h("td", {}, h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" }), health(s.lastRun)),
+      h("td", {}, h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" }), health(s.lastRun), sourceHealth(s.health)),
       h(
         "td",
         { class: "actions" },
@@ -75,7 +75,9 @@ export class Admin {
         btn("Preview", () => this.preview(s, id)),
         btn("Run now", () => this.run(s, id)),
         btn("Runs", () => this.runs(s, id)),
-        btn(s.enabled ? "Disable" : "Enable", () => this.saveSource(s, { enabled: !s.enabled })),
+        // Resuming a paused source is enabling it: the server forgets the
+        // pause and the failure streak.
+        btn(s.enabled ? "Disable" : s.health?.paused ? "Resume" : "Enable", () => this.saveSource(s, { enabled: !s.enabled }), s.health?.paused && !s.enabled ? "primary" : null),
         btn("Delete", () => this.deleteSource(s, id), "danger"),
       ),
     );
@@ -362,6 +364,38 @@ function health(run) {
     h("span", { class: `badge ${st}`, text: st || "?" }),
     " ",
     h("span", { class: "muted", text: [when, Number.isFinite(Number(run.found)) ? `${Number(run.found)} found` : "", errs ? `${errs} error${errs === 1 ? "" : "s"}` : ""].filter(Boolean).join(" · ") }),
+  );
+}
+
+// Badge classes for health states; the rest look like a suspect run.
+const HEALTH_CLASS = { ok: "ok", new: "", disabled: "", failing: "failed", paused: "failed" };
+
+/** sourceHealth renders a source's health: its state, failure streak, last
+ * success, why it was paused, and when its host's back-off ends. */
+function sourceHealth(hl) {
+  if (!hl || typeof hl !== "object") return null;
+  const state = str(hl.state);
+  const streak = Number(hl.failureStreak) || 0;
+  const empty = Number(hl.emptyStreak) || 0;
+  const pauseAfter = Number(hl.pauseAfterFailures) || 0;
+  const facts = [
+    streak ? `${streak} failed run${streak === 1 ? "" : "s"} in a row${pauseAfter ? ` (pauses at ${pauseAfter})` : ""}` : "",
+    empty ? `${empty} empty run${empty === 1 ? "" : "s"} in a row` : "",
+    hl.lastSuccessAt ? `last success ${ago(hl.lastSuccessAt)}` : "never succeeded yet",
+    hl.running ? "running now" : "",
+  ].filter(Boolean);
+  const cls = state in HEALTH_CLASS ? HEALTH_CLASS[state] : "suspect";
+  return h(
+    "div",
+    { class: "health small", "data-health": state },
+    h("span", { class: `badge ${cls}`, text: state || "?" }),
+    " ",
+    h("span", { class: "muted", text: facts.join(" · ") }),
+    hl.paused && hl.pausedReason ? h("div", { class: "status error", text: str(hl.pausedReason) }) : null,
+    hl.resumesAt
+      ? h("div", { class: "muted", text: `host ${str(hl.host?.host)} is backing off until ${dateTime(hl.resumesAt)} (${ago(hl.resumesAt)})${hl.host?.reason ? `: ${str(hl.host.reason)}` : ""}` })
+      : null,
+    streak && hl.lastError && !hl.paused ? h("div", { class: "muted", text: `last error: ${str(hl.lastError)}` }) : null,
   );
 }
 

@@ -1,0 +1,135 @@
+package matcher
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/birjob/birjob/internal/pgtest"
+	"github.com/birjob/birjob/model"
+)
+
+// retryLog is a slog handler that passes on the "retry_in" of each log
+// record: the reconnect backoff the worker is about to wait.
+type retryLog struct{ ch chan time.Duration }
+
+func (retryLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h retryLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "retry_in" {
+			select {
+			case h.ch <- a.Value.Duration():
+			default:
+			}
+		}
+		return true
+	})
+	return nil
+}
+func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h retryLog) WithGroup(string) slog.Handler      { return h }
+
+// outage refuses new connections to db's database and ends its open ones,
+// until the returned restore is called.
+func outage(t *testing.T, db *pgxpool.Pool) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := db.Config().ConnConfig.Database
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+		admin.Close(ctx)
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// listenerPIDs returns the matcher's listening backends once they ran their
+// last LISTEN to the end (a backend shows up as soon as it connects).
+func (f *fixture) listenerPIDs() []int32 {
+	rows, err := f.pool.Query(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+			AND state = 'idle' AND query = 'LISTEN ' || $2`, ListenAppName, pgx.Identifier{ChannelAlertsNotify}.Sanitize())
+	if err != nil {
+		return nil
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	return pids
+}
+
+// TestWorker_ListenReconnectAfterOutage: an outage pushes the reconnect
+// backoff up; once the database is back and the worker has reconnected,
+// losing the listening connection again (pg_terminate_backend) delays an
+// alert by less than a second.
+func TestWorker_ListenReconnectAfterOutage(t *testing.T) {
+	f := newFixture(t)
+	ann := f.user("ann@x")
+	f.alert(ann, model.Criteria{Query: "scala"})
+	retries := make(chan time.Duration, 100)
+	w := NewWorker(f.pool, slog.New(retryLog{retries}), WithPollInterval(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-w.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker not ready")
+	}
+
+	restore := outage(t, f.pool)
+	deadline := time.After(60 * time.Second)
+	for high := false; !high; {
+		select {
+		case d := <-retries:
+			high = d >= 1600*time.Millisecond
+		case <-deadline:
+			t.Fatal("the reconnect backoff never went up")
+		}
+	}
+	restore()
+	f.waitFor("the listener to reconnect", func() bool { return len(f.listenerPIDs()) == 1 })
+	// Reconnected and caught up: the outage is over.
+	f.waitFor("a caught-up worker", func() bool {
+		var n int
+		return f.pool.QueryRow(context.Background(), `SELECT count(*) FROM job_changes`).Scan(&n) == nil && n == 0
+	})
+
+	if _, err := f.pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, f.listenerPIDs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	job := f.job(model.Job{Title: "Scala developer", URL: "https://x/1"})
+	f.waitFor("the alert", func() bool {
+		for _, e := range f.events() {
+			if e.JobID == job && e.Channel == model.UserChannel(ann) {
+				return true
+			}
+		}
+		return false
+	})
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("the alert came %s after the job; want under a second", el)
+	}
+}

@@ -1,0 +1,160 @@
+package scraper
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/birjob/birjob/internal/pgtest"
+)
+
+// retryLog is a slog handler that passes on the "retry_in" of each log
+// record: the reconnect backoff the listener is about to wait.
+type retryLog struct{ ch chan time.Duration }
+
+func (retryLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h retryLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "retry_in" {
+			select {
+			case h.ch <- a.Value.Duration():
+			default:
+			}
+		}
+		return true
+	})
+	return nil
+}
+func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h retryLog) WithGroup(string) slog.Handler      { return h }
+
+// outage refuses new connections to db's database and ends its open ones,
+// until the returned restore is called.
+func outage(t *testing.T, db *pgxpool.Pool) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := db.Config().ConnConfig.Database
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+		admin.Close(ctx)
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// waitBackoff waits until the listener logs a reconnect backoff of at least
+// d.
+func waitBackoff(t *testing.T, ch <-chan time.Duration, d time.Duration) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case got := <-ch:
+			if got >= d {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the reconnect backoff never reached %s", d)
+		}
+	}
+}
+
+// listenerPIDs returns the backends of db's database named app that
+// have run LISTEN to the end (a backend shows up as soon as it connects).
+func listenerPIDs(db *pgxpool.Pool, app string) []int32 {
+	rows, err := db.Query(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1
+			AND state = 'idle' AND query LIKE 'LISTEN%'`, app)
+	if err != nil {
+		return nil
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	return pids
+}
+
+// TestScheduler_ListenReconnectAfterOutage: an outage pushes the LISTEN
+// reconnect backoff up; once the database is back and the listener has
+// reconnected, losing the listening connection again delays a source
+// change by less than a second.
+func TestScheduler_ListenReconnectAfterOutage(t *testing.T) {
+	db := newTestDB(t)
+	retries := make(chan time.Duration, 100)
+	s := NewService(db, testConfig(), slog.New(retryLog{retries}))
+	reloads := make(chan int, 100)
+	s.afterReload = func(n int) {
+		select {
+		case reloads <- n:
+		default:
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the listener", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
+
+	restore := outage(t, db)
+	waitBackoff(t, retries, 1600*time.Millisecond)
+	restore()
+	waitFor(t, "the listener to reconnect", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
+
+	pids := listenerPIDs(db, ListenAppName)
+	if _, err := db.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pids[0]); err != nil {
+		t.Fatal(err)
+	}
+	for len(reloads) > 0 {
+		<-reloads
+	}
+	start := time.Now()
+	mustCreate(t, db, boardSource("https://board.example/"))
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case n := <-reloads:
+			if n != 1 {
+				continue
+			}
+			if el := time.Since(start); el > time.Second {
+				t.Fatalf("the new source was scheduled after %s; want under a second", el)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the new source was never scheduled")
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
