@@ -2,10 +2,12 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/httpx"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 type alertView struct {
@@ -18,12 +20,25 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	alerts, err := s.store.ListAlerts(r.Context(), p.UserID)
-	if err != nil {
-		httpx.ServerError(w, r, err)
-		return
-	}
-	matches, err := s.store.AlertMatches(r.Context(), p.UserID, 10)
+	// Alerts, their matches and the log's end from one snapshot, so the
+	// page's "me" stream resumes from lastEventId with nothing missed or
+	// repeated (a match is read from the user's events).
+	var (
+		alerts  []model.Alert
+		matches map[int64][]model.Job
+		last    int64
+	)
+	err := s.store.Snapshot(r.Context(), func(tx *storage.Store) error {
+		var err error
+		if alerts, err = tx.ListAlerts(r.Context(), p.UserID); err != nil {
+			return err
+		}
+		if matches, err = tx.AlertMatches(r.Context(), p.UserID, 10); err != nil {
+			return err
+		}
+		last, err = tx.LastEventID(r.Context())
+		return err
+	})
 	if err != nil {
 		httpx.ServerError(w, r, err)
 		return
@@ -32,7 +47,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	for i, a := range alerts {
 		out[i] = alertView{Alert: a, Matches: matches[a.ID]}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out, "lastEventId": strconv.FormatInt(last, 10)})
 }
 
 func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {

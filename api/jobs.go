@@ -42,12 +42,27 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Match = match
 	}
-	jobs, next, err := s.store.ListJobs(r.Context(), q)
+	// The rows and the log's end come from one snapshot: every event after
+	// lastEventId was committed after the rows were read, so a page that
+	// resumes its stream from it misses nothing and repeats nothing.
+	var (
+		jobs []model.Job
+		next int64
+		last int64
+	)
+	err := s.store.Snapshot(r.Context(), func(tx *storage.Store) error {
+		var err error
+		if jobs, next, err = tx.ListJobs(r.Context(), q); err != nil {
+			return err
+		}
+		last, err = tx.LastEventID(r.Context())
+		return err
+	})
 	if err != nil {
 		httpx.ServerError(w, r, err)
 		return
 	}
-	resp := map[string]any{"jobs": jobs}
+	resp := map[string]any{"jobs": jobs, "lastEventId": strconv.FormatInt(last, 10)}
 	if next > 0 {
 		resp["nextCursor"] = strconv.FormatInt(next, 10)
 	}

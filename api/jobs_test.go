@@ -130,3 +130,66 @@ func TestJobs_SearchFoldsLikeAlerts(t *testing.T) {
 		t.Fatalf("budgeted search: %q in %d calls, want %q in 3", got, calls, titles[3]+"|"+titles[2])
 	}
 }
+
+// TestJobs_ListsCarryTheLogCursor: GET /api/jobs and GET /api/alerts say
+// which event their answer reflects ("lastEventId", the log's end in the
+// snapshot the rows came from): "0" on an empty log, the newest committed
+// id after that, and neither the rows nor the cursor of a writer that has
+// not committed yet, so a page resuming from the cursor gets that writer's
+// event live.
+func TestJobs_ListsCarryTheLogCursor(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pool := e.store.DB()
+	c := e.client()
+	c.mustDo("POST", "/api/signup", map[string]string{"email": "ann@example.com", "password": "password1"}, 201)
+	cursors := func() (jobs, alerts string) {
+		t.Helper()
+		jobs, _ = c.mustDo("GET", "/api/jobs", nil, 200)["lastEventId"].(string)
+		alerts, _ = c.mustDo("GET", "/api/alerts", nil, 200)["lastEventId"].(string)
+		return jobs, alerts
+	}
+	if j, a := cursors(); j != "0" || a != "0" {
+		t.Fatalf("empty log: cursors %q %q, want \"0\" both", j, a)
+	}
+	insertJobs(t, e, "Job one")
+	var first int64
+	if err := pool.QueryRow(ctx, `INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{}') RETURNING id`).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(first)
+	if j, a := cursors(); j != want || a != want {
+		t.Fatalf("cursors %q %q, want %q", j, a, want)
+	}
+
+	// A writer in flight: its job and its event are invisible, and so is
+	// its id (it is taken in commit order, so it is above the cursor).
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var src int64
+	if err := tx.QueryRow(ctx, `SELECT id FROM sources WHERE name = 't'`).Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO jobs (source_id, dedupe_key, url, title, company, content_hash)
+		VALUES ($1, 'pending', 'https://example.com/pending', 'Pending job', 'Acme', '\x00')`, src); err != nil {
+		t.Fatal(err)
+	}
+	var pending int64
+	if err := tx.QueryRow(ctx, `INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{}') RETURNING id`).Scan(&pending); err != nil {
+		t.Fatal(err)
+	}
+	out := c.mustDo("GET", "/api/jobs", nil, 200)
+	if out["lastEventId"] != want || len(out["jobs"].([]any)) != 1 {
+		t.Fatalf("with a writer in flight: cursor %v and %d jobs, want %s and 1", out["lastEventId"], len(out["jobs"].([]any)), want)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out = c.mustDo("GET", "/api/jobs", nil, 200)
+	if out["lastEventId"] != fmt.Sprint(pending) || len(out["jobs"].([]any)) != 2 {
+		t.Fatalf("after the commit: cursor %v and %d jobs, want %d and 2", out["lastEventId"], len(out["jobs"].([]any)), pending)
+	}
+}

@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,34 +30,44 @@ type fakeEvent struct {
 	Data    any
 }
 
-// fakeBackend is a minimal real backend for the page: /api/jobs from a
-// slice, /api/events/{channel} as a real SSE stream and /api/poll/{channel}
-// as real long polling, both following one event log with resume by id.
-// Everything else answers 404 like a server without that part.
+// fakeBackend is a minimal real backend for the page: /api/jobs and
+// /api/alerts from slices with their cursor, /api/events as a real SSE
+// stream, /api/poll as real long polling and /api/ws as a real WebSocket,
+// all following one event log with resume by id, several channels per
+// stream, and the end of a session. Everything else answers 404 like a
+// server without that part.
 type fakeBackend struct {
-	t         *testing.T
-	mu        sync.Mutex
-	jobs      []map[string]any // newest first
-	events    []fakeEvent
-	changed   chan struct{} // closed and replaced on every push
-	drop      chan struct{} // closed and replaced by dropStreams
-	stop      chan struct{}
-	wsJoins   []map[string]any // join messages the WebSocket got
-	jobLoads  int              // GET /api/jobs requests
-	jobsGate  chan struct{}    // when set, GET /api/jobs waits until it is closed
-	alertGate chan struct{}    // the same for GET /api/alerts
-	sseStatus int              // when not 0, SSE answers this status
-	user      map[string]any   // /api/me; nil: 401
-	alerts    []map[string]any
-	notFound  map[string]bool // paths that answer 404 with an error body
-	resumes   []string        // lastEventId of each stream/poll request, in order
-	transport []string        // "sse" / "poll", per request
+	t          *testing.T
+	mu         sync.Mutex
+	jobs       []map[string]any // newest first
+	events     []fakeEvent
+	changed    chan struct{} // closed and replaced on every push
+	drop       chan struct{} // closed and replaced by dropStreams
+	stop       chan struct{}
+	wsJoins    []map[string]any // join messages the WebSocket got
+	jobLoads   int              // GET /api/jobs requests
+	alertLoads int              // GET /api/alerts requests
+	jobsCame   chan struct{}    // when set, gets a value (if there is room) per GET /api/jobs
+	alertsCame chan struct{}    // the same for GET /api/alerts
+	jobsGate   chan struct{}    // when set, GET /api/jobs waits until it is closed
+	alertGate  chan struct{}    // the same for GET /api/alerts
+	sseStatus  int              // when not 0, SSE answers this status
+	user       map[string]any   // /api/me; nil: 401
+	alerts     []map[string]any
+	notFound   map[string]bool // paths that answer 404 with an error body
+	resumes    []string        // lastEventId of each stream/poll request, in order
+	transport  []string        // "sse" / "poll", per request
+	channels   []string        // the channels of each stream/poll request, comma-separated
+	ended      chan struct{}   // closed and replaced by endSession
+	logouts    int             // POST /api/logout requests
+	open       map[string]int  // open streams by transport ("sse", "ws"; poll requests in flight)
 }
 
 func TestMain(m *testing.M) { browsertest.Main(m) }
 
 func newFakeBackend(t *testing.T) *fakeBackend {
-	return &fakeBackend{t: t, changed: make(chan struct{}), drop: make(chan struct{}), stop: make(chan struct{}), notFound: map[string]bool{}}
+	return &fakeBackend{t: t, changed: make(chan struct{}), drop: make(chan struct{}), stop: make(chan struct{}), ended: make(chan struct{}),
+		notFound: map[string]bool{}, open: map[string]int{}}
 }
 
 // push appends an event and wakes the streams; it returns the event's id.
@@ -83,17 +96,79 @@ func (b *fakeBackend) dropped() <-chan struct{} {
 	return b.drop
 }
 
-// after returns the channel's events after id, and the channel to wait on.
-func (b *fakeBackend) after(channel string, id int64) ([]fakeEvent, <-chan struct{}) {
+// after returns the events of channels after id, in id order, and the
+// channel to wait on.
+func (b *fakeBackend) after(channels []string, id int64) ([]fakeEvent, <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []fakeEvent
 	for _, e := range b.events {
-		if e.Channel == channel && e.ID > id {
+		if slices.Contains(channels, e.Channel) && e.ID > id {
 			out = append(out, e)
 		}
 	}
 	return out, b.changed
+}
+
+// endSession ends the signed-in session as the server would after a
+// logout elsewhere: /api/me answers 401, streams holding "me" get
+// session-ended and end, and a waiting poll answers 401.
+func (b *fakeBackend) endSession() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.user = nil
+	close(b.ended)
+	b.ended = make(chan struct{})
+}
+
+// sessionEnded is the channel endSession closes next.
+func (b *fakeBackend) sessionEnded() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ended
+}
+
+// opened counts a stream of transport while it is open; call the result
+// when it ends.
+func (b *fakeBackend) opened(transport string) func() {
+	b.mu.Lock()
+	b.open[transport]++
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		b.open[transport]--
+		b.mu.Unlock()
+	}
+}
+
+// streams returns how many streams of each transport are open.
+func (b *fakeBackend) streams() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.open)
+}
+
+// frameData is an event's data as the server sends it: "channel" first
+// when the data is a JSON object.
+func frameData(e fakeEvent) []byte {
+	data, _ := json.Marshal(e.Data)
+	if len(data) < 2 || data[0] != '{' {
+		return data
+	}
+	head := fmt.Sprintf(`{"channel":%q`, e.Channel)
+	if string(data) == "{}" {
+		return []byte(head + "}")
+	}
+	return []byte(head + "," + string(data[1:]))
+}
+
+// streamChannels reads a stream request's channels: the {channel} path
+// value or ?channels=a,b.
+func streamChannels(r *http.Request) []string {
+	if ch := r.PathValue("channel"); ch != "" {
+		return []string{ch}
+	}
+	return strings.Split(r.URL.Query().Get("channels"), ",")
 }
 
 func (b *fakeBackend) lastID() int64 {
@@ -105,11 +180,12 @@ func (b *fakeBackend) lastID() int64 {
 	return b.events[len(b.events)-1].ID
 }
 
-func (b *fakeBackend) record(transport, lastEventID string) {
+func (b *fakeBackend) record(transport, lastEventID string, channels []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.resumes = append(b.resumes, lastEventID)
 	b.transport = append(b.transport, transport)
+	b.channels = append(b.channels, strings.Join(channels, ","))
 }
 
 func (b *fakeBackend) requests() (transports, resumes []string) {
@@ -132,6 +208,14 @@ func passGate(gate chan struct{}, r *http.Request) bool {
 	}
 }
 
+// signal sends on c without waiting (nil: nothing).
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -141,17 +225,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (b *fakeBackend) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler(web.Options{Title: "birjob test"}))
+	// The lists answer as of the moment the request came (a snapshot),
+	// with the id of the last event then, however long the gate holds them.
 	mux.HandleFunc("GET /api/jobs", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		gate := b.jobsGate
 		b.jobLoads++
+		signal(b.jobsCame)
+		jobs := slices.Clone(b.jobs)
 		b.mu.Unlock()
+		last := b.lastID()
 		if !passGate(gate, r) {
 			return
 		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		writeJSON(w, 200, map[string]any{"jobs": b.jobs})
+		writeJSON(w, 200, map[string]any{"jobs": jobs, "lastEventId": strconv.FormatInt(last, 10)})
 	})
 	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
@@ -165,13 +252,28 @@ func (b *fakeBackend) handler() http.Handler {
 	mux.HandleFunc("GET /api/alerts", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		gate := b.alertGate
+		b.alertLoads++
+		signal(b.alertsCame)
+		alerts := slices.Clone(b.alerts)
 		b.mu.Unlock()
+		last := b.lastID()
 		if !passGate(gate, r) {
 			return
 		}
+		writeJSON(w, 200, map[string]any{"alerts": alerts, "lastEventId": strconv.FormatInt(last, 10)})
+	})
+	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		writeJSON(w, 200, map[string]any{"alerts": b.alerts})
+		b.user = map[string]any{"id": 7, "email": "ada@example.com"}
+		writeJSON(w, 200, b.user)
+	})
+	mux.HandleFunc("POST /api/logout", func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.logouts++
+		b.mu.Unlock()
+		b.endSession()
+		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /api/feeds", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, []map[string]any{{"id": 1, "name": "job-alerts-baku", "title": "Jobs in Baku", "location": "Baku"}})
@@ -180,7 +282,9 @@ func (b *fakeBackend) handler() http.Handler {
 		writeJSON(w, 200, map[string]any{"clients": map[string]int{"sse": 3, "ws": 1, "poll": 0}, "eventsPerSecond": 2.5, "node": "a"})
 	})
 	mux.HandleFunc("GET /api/events/{channel}", b.serveSSE)
+	mux.HandleFunc("GET /api/events", b.serveSSE)
 	mux.HandleFunc("GET /api/poll/{channel}", b.servePoll)
+	mux.HandleFunc("GET /api/poll", b.servePoll)
 	mux.HandleFunc("GET /api/ws", b.serveWS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
@@ -195,7 +299,7 @@ func (b *fakeBackend) handler() http.Handler {
 }
 
 func knownAPI(p string) bool {
-	for _, prefix := range []string{"/api/jobs", "/api/me", "/api/alerts", "/api/feeds", "/api/admin/stats", "/api/events/", "/api/poll/", "/api/ws"} {
+	for _, prefix := range []string{"/api/jobs", "/api/me", "/api/login", "/api/logout", "/api/alerts", "/api/feeds", "/api/admin/stats", "/api/events", "/api/poll", "/api/ws"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -203,41 +307,63 @@ func knownAPI(p string) bool {
 	return false
 }
 
+// refuse answers the statuses a stream request can get before it starts:
+// the configured SSE failure, 401 for "me" without a session; false when
+// it answered.
+func (b *fakeBackend) refuse(w http.ResponseWriter, channels []string, sse bool) bool {
+	b.mu.Lock()
+	status, user := b.sseStatus, b.user
+	b.mu.Unlock()
+	if sse && status != 0 {
+		writeJSON(w, status, map[string]string{"error": "sse is broken in this test"})
+		return true
+	}
+	if slices.Contains(channels, "me") && user == nil {
+		writeJSON(w, 401, map[string]string{"error": "sign in first"})
+		return true
+	}
+	return false
+}
+
+// cursorOf parses a resume position; none means "from now".
+func (b *fakeBackend) cursorOf(last string) int64 {
+	cursor, err := strconv.ParseInt(last, 10, 64)
+	if err != nil {
+		return b.lastID()
+	}
+	return cursor
+}
+
+// serveSSE speaks SSE for /api/events/{channel} and /api/events?channels=:
+// connected, then the events of the channels in id order with "channel"
+// in their data, session-ended when the session ends under a stream that
+// holds "me".
 func (b *fakeBackend) serveSSE(w http.ResponseWriter, r *http.Request) {
-	channel := r.PathValue("channel")
+	channels := streamChannels(r)
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("lastEventId")
 	}
-	b.record("sse", last)
-	b.mu.Lock()
-	status, user := b.sseStatus, b.user
-	b.mu.Unlock()
-	if status != 0 {
-		writeJSON(w, status, map[string]string{"error": "sse is broken in this test"})
+	b.record("sse", last, channels)
+	if b.refuse(w, channels, true) {
 		return
 	}
-	if channel == "me" && user == nil {
-		writeJSON(w, 401, map[string]string{"error": "sign in first"})
-		return
-	}
-	drop := b.dropped()
-	cursor, _ := strconv.ParseInt(last, 10, 64)
-	if last == "" {
-		cursor = b.lastID()
-	}
+	defer b.opened("sse")()
+	drop, ended := b.dropped(), b.sessionEnded()
+	cursor := b.cursorOf(last)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	rc := http.NewResponseController(w)
-	fmt.Fprintf(w, "retry: 1000\n\nevent: connected\ndata: {\"channel\":%q,\"timestamp\":%d}\n\n", channel, time.Now().UnixMilli())
+	fmt.Fprintf(w, "retry: 1000\n\nevent: connected\ndata: {\"channel\":%q,\"channels\":%s,\"timestamp\":%d}\n\n",
+		strings.Join(channels, ","), must(json.Marshal(channels)), time.Now().UnixMilli())
 	if err := rc.Flush(); err != nil {
 		return
 	}
+	private := slices.Contains(channels, "me")
 	for {
-		evs, changed := b.after(channel, cursor)
+		evs, changed := b.after(channels, cursor)
 		for _, e := range evs {
-			data, _ := json.Marshal(e.Data)
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, data)
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, frameData(e))
 			cursor = e.ID
 		}
 		if err := rc.Flush(); err != nil {
@@ -245,6 +371,13 @@ func (b *fakeBackend) serveSSE(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-changed:
+		case <-ended:
+			if private {
+				fmt.Fprint(w, "event: session-ended\ndata: {\"reason\":\"your session ended; sign in again\"}\n\n")
+				_ = rc.Flush()
+				return
+			}
+			ended = b.sessionEnded()
 		case <-drop:
 			return
 		case <-r.Context().Done():
@@ -255,8 +388,16 @@ func (b *fakeBackend) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func must(v []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // serveWS speaks the page's side of the WebSocket protocol: welcome, join
-// (with resume), joined, events of the joined rooms, pong.
+// (with resume, per room), joined, events of the joined rooms, pong,
+// session-ended and close 4401 when the session of a socket in "me" ends.
 func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	wsOff := b.notFound["/api/ws"]
@@ -270,8 +411,9 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.CloseNow()
+	defer b.opened("ws")()
 	ctx := r.Context()
-	drop := b.dropped()
+	drop, ended := b.dropped(), b.sessionEnded()
 	if err := wsjson.Write(ctx, conn, map[string]any{"type": "welcome", "clientId": "c1", "timestamp": time.Now().UnixMilli()}); err != nil {
 		return
 	}
@@ -289,7 +431,7 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 	rooms := map[string]int64{} // room → cursor
 	for {
 		for room, cursor := range rooms {
-			evs, _ := b.after(room, cursor)
+			evs, _ := b.after([]string{room}, cursor)
 			for _, e := range evs {
 				msg := map[string]any{"type": e.Type, "id": strconv.FormatInt(e.ID, 10), "room": room, "data": e.Data, "timestamp": time.Now().UnixMilli()}
 				if err := wsjson.Write(ctx, conn, msg); err != nil {
@@ -298,7 +440,7 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 				rooms[room] = e.ID
 			}
 		}
-		_, changed := b.after("", 0)
+		_, changed := b.after(nil, 0)
 		select {
 		case m, ok := <-msgs:
 			if !ok {
@@ -308,15 +450,16 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 			case "join":
 				b.mu.Lock()
 				b.wsJoins = append(b.wsJoins, m)
+				user := b.user
 				b.mu.Unlock()
 				room, _ := m["room"].(string)
 				last, _ := m["lastEventId"].(string)
-				b.record("ws", last)
-				cursor, err := strconv.ParseInt(last, 10, 64)
-				if err != nil {
-					cursor = b.lastID()
+				b.record("ws", last, []string{room})
+				if room == "me" && user == nil {
+					_ = wsjson.Write(ctx, conn, map[string]any{"type": "error", "message": "sign in to join me"})
+					continue
 				}
-				rooms[room] = cursor
+				rooms[room] = b.cursorOf(last)
 				_ = wsjson.Write(ctx, conn, map[string]any{"type": "joined", "room": room, "memberCount": 1})
 			case "ping":
 				_ = wsjson.Write(ctx, conn, map[string]any{"type": "pong", "timestamp": time.Now().UnixMilli()})
@@ -324,6 +467,13 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 				_ = wsjson.Write(ctx, conn, map[string]any{"type": "error", "message": "unknown type"})
 			}
 		case <-changed:
+		case <-ended:
+			if _, private := rooms["me"]; private {
+				_ = wsjson.Write(ctx, conn, map[string]any{"type": "session-ended", "reason": "your session ended; sign in again"})
+				conn.Close(4401, "session ended")
+				return
+			}
+			ended = b.sessionEnded()
 		case <-drop:
 			return
 		case <-b.stop:
@@ -332,21 +482,19 @@ func (b *fakeBackend) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// servePoll speaks long polling for /api/poll/{channel} and
+// /api/poll?channels=: events of the channels in id order, each with its
+// channel; a waiting poll holding "me" answers 401 when the session ends.
 func (b *fakeBackend) servePoll(w http.ResponseWriter, r *http.Request) {
-	channel := r.PathValue("channel")
+	channels := streamChannels(r)
 	last := r.URL.Query().Get("lastEventId")
-	b.record("poll", last)
-	b.mu.Lock()
-	user := b.user
-	b.mu.Unlock()
-	if channel == "me" && user == nil {
-		writeJSON(w, 401, map[string]string{"error": "sign in first"})
+	b.record("poll", last, channels)
+	if b.refuse(w, channels, false) {
 		return
 	}
-	cursor, _ := strconv.ParseInt(last, 10, 64)
-	if last == "" {
-		cursor = b.lastID()
-	}
+	defer b.opened("poll")()
+	ended := b.sessionEnded()
+	cursor := b.cursorOf(last)
 	timeout, err := strconv.Atoi(r.URL.Query().Get("timeout"))
 	if err != nil || timeout <= 0 || timeout > 30000 {
 		timeout = 30000
@@ -354,17 +502,24 @@ func (b *fakeBackend) servePoll(w http.ResponseWriter, r *http.Request) {
 	timer := time.NewTimer(time.Duration(timeout) * time.Millisecond)
 	defer timer.Stop()
 	for {
-		evs, changed := b.after(channel, cursor)
+		evs, changed := b.after(channels, cursor)
 		if len(evs) > 0 {
 			out := make([]map[string]any, len(evs))
 			for i, e := range evs {
-				out[i] = map[string]any{"id": strconv.FormatInt(e.ID, 10), "type": e.Type, "data": e.Data, "timestamp": time.Now().UnixMilli()}
+				out[i] = map[string]any{"id": strconv.FormatInt(e.ID, 10), "type": e.Type, "channel": e.Channel,
+					"data": json.RawMessage(frameData(e)), "timestamp": time.Now().UnixMilli()}
 			}
 			writeJSON(w, 200, map[string]any{"events": out, "lastEventId": strconv.FormatInt(evs[len(evs)-1].ID, 10)})
 			return
 		}
 		select {
 		case <-changed:
+		case <-ended:
+			if slices.Contains(channels, "me") {
+				writeJSON(w, 401, map[string]any{"error": "your session ended; sign in again", "sessionEnded": true})
+				return
+			}
+			ended = b.sessionEnded()
 		case <-timer.C:
 			writeJSON(w, 200, map[string]any{"events": []any{}, "lastEventId": strconv.FormatInt(cursor, 10)})
 			return
@@ -493,23 +648,72 @@ func TestBrowser_LiveListOverSSE(t *testing.T) {
 	}
 }
 
-// A job announced while the first page of the list is still loading stays
-// on the list when the (older) answer arrives and replaces it.
+// A job announced while the first page of the list is still loading (after
+// the snapshot the answer reflects) is on the list once the answer arrives,
+// once: the stream resumes from the answer's cursor.
 func TestBrowser_EventDuringFirstLoadStays(t *testing.T) {
 	b := newFakeBackend(t)
 	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
 	b.jobsGate = make(chan struct{})
+	b.jobsCame = make(chan struct{}, 8)
 	srv := b.start()
 	ctx := browsertest.New(t)
 
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
-	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
+	waitSignal(t, b.jobsCame, "GET /api/jobs")
 	b.push("jobs", "new-job", job(7, "Announced while loading", "https://jobs.example.com/7"))
-	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="7"]`)
 	close(b.jobsGate)
-	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"]`)
+	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="7"]`)
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
 	if got := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("#jobs > li")].map(li => li.dataset.id)`); strings.Join(got, ",") != "7,1" {
-		t.Errorf("rows after the first load = %v, want [7 1]: the announced job on top, kept", got)
+		t.Errorf("rows after the first load = %v, want [7 1]: the announced job on top, once", got)
+	}
+	// The log was empty when the list was read: its cursor is 0.
+	if _, resumes := b.requests(); resumes[0] != "0" {
+		t.Errorf("the stream started from %q, want the list's cursor 0 (all: %v)", resumes[0], resumes)
+	}
+}
+
+// A tab that follows another one's stream listens before it loads: a job
+// announced while its list loads (after the list's snapshot) waits and is
+// applied once the answer arrives, once; one announced before the
+// snapshot is in the answer and is not applied again.
+func TestBrowser_FollowerAppliesWhatCameDuringItsLoad(t *testing.T) {
+	b := newFakeBackend(t)
+	b.jobs = []map[string]any{job(1, "Frontend developer", "https://jobs.example.com/1")}
+	srv := b.start()
+	ctx := browsertest.New(t)
+	first := browsertest.NewTab(t, ctx)
+	browsertest.Do(t, first, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, first, `document.querySelector("#conn").dataset.state === "live"`)
+
+	b.mu.Lock()
+	b.jobsGate = make(chan struct{})
+	b.jobsCame = make(chan struct{}, 8)
+	b.mu.Unlock()
+	second := browsertest.NewTab(t, ctx)
+	browsertest.Do(t, second, chromedp.Navigate(srv.URL+"/"))
+	waitSignal(t, b.jobsCame, "the second tab's GET /api/jobs")
+	b.push("jobs", "new-job", job(7, "Announced while loading", "https://jobs.example.com/7"))
+	browsertest.WaitVisible(t, first, `#jobs li[data-id="7"]`)
+	close(b.jobsGate)
+	browsertest.WaitVisible(t, second, `#jobs li[data-id="7"]`)
+	browsertest.WaitTrue(t, second, `document.querySelector("#conn").dataset.state === "live"`)
+	if got := browsertest.Eval[[]string](t, second, `[...document.querySelectorAll("#jobs > li")].map(li => li.dataset.id)`); strings.Join(got, ",") != "7,1" {
+		t.Errorf("second tab's rows = %v, want [7 1]", got)
+	}
+	if n := b.streams()["sse"]; n != 1 {
+		t.Errorf("%d SSE streams open for one browser, want 1", n)
+	}
+}
+
+// waitSignal waits for a signal of the fake backend.
+func waitSignal(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(browsertest.DefaultTimeout):
+		t.Fatalf("no %s within %s", what, browsertest.DefaultTimeout)
 	}
 }
 
@@ -615,24 +819,30 @@ func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-narrow.png")
 }
 
-// A match announced while the alerts are still loading is shown under its
-// alert once they arrive, though the (older) answer lacks it.
+// A match announced while the alerts are still loading (after the snapshot
+// the answer reflects) is shown under its alert once they arrive, with one
+// toast.
 func TestBrowser_MatchDuringAlertsLoadStays(t *testing.T) {
 	b := newFakeBackend(t)
 	b.user = map[string]any{"id": 7, "email": "ada@example.com"}
 	b.alerts = []map[string]any{{"id": 11, "name": "Go in Baku", "query": "golang", "paused": false, "matches": []map[string]any{}}}
 	b.alertGate = make(chan struct{})
+	b.alertsCame = make(chan struct{}, 8)
 	srv := b.start()
 	ctx := browsertest.New(t)
 
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#alerts"))
-	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.meState === "live"`)
+	waitSignal(t, b.alertsCame, "GET /api/alerts")
 	b.push("me", "new-job", map[string]any{"id": 9, "title": "Senior Go developer", "url": "https://jobs.example.com/9", "alerts": []int{11}})
-	browsertest.WaitVisible(t, ctx, `#toasts .toast.match`)
 	close(b.alertGate)
 	browsertest.WaitVisible(t, ctx, `#alerts-list li[data-id="11"] .matches li[data-id="9"]`)
+	browsertest.WaitVisible(t, ctx, `#toasts .toast.match`)
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.meState === "live"`)
 	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll("#toasts .toast.match").length`); n != 1 {
 		t.Errorf("%d match toasts, want 1", n)
+	}
+	if got := browsertest.Text(t, ctx, "#conn"); !strings.Contains(got, "alerts on") {
+		t.Errorf("pill = %q, want it to say the alerts are on", got)
 	}
 }
 
@@ -737,4 +947,144 @@ func TestBrowser_ResetReloadsAndEndedSessionSignsOut(t *testing.T) {
 	// The public list stays live.
 	b.push("jobs", "new-job", job(4, "Data engineer", "https://jobs.example.com/4"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="4"]`)
+}
+
+// lastChannels returns the channels of the latest stream request.
+func (b *fakeBackend) lastChannels() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.channels) == 0 {
+		return ""
+	}
+	return b.channels[len(b.channels)-1]
+}
+
+// TestBrowser_SessionEndSignsOutEveryTab: when the server ends the session
+// under the stream (session-ended over SSE, a session-ended message and
+// close 4401 over WebSocket, a 401 to a waiting poll), every tab of the
+// browser is signed out and says why, no private event reaches any tab
+// afterwards, the stream goes on with "jobs" only, and the browser keeps
+// one stream throughout.
+func TestBrowser_SessionEndSignsOutEveryTab(t *testing.T) {
+	for _, tr := range []string{"sse", "ws", "poll"} {
+		t.Run(tr, func(t *testing.T) {
+			b := newFakeBackend(t)
+			b.user = map[string]any{"id": 7, "email": "ada@example.com"}
+			b.alerts = []map[string]any{{"id": 11, "name": "Go in Baku", "query": "golang", "paused": false}}
+			srv := b.start()
+			ctx := browsertest.New(t)
+			tabs := []context.Context{browsertest.NewTab(t, ctx), browsertest.NewTab(t, ctx), browsertest.NewTab(t, ctx)}
+			for _, tab := range tabs {
+				browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/?transport="+tr+"#alerts"))
+				browsertest.WaitTrue(t, tab, fmt.Sprintf(`(c => c.dataset.meState === "live" && c.dataset.transport === %q)(document.querySelector("#conn"))`, tr))
+				// (The fake's alerts lack the matches of later events: push
+				// the match once every tab has its alerts.)
+				browsertest.WaitVisible(t, tab, `#alerts-list li[data-id="11"]`)
+			}
+			if got := b.lastChannels(); got != "jobs,me" && tr != "ws" {
+				t.Errorf("stream channels %q, want jobs,me", got)
+			}
+			b.push("me", "new-job", map[string]any{"id": 9, "title": "Before the end", "url": "https://jobs.example.com/9", "alerts": []int{11}})
+			for _, tab := range tabs {
+				browsertest.WaitVisible(t, tab, `#alerts-list .matches li[data-id="9"]`)
+			}
+
+			b.endSession()
+			for _, tab := range tabs {
+				browsertest.WaitVisible(t, tab, "#signin-open")
+				browsertest.WaitTrue(t, tab, `[...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.includes("session has ended"))`)
+				browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
+			}
+			b.push("me", "new-job", map[string]any{"id": 10, "title": "After the end", "url": "https://jobs.example.com/10", "alerts": []int{11}})
+			b.push("jobs", "new-job", job(12, "Public after the end", "https://jobs.example.com/12"))
+			for i, tab := range tabs {
+				browsertest.WaitTrue(t, tab, `document.querySelector('#jobs li[data-id="12"]')`)
+				if got := browsertest.Text(t, tab, "#toasts"); strings.Contains(got, "After the end") {
+					t.Errorf("tab %d shows a private event after the session ended: %q", i, got)
+				}
+			}
+			if tr != "ws" {
+				if got := b.lastChannels(); got != "jobs" {
+					t.Errorf("after the end the stream holds %q, want jobs", got)
+				}
+			}
+			if n := b.streams()[tr]; tr != "poll" && n != 1 {
+				t.Errorf("%d %s streams open for one browser, want 1", n, tr)
+			}
+		})
+	}
+}
+
+// TestBrowser_SignInAndOutFollowEveryTab: signing in in one tab signs the
+// browser's other tabs in (the stream adds "me"); signing out in another
+// signs them all out, with one sign-out request.
+func TestBrowser_SignInAndOutFollowEveryTab(t *testing.T) {
+	b := newFakeBackend(t)
+	b.alerts = []map[string]any{{"id": 11, "name": "Go in Baku", "query": "golang", "paused": false}}
+	srv := b.start()
+	ctx := browsertest.New(t)
+	one, two := browsertest.NewTab(t, ctx), browsertest.NewTab(t, ctx)
+	for _, tab := range []context.Context{one, two} {
+		browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/"))
+		browsertest.WaitTrue(t, tab, `document.querySelector("#conn").dataset.state === "live"`)
+		browsertest.WaitVisible(t, tab, "#signin-open")
+	}
+	browsertest.Do(t, two,
+		chromedp.Click(chromedp.CSS("#signin-open")),
+		chromedp.SendKeys(chromedp.CSS("#auth-email"), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#auth-password"), "password-123"),
+		chromedp.Click(chromedp.CSS("#auth-login")),
+	)
+	for _, tab := range []context.Context{one, two} {
+		browsertest.WaitVisible(t, tab, "#who")
+		browsertest.WaitTrue(t, tab, `document.querySelector("#conn").dataset.meState === "live"`)
+		browsertest.WaitTrue(t, tab, `document.querySelector('#alerts-list li[data-id="11"]')`)
+	}
+	b.push("me", "new-job", map[string]any{"id": 9, "title": "Senior Go developer", "url": "https://jobs.example.com/9", "alerts": []int{11}})
+	for _, tab := range []context.Context{one, two} {
+		browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/#alerts"))
+		browsertest.WaitVisible(t, tab, `#alerts-list .matches li[data-id="9"]`)
+	}
+
+	browsertest.Do(t, one, chromedp.Click(chromedp.CSS("#signout")))
+	for _, tab := range []context.Context{one, two} {
+		browsertest.WaitVisible(t, tab, "#signin-open")
+		browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
+	}
+	if got := browsertest.Text(t, two, "#toasts"); !strings.Contains(got, "signed out") && !strings.Contains(got, "session has ended") {
+		t.Errorf("the other tab's toasts = %q, want why it was signed out", got)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.logouts != 1 {
+		t.Errorf("%d sign-out requests, want 1", b.logouts)
+	}
+}
+
+// TestBrowser_WithoutWebLocksEachTabStreams: where Web Locks (or
+// BroadcastChannel) are missing, every tab keeps a stream of its own and
+// is live on its own.
+func TestBrowser_WithoutWebLocksEachTabStreams(t *testing.T) {
+	b := newFakeBackend(t)
+	srv := b.start()
+	ctx := browsertest.New(t)
+	tabs := []context.Context{browsertest.NewTab(t, ctx), browsertest.NewTab(t, ctx)}
+	for _, tab := range tabs {
+		browsertest.BeforeScripts(t, tab, `delete Navigator.prototype.locks;`)
+		browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/"))
+		browsertest.WaitTrue(t, tab, `!("locks" in navigator) && document.querySelector("#conn").dataset.state === "live"`)
+		if got := browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.holder`); got != "here" {
+			t.Errorf("a tab without Web Locks does not hold its own stream (holder %q)", got)
+		}
+	}
+	if n := b.streams()["sse"]; n != 2 {
+		t.Errorf("%d SSE streams for two tabs without Web Locks, want 2", n)
+	}
+	b.push("jobs", "new-job", job(7, "Designer", "https://jobs.example.com/7"))
+	for _, tab := range tabs {
+		browsertest.WaitVisible(t, tab, `#jobs li[data-id="7"]`)
+		if n := browsertest.Eval[int](t, tab, countRows(7)); n != 1 {
+			t.Errorf("job 7 has %d rows, want 1", n)
+		}
+	}
 }

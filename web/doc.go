@@ -30,17 +30,38 @@
 //
 // # The client
 //
-// static/live.js is the transport client, written to be reusable: SSE first,
-// WebSocket when SSE never connects, long polling when WebSocket does not
-// either; resume from the last event id on every reconnect (also across
-// reloads, via sessionStorage); exponential backoff with jitter. The page
-// URL parameter ?transport=sse|ws|poll pins one transport. The element #conn
-// shows the state of the "jobs" subscription; its data-state ("connecting",
-// "live", "reconnecting", "closed") and data-transport ("sse", "ws", "poll")
-// attributes are stable for tests, as are data-me-state and
-// data-me-transport for the signed-in user's "me" channel.
+// static/live.js is the transport client, written to be reusable: one
+// stream of several channels (GET /api/events?channels=jobs,me; the same for
+// long polling; on a WebSocket one join per channel), SSE first, WebSocket
+// when SSE never comes up, long polling when WebSocket does not either. A
+// transport that opens but sends no opening message ("connected"; "welcome"
+// and every "joined"; a first poll answer) within 5 s has failed too (a
+// proxy that buffers the response). It keeps a position per channel and
+// resumes from it on every reconnect, drops events at or below it, and
+// backs off exponentially with jitter. The page URL parameter
+// ?transport=sse|ws|poll pins one transport.
 //
-// The job list subscribes before it loads GET /api/jobs and keys rows by
-// job id, so an event that races the load, or a replayed one, shows once.
-// While a search is active new jobs are counted, not mixed into the results.
+// static/tabs.js makes that one stream per browser: the tab holding the Web
+// Lock "birjob-stream" runs it and passes events, positions and its state
+// to the other tabs over the BroadcastChannel "birjob"; when it closes the
+// next tab in the lock's queue resumes from the positions it heard. Each
+// channel of the stream carries a coverage id (since when it was delivered
+// without a gap); a tab whose list was read before it reloads that list.
+// Sign-in, sign-out and a session ended by the server (session-ended, or a
+// 401 from a stream request) are broadcast, and every tab follows; the
+// stream then reopens with or without "me". Without Web Locks or
+// BroadcastChannel each tab runs its own stream.
+//
+// The lists (static/jobs.js, static/alerts.js) keep the cursor their load
+// came with (GET /api/jobs and GET /api/alerts answer with "lastEventId",
+// read in the rows' snapshot) and apply an event only when its id is above
+// it; events that arrive during a load wait for the answer. The stream
+// starts from those cursors. Job rows are keyed by job id too. While a
+// search is active new jobs are counted, not mixed into the results.
+//
+// The element #conn shows the browser's stream in every tab; its data-state
+// ("connecting", "live", "reconnecting", "closed"), data-transport ("sse",
+// "ws", "poll"), data-me-state and data-me-transport (present while "me" is
+// on the stream) and data-holder ("here" in the tab that holds the stream,
+// else "other") are stable for tests.
 package web

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,8 +11,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,4 +245,389 @@ func BenchmarkBrowser_IngestToDOM(b *testing.B) {
 			b.ReportMetric(lat[len(lat)*95/100], "p95-ms")
 		})
 	}
+}
+
+// pageUser is a browser signed in to a real node, with tabs open on it and
+// an admin client beside it.
+type pageUser struct {
+	t     *testing.T
+	base  string
+	admin *http.Client
+	ctx   context.Context // the browser context's first tab, left blank so that any app tab can close
+	tabs  []context.Context
+}
+
+// streamTestConfig is a node without the demo board whose keepalive is
+// short, so that it soon notices a stream a closed or reloaded tab left
+// (the tests count the node's streams).
+func streamTestConfig(t *testing.T) config.Config {
+	cfg := testConfig(t)
+	cfg.Demo = config.DemoOff
+	cfg.Keepalive = 500 * time.Millisecond
+	return cfg
+}
+
+// newPageUser signs an admin in over HTTP,
+// and signs up "ann" in a tab of a fresh browser with an alert for
+// "golang"; that tab is tabs[0], reloaded so it lists the alert.
+func newPageUser(t *testing.T, base string) *pageUser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u := &pageUser{t: t, base: base, admin: &http.Client{Jar: jar}}
+	post(t, u.admin, base+"/api/login", `{"email":"admin@example.com","password":"admin-password"}`, 200)
+	u.ctx = browsertest.New(t)
+	first := u.open("/")
+	browsertest.Do(t, first,
+		chromedp.Click(chromedp.CSS("#signin-open")),
+		chromedp.SendKeys(chromedp.CSS("#auth-email"), "ann@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#auth-password"), "password-123"),
+		chromedp.Click(chromedp.CSS("#auth-signup")),
+	)
+	browsertest.WaitVisible(t, first, "#who")
+	status := browsertest.Run(t, first, chromedp.Evaluate[int](`fetch("/api/alerts", {method: "POST", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({name: "Go anywhere", query: "golang"})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status != 201 {
+		t.Fatalf("create alert: %d", status)
+	}
+	// (A new #fragment alone does not reload the page.)
+	browsertest.Do(t, first, chromedp.Navigate(base+"/#alerts"), chromedp.Reload())
+	browsertest.WaitVisible(t, first, "#alerts-list li.alert")
+	return u
+}
+
+// open opens another tab of the browser on path.
+func (u *pageUser) open(path string) context.Context {
+	u.t.Helper()
+	tab := browsertest.NewTab(u.t, u.ctx)
+	browsertest.Do(u.t, tab, chromedp.Navigate(u.base+path))
+	u.tabs = append(u.tabs, tab)
+	return tab
+}
+
+// ingest posts a job as the admin and returns its id.
+func (u *pageUser) ingest(title string) string {
+	u.t.Helper()
+	out := post(u.t, u.admin, u.base+"/api/jobs", fmt.Sprintf(`{"title":%q,"url":"https://jobs.example.com/%d","company":"Acme","location":"Baku"}`, title, time.Now().UnixNano()), 201)
+	return fmt.Sprint(out["id"])
+}
+
+// connections returns the node's open streams per transport.
+func (u *pageUser) connections() map[string]int {
+	u.t.Helper()
+	res, err := u.admin.Get(u.base + "/api/admin/stats")
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Notify struct {
+			Connections map[string]int `json:"connections"`
+		} `json:"notify"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
+		u.t.Fatalf("GET /api/admin/stats: %d %v", res.StatusCode, err)
+	}
+	return out.Notify.Connections
+}
+
+// waitConnections waits until the node counts exactly want streams per
+// transport (it may take a moment to notice a stream that a tab closed).
+func (u *pageUser) waitConnections(want map[string]int) {
+	u.t.Helper()
+	deadline := time.Now().Add(browsertest.DefaultTimeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := u.connections()
+		ok := true
+		for _, tr := range []string{"sse", "ws", "poll"} {
+			ok = ok && got[tr] == want[tr]
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			u.t.Fatalf("node counts streams %v, want %v", got, want)
+		}
+		<-tick.C
+	}
+}
+
+// liveWithAlerts is a JS condition: the pill says live, with "me" on the stream.
+const liveWithAlerts = `(c => c.dataset.state === "live" && c.dataset.meState === "live")(document.querySelector("#conn"))`
+
+// watchTab makes the page record when each job row and match toast
+// appears: window.__rows[id] and window.__matches[title] list the times.
+func watchTab(t *testing.T, tab context.Context) {
+	t.Helper()
+	browsertest.Eval[bool](t, tab, `(() => {
+		window.__rows = {}; window.__matches = {};
+		const add = (m, k) => (m[k] ??= []).push(Date.now());
+		new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes) if (n.dataset?.id) add(window.__rows, n.dataset.id); })
+			.observe(document.getElementById("jobs"), { childList: true });
+		new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes) if (n.classList?.contains("match")) add(window.__matches, n.textContent); })
+			.observe(document.getElementById("toasts"), { childList: true });
+		return true;
+	})()`)
+}
+
+// TestBrowser_FourTabsOneStream: four signed-in tabs of one browser each
+// show a new job and a personal match within 2 s, while the node counts
+// one stream for the browser: one tab holds it, the others follow.
+func TestBrowser_FourTabsOneStream(t *testing.T) {
+	a, _ := startApp(t, streamTestConfig(t))
+	u := newPageUser(t, a.URL())
+	for range 3 {
+		u.open("/#alerts")
+	}
+	holders := 0
+	for i, tab := range u.tabs {
+		browsertest.WaitVisible(t, tab, "#alerts-list li.alert")
+		browsertest.WaitTrue(t, tab, liveWithAlerts)
+		if got := browsertest.Text(t, tab, "#conn"); !strings.Contains(got, "live") || !strings.Contains(got, "SSE") || !strings.Contains(got, "alerts on") {
+			t.Errorf("tab %d: pill %q, want live, SSE, alerts on", i, got)
+		}
+		if browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.holder`) == "here" {
+			holders++
+		}
+		watchTab(t, tab)
+	}
+	if holders != 1 {
+		t.Errorf("%d tabs hold a stream, want 1", holders)
+	}
+	u.waitConnections(map[string]int{"sse": 1})
+
+	start := time.Now().UnixMilli()
+	id := u.ingest("Senior Golang developer")
+	title := "Senior Golang developer"
+	for i, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, fmt.Sprintf(`window.__rows[%q] && Object.keys(window.__matches).some(k => k.includes(%q))`, id, title))
+		row := browsertest.Eval[[]int64](t, tab, fmt.Sprintf(`window.__rows[%q]`, id))
+		match := browsertest.Eval[[]int64](t, tab, fmt.Sprintf(`Object.entries(window.__matches).filter(([k]) => k.includes(%q)).flatMap(([, v]) => v)`, title))
+		if len(row) != 1 || len(match) != 1 {
+			t.Fatalf("tab %d: job row added %d times, match shown %d times; want once each", i, len(row), len(match))
+		}
+		if d := row[0] - start; d > 2000 {
+			t.Errorf("tab %d: the job showed after %d ms, want within 2 s", i, d)
+		}
+		if d := match[0] - start; d > 2000 {
+			t.Errorf("tab %d: the match showed after %d ms, want within 2 s", i, d)
+		}
+		browsertest.WaitVisible(t, tab, fmt.Sprintf(`#alerts-list .matches li[data-id="%s"]`, id))
+	}
+	u.waitConnections(map[string]int{"sse": 1})
+}
+
+// TestBrowser_HandoverLosesNothing: when the tab that holds the stream
+// closes, another one takes it over and resumes where it left off: jobs
+// published before, during and after the handover appear exactly once in
+// every remaining tab, as rows and as match toasts.
+func TestBrowser_HandoverLosesNothing(t *testing.T) {
+	a, _ := startApp(t, streamTestConfig(t))
+	u := newPageUser(t, a.URL())
+	u.open("/#alerts")
+	u.open("/#alerts")
+	for _, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, liveWithAlerts)
+		// A match already in a tab's snapshot is shown without a toast:
+		// ingest only once every tab has its alerts.
+		browsertest.WaitVisible(t, tab, "#alerts-list li.alert")
+	}
+	holder := -1
+	for i, tab := range u.tabs {
+		if browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.holder`) == "here" {
+			holder = i
+		}
+	}
+	if holder < 0 {
+		t.Fatal("no tab holds the stream")
+	}
+	var rest []context.Context
+	for i, tab := range u.tabs {
+		if i != holder {
+			rest = append(rest, tab)
+			watchTab(t, tab)
+		}
+	}
+
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, u.ingest(fmt.Sprintf("Golang developer %d", i)))
+	}
+	published := make(chan []string)
+	go func() {
+		var more []string
+		for i := 3; i < 9; i++ {
+			out := map[string]any{}
+			res, err := u.admin.Post(u.base+"/api/jobs", "application/json", strings.NewReader(
+				fmt.Sprintf(`{"title":"Golang developer %d","url":"https://jobs.example.com/h/%d"}`, i, i)))
+			if err == nil {
+				_ = json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+			}
+			more = append(more, fmt.Sprint(out["id"]))
+		}
+		published <- more
+	}()
+	browsertest.Close(t, u.tabs[holder])
+	ids = append(ids, <-published...)
+	ids = append(ids, u.ingest("Golang developer 9"))
+
+	for i, tab := range rest {
+		browsertest.WaitTrue(t, tab, liveWithAlerts)
+		for _, id := range ids { // (rows of the hidden Jobs tab)
+			browsertest.WaitTrue(t, tab, fmt.Sprintf(`document.querySelector('#jobs li[data-id="%s"]')`, id))
+		}
+		for n := range 10 {
+			title := fmt.Sprintf("Golang developer %d", n)
+			browsertest.WaitTrue(t, tab, fmt.Sprintf(`Object.keys(window.__matches).some(k => k.includes(%q))`, title))
+		}
+		rows := browsertest.Eval[map[string][]int64](t, tab, `window.__rows`)
+		for _, id := range ids {
+			if len(rows[id]) != 1 {
+				t.Errorf("tab %d: job %s added %d times, want once", i, id, len(rows[id]))
+			}
+		}
+		matches := browsertest.Eval[map[string][]int64](t, tab, `window.__matches`)
+		for n := range 10 {
+			title := fmt.Sprintf("Golang developer %d", n)
+			count := 0
+			for k, v := range matches {
+				if strings.Contains(k, title) { // single digits: "developer 1" is not in "developer 2"
+					count += len(v)
+				}
+			}
+			if count != 1 {
+				t.Errorf("tab %d: %d match toasts for %q, want 1 (all: %v)", i, count, title, matches)
+			}
+		}
+	}
+	holders := 0
+	for _, tab := range rest {
+		if browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.holder`) == "here" {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("after the handover %d tabs hold a stream, want 1", holders)
+	}
+	u.waitConnections(map[string]int{"sse": 1})
+}
+
+// TestBrowser_LogoutSignsOutEveryTab: signing out in one tab signs every
+// tab of the browser out, and no private event reaches any of them
+// afterwards, while the public list stays live.
+func TestBrowser_LogoutSignsOutEveryTab(t *testing.T) {
+	a, _ := startApp(t, streamTestConfig(t))
+	u := newPageUser(t, a.URL())
+	u.open("/#alerts")
+	u.open("/")
+	for _, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, liveWithAlerts)
+	}
+	browsertest.Do(t, u.tabs[1], chromedp.Click(chromedp.CSS("#signout")))
+	for i, tab := range u.tabs {
+		browsertest.WaitVisible(t, tab, "#signin-open")
+		browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
+		if i != 1 { // the others say why, and it is not a surprise ended session
+			browsertest.WaitTrue(t, tab, `[...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.includes("You signed out in another tab"))`)
+			if got := browsertest.Text(t, tab, "#toasts"); strings.Contains(got, "session has ended") {
+				t.Errorf("tab %d: toasts %q", i, got)
+			}
+		}
+		watchTab(t, tab)
+	}
+	id := u.ingest("Golang developer after the logout")
+	later := u.ingest("Accountant after the logout")
+	for i, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, fmt.Sprintf(`document.querySelector('#jobs li[data-id="%s"]')`, later))
+		browsertest.WaitTrue(t, tab, fmt.Sprintf(`document.querySelector('#jobs li[data-id="%s"]')`, id))
+		if n := browsertest.Eval[int](t, tab, `Object.keys(window.__matches).length + document.querySelectorAll("#alerts-list li").length`); n != 0 {
+			t.Errorf("tab %d: %d private things shown after the logout", i, n)
+		}
+	}
+	u.waitConnections(map[string]int{"sse": 1})
+}
+
+// TestBrowser_BufferingProxyFallsBack: behind a proxy that holds SSE
+// responses back (it passes them on only when they end), the page counts
+// the silent stream as failed and is live over another transport within
+// 10 s.
+func TestBrowser_BufferingProxyFallsBack(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Demo = config.DemoOff
+	a, _ := startApp(t, cfg)
+	target, err := url.Parse(a.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var buffered atomic.Int32
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if !strings.HasPrefix(res.Request.URL.Path, "/api/events") {
+			return nil
+		}
+		buffered.Add(1)
+		body, err := io.ReadAll(res.Body) // until the stream ends (or the client leaves)
+		res.Body.Close()
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		return err
+	}
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		w.WriteHeader(http.StatusBadGateway) // mostly a page that went away
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+
+	tab := browsertest.New(t)
+	start := time.Now()
+	browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && c.dataset.transport !== "sse")(document.querySelector("#conn"))`)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("live after %s, want within 10 s", d)
+	}
+	if buffered.Load() == 0 {
+		t.Error("the page never tried SSE through the proxy")
+	}
+	jar, _ := cookiejar.New(nil)
+	u := &pageUser{t: t, base: a.URL(), admin: &http.Client{Jar: jar}}
+	post(t, u.admin, u.base+"/api/login", `{"email":"admin@example.com","password":"admin-password"}`, 200)
+	id := u.ingest("Platform engineer behind a proxy")
+	browsertest.WaitVisible(t, tab, fmt.Sprintf(`#jobs li[data-id="%s"]`, id))
+	t.Logf("live over %s after %s", browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.transport`), time.Since(start))
+}
+
+// TestBrowser_SessionEndedElsewhereSignsOutEveryTab: the browser's session
+// is ended behind the page's back (a logout request the page does not
+// make); the server ends the stream with session-ended, every tab of the browser is
+// signed out and says why, and no private event reaches any of them
+// afterwards.
+func TestBrowser_SessionEndedElsewhereSignsOutEveryTab(t *testing.T) {
+	a, _ := startApp(t, streamTestConfig(t))
+	u := newPageUser(t, a.URL())
+	u.open("/#alerts")
+	u.open("/")
+	for _, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, liveWithAlerts)
+	}
+	// The session ends behind the page's back: a request of its own, not
+	// the page's sign-out, so only the server can tell the tabs.
+	status := browsertest.Run(t, u.tabs[2], chromedp.Evaluate[int](`fetch("/api/logout", {method: "POST"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status >= 300 {
+		t.Fatalf("logout behind the page's back: %d", status)
+	}
+	for _, tab := range u.tabs {
+		browsertest.WaitVisible(t, tab, "#signin-open")
+		browsertest.WaitTrue(t, tab, `[...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.includes("session has ended"))`)
+		browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
+		watchTab(t, tab)
+	}
+	id := u.ingest("Golang developer after the session ended")
+	for i, tab := range u.tabs {
+		browsertest.WaitTrue(t, tab, fmt.Sprintf(`document.querySelector('#jobs li[data-id="%s"]')`, id))
+		if n := browsertest.Eval[int](t, tab, `Object.keys(window.__matches).length`); n != 0 {
+			t.Errorf("tab %d: %d match toasts after the session ended", i, n)
+		}
+	}
+	u.waitConnections(map[string]int{"sse": 1})
 }

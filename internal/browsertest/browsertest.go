@@ -25,6 +25,11 @@
 //
 //	func TestMain(m *testing.M) { browsertest.Main(m) }
 //
+// Several tabs of one person's browser (shared cookies, storage, Web Locks,
+// BroadcastChannel): NewTab(t, ctx) for each, Close(t, tab) to close one
+// (the tab of New holds the browser context: leave it blank when a test
+// closes tabs). BeforeScripts runs a script before a tab's page scripts.
+//
 // Every helper fails the test (t.Fatal) on error or timeout, after saving a
 // screenshot. At the end of the test, uncaught exceptions and unhandled
 // promise rejections of the page fail the test; console.error calls are
@@ -47,6 +52,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -64,6 +70,7 @@ type Browser struct {
 	// AllowExceptions, when set, accepts page exceptions instead of
 	// failing the test at cleanup (for tests of broken pages).
 	AllowExceptions bool
+	close           func() // closes the tab, once
 }
 
 type ctxKey struct{}
@@ -219,8 +226,55 @@ func New(t testing.TB) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Browser{t: t, changed: make(chan struct{})}
 	ctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	return watch(t, ctx, cancelTab)
+}
+
+// NewTab opens another tab in the browser context of tab (a context from
+// New or NewTab): the tabs share cookies, storage, Web Locks and
+// BroadcastChannels, like the tabs of one person's browser. Each tab gets a
+// window of its own, so none is hidden (a hidden page gets no animation
+// frames and would throttle its timers). The tab closes when the test ends,
+// or earlier with Close. Closing the tab of New ends the browser context and
+// every tab in it; a test that closes tabs opens them all with NewTab.
+func NewTab(t testing.TB, tab context.Context) context.Context {
+	t.Helper()
+	if From(tab) == nil {
+		t.Fatal("browsertest: NewTab needs a context from New or NewTab")
+	}
+	ctx, cancelTab := chromedp.NewContext(tab)
+	return watch(t, ctx, cancelTab)
+}
+
+// Close closes a tab opened with NewTab (the page gets its pagehide, and
+// its Web Locks are released) and checks it like the end of a test does.
+func Close(t testing.TB, tab context.Context) {
+	t.Helper()
+	b := From(tab)
+	if b == nil || b.close == nil {
+		t.Fatal("browsertest: Close needs a context from NewTab")
+	}
+	b.close()
+}
+
+// BeforeScripts makes the tab run the JavaScript source in every document
+// it loads from now on, before the page's own scripts: to take a feature
+// away (delete navigator.locks) or to stub one.
+func BeforeScripts(t testing.TB, tab context.Context, source string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(tab, DefaultTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: source}); err != nil {
+		fail(t, tab, "add a script", err)
+	}
+}
+
+// watch starts the tab of ctx, records its console and registers its
+// cleanup: a screenshot when the test failed, then the tab closes and its
+// exceptions fail the test.
+func watch(t testing.TB, ctx context.Context, cancelTab context.CancelFunc) context.Context {
+	t.Helper()
+	b := &Browser{t: t, changed: make(chan struct{})}
 	ctx = context.WithValue(ctx, ctxKey{}, b)
 	t.Cleanup(cancelTab)
 	if err := chromedp.Do(ctx); err != nil {
@@ -241,15 +295,19 @@ func New(t testing.TB) context.Context {
 			b.mu.Unlock()
 		}
 	}()
+	var once sync.Once
+	b.close = func() {
+		once.Do(func() {
+			if t.Failed() {
+				saveScreenshot(t, ctx, "failed")
+			}
+			cancelTab()
+			<-done
+			b.check()
+		})
+	}
 	// Cleanups run last-registered first: this one runs while the tab lives.
-	t.Cleanup(func() {
-		if t.Failed() {
-			saveScreenshot(t, ctx, "failed")
-		}
-		cancelTab()
-		<-done
-		b.check()
-	})
+	t.Cleanup(b.close)
 	return ctx
 }
 

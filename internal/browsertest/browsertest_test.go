@@ -75,3 +75,32 @@ func TestNew_RecordsExceptions(t *testing.T) {
 		t.Errorf("exceptions = %v", ex)
 	}
 }
+
+// TestNewTab_SharesTheBrowserContext: tabs of NewTab share storage and Web
+// Locks (one browser context), a tab of New does not; Close releases a
+// closed tab's lock to the tab waiting for it.
+func TestNewTab_SharesTheBrowserContext(t *testing.T) {
+	url := serve(t)
+	ctx := browsertest.New(t)
+	one, two := browsertest.NewTab(t, ctx), browsertest.NewTab(t, ctx)
+	browsertest.Do(t, one, chromedp.Navigate(url))
+	browsertest.Do(t, two, chromedp.Navigate(url))
+	browsertest.Eval[bool](t, one, `(localStorage.setItem("x", "1"), true)`)
+	if got := browsertest.Eval[string](t, two, `localStorage.getItem("x") || ""`); got != "1" {
+		t.Errorf("second tab reads %q from localStorage, want the first tab's 1", got)
+	}
+	other := browsertest.New(t)
+	browsertest.Do(t, other, chromedp.Navigate(url))
+	if got := browsertest.Eval[string](t, other, `localStorage.getItem("x") || ""`); got != "" {
+		t.Errorf("a tab of another browser context reads %q", got)
+	}
+
+	browsertest.Eval[bool](t, one, `(navigator.locks.request("l", () => { window.held = true; return new Promise(() => {}); }), true)`)
+	browsertest.WaitTrue(t, one, `window.held`)
+	browsertest.Eval[bool](t, two, `(navigator.locks.request("l", () => { window.held = true; return new Promise(() => {}); }), true)`)
+	if browsertest.Eval[bool](t, two, `!!window.held`) {
+		t.Fatal("both tabs hold the lock")
+	}
+	browsertest.Close(t, one)
+	browsertest.WaitTrue(t, two, `window.held`)
+}

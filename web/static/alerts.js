@@ -7,12 +7,21 @@ import { h, clear, show, api, errorText, status, str, field, safeURL, $ } from "
 import { criteriaFields, summary } from "./criteria.js";
 import { renderJob, markExpired } from "./jobs.js";
 import { toast } from "./toast.js";
+import { newer } from "./live.js";
 
 const MAX_MATCHES = 10;
 
-/** Alerts is the "My alerts" tab. */
+/**
+ * Alerts is the "My alerts" tab. Like the job list it keeps the cursor its
+ * load came with (lastEventId) and applies only "me" events above it;
+ * events that arrive while it loads wait for the answer.
+ */
 export class Alerts {
-  constructor() {
+  constructor(hooks = {}) {
+    this.hooks = { loading: () => {}, loaded: () => {}, ...hooks };
+    this.seen = ""; // the last event id the list reflects
+    this.waiting = null; // events that came during a load
+    this.loads = 0; // loads started; a reset ends the ones in flight
     this.list = $("alerts-list");
     this.err = $("alerts-error");
     this.formBox = $("alert-form");
@@ -22,27 +31,37 @@ export class Alerts {
 
   /** load fetches the alerts and their matches. */
   async load() {
-    // Matches announced while the request is in flight may be missing from
-    // its answer, which replaces the list: they are placed again after it.
-    this.announced = [];
+    const n = ++this.loads;
+    this.waiting ??= [];
+    this.hooks.loading();
+    let cursor = "";
     try {
       const body = await api("GET", "/api/alerts");
+      if (n !== this.loads) return; // a newer load, or a sign-out, won
+      cursor = str(body?.lastEventId);
       clear(this.list);
       this.alerts.clear();
       const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
       for (const a of alerts) this.list.append(this.render(a));
       if (!alerts.length) this.list.append(h("li", { class: "empty", text: "No alerts yet. Create one to be told the moment a matching job appears." }));
-      for (const job of this.announced ?? []) this.placeMatch(job);
       status(this.err, "");
     } catch (err) {
+      if (n !== this.loads) return;
       status(this.err, `Could not load your alerts: ${errorText(err)}`);
-    } finally {
-      this.announced = null;
     }
+    // The new cursor, then the events that waited for it.
+    if (cursor) this.seen = cursor;
+    const waiting = this.waiting ?? [];
+    this.waiting = null;
+    for (const ev of waiting) this.apply(ev);
+    this.hooks.loaded(this.seen);
   }
 
   /** reset forgets everything (sign-out). */
   reset() {
+    this.loads++;
+    this.seen = "";
+    this.waiting = null;
     clear(this.list);
     this.alerts.clear();
     clear(this.formBox);
@@ -149,13 +168,22 @@ export class Alerts {
     return names;
   }
 
-  /** onEvent applies an event of the "me" channel. */
+  /** onEvent takes an event of the "me" channel. */
   onEvent(ev) {
+    if (this.waiting) this.waiting.push(ev);
+    else this.apply(ev);
+  }
+
+  /** apply applies an event unless the list reflects it already. */
+  apply(ev) {
+    if (ev.id) {
+      if (!newer(str(ev.id), this.seen)) return;
+      this.seen = str(ev.id);
+    }
     const job = ev.data && typeof ev.data === "object" ? ev.data : null;
     if (!job) return;
     const title = str(job.title) || "(untitled)";
     if (ev.type === "new-job") {
-      this.announced?.push(job);
       const names = this.placeMatch(job);
       const what = job.company ? `${title} — ${str(job.company)}` : title;
       const why = names.length ? `New match for “${names.join("”, “")}”` : "New match for your alerts";

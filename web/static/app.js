@@ -1,30 +1,67 @@
 // app.js — the page's entry point: tabs, accounts, the connection pill and
-// the two live subscriptions ("jobs" for everyone, "me" when signed in).
+// the live stream ("jobs" for everyone, plus "me" when signed in), which
+// one tab of the browser holds for all of them (tabs.js).
 
 import { h, clear, show, api, errorText, status, str, $ } from "./dom.js";
-import { subscribe, TRANSPORT_NAMES } from "./live.js";
+import { TRANSPORT_NAMES } from "./live.js";
+import { Link } from "./tabs.js";
 import { JobList } from "./jobs.js";
 import { Alerts, askNotifications } from "./alerts.js";
 import { Admin } from "./admin.js";
 import { toast } from "./toast.js";
 
-const jobs = new JobList();
-const alerts = new Alerts();
-const admin = new Admin();
 let me = null; // {id, email, admin} when signed in
-let meSub = null;
+let signingOut = false; // this tab asked for the sign-out: no "session ended" toast
+
+const link = new Link({
+  onEvent: (ev) => {
+    if (ev.channel === "me") {
+      if (me) alerts.onEvent(ev);
+    } else if (ev.channel === "jobs") jobs.onEvent(ev);
+  },
+  onState: () => showConn(),
+  onReset: () => {
+    jobs.load();
+    if (me) alerts.load();
+  },
+  onStale: (channel) => {
+    if (channel === "jobs") jobs.load();
+    else if (channel === "me" && me) alerts.load();
+    else link.forget(channel);
+  },
+  onAccount: (user, reason) => (user ? signedIn(user, { echo: false }) : signedOutHere(reason, { echo: false })),
+});
+const jobs = new JobList({ loading: () => link.loading("jobs"), loaded: (c) => link.loaded("jobs", c) });
+const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c) });
+const admin = new Admin();
 
 // ---- connection pill ----
 
 const STATE_TEXT = { connecting: "connecting…", live: "● live", reconnecting: "reconnecting…", closed: "offline" };
 
-/** showConn renders the state of the "jobs" subscription in #conn. */
-function showConn({ state, transport }) {
+/**
+ * showConn renders the browser's stream (held by this tab or another) in
+ * #conn: its state and transport, and whether the personal channel is on it.
+ */
+function showConn() {
+  const { state, transport, channels } = link.state;
   const pill = $("conn");
+  const name = TRANSPORT_NAMES[transport] || transport || "";
+  const meOn = !!me && channels.includes("me");
   pill.dataset.state = state;
   pill.dataset.transport = transport || "";
-  pill.textContent = `${STATE_TEXT[state] || state} · ${TRANSPORT_NAMES[transport] || transport}`;
-  pill.title = state === "live" ? `Receiving events over ${TRANSPORT_NAMES[transport]}` : "Not receiving events right now; retrying";
+  pill.dataset.holder = link.leader ? "here" : "other"; // which tab holds the stream
+  if (meOn) {
+    pill.dataset.meState = state;
+    pill.dataset.meTransport = transport;
+  } else {
+    delete pill.dataset.meState;
+    delete pill.dataset.meTransport;
+  }
+  let text = [STATE_TEXT[state] || state, name].filter(Boolean).join(" · ");
+  if (me) text += meOn && state === "live" ? " · alerts on" : " · alerts off";
+  pill.textContent = text;
+  pill.title = state === "live" ? `Receiving events over ${name}` : "Not receiving events right now; retrying";
 }
 
 // ---- tabs ----
@@ -105,52 +142,51 @@ async function submitAuth(kind) {
   }
 }
 
-function signedIn(user) {
+/**
+ * signedIn shows user as signed in; echo tells the other tabs (not when the
+ * news came from one of them).
+ */
+function signedIn(user, { echo = true } = {}) {
   if (!user || typeof user !== "object") return;
+  const same = !!me && str(me.id) === str(user.id);
+  if (me && !same) signedOutHere("", { echo: false });
   me = { id: user.id, email: str(user.email), admin: user.admin === true };
   renderAccount();
-  alerts.load();
-  meSub?.close();
-  meSub = subscribe(
-    "me",
-    {
-      onEvent: (ev) => alerts.onEvent(ev),
-      onReset: () => alerts.load(),
-      // The session ended elsewhere (sign-out in another tab, expiry).
-      onFatal: ({ status: st }) => {
-        if (st === 401) signedOutHere("Your session has ended; sign in again to get your alerts.");
-      },
-      onState: ({ state, transport }) => {
-        $("conn").dataset.meState = state;
-        $("conn").dataset.meTransport = transport;
-      },
-    },
-    // Per user, so another account in this tab does not resume from it.
-    { storageKey: `birjob:last:me:${str(user.id)}` },
-  );
+  if (echo) link.account(user);
+  if (!same) alerts.load(); // tells the link it loads "me" before it is asked for
+  link.setChannels(["jobs", "me"]);
+  showConn();
 }
 
 async function signOut() {
+  signingOut = true;
+  link.signingOut();
   try {
     await api("POST", "/api/logout");
   } catch (err) {
     toast(`Sign out failed: ${errorText(err)}`, { kind: "error" });
     return;
+  } finally {
+    signingOut = false;
   }
-  signedOutHere("");
+  signedOutHere("", { echo: true });
 }
 
-/** signedOutHere forgets the user in this page. */
-function signedOutHere(message) {
-  meSub?.close();
-  meSub = null;
-  delete $("conn").dataset.meState;
-  delete $("conn").dataset.meTransport;
+/**
+ * signedOutHere forgets the user in this tab and stops its private events;
+ * echo tells the other tabs.
+ */
+function signedOutHere(message, { echo = true } = {}) {
+  if (!me) return;
   me = null;
+  link.setChannels(["jobs"]);
+  link.forget("me");
   alerts.reset();
   admin.active(false);
   renderAccount();
-  if (message) toast(message, { kind: "error" });
+  showConn();
+  if (echo) link.account(null, "You signed out in another tab.");
+  if (message && !signingOut) toast(message, { kind: "error" });
 }
 
 // ---- start ----
@@ -162,19 +198,16 @@ $("auth-form").addEventListener("submit", (e) => {
 $("auth-close").addEventListener("click", () => show($("auth-panel"), false));
 window.addEventListener("hashchange", route);
 
-// Subscribe before the first load: an event that races the load is then
-// caught by the subscription, and the list drops the duplicate.
-subscribe("jobs", {
-  onEvent: (ev) => jobs.onEvent(ev),
-  onReset: () => jobs.load(),
-  onState: showConn,
-});
+// The lists load first; the stream then resumes from their cursors (the
+// tab that holds it) or the tab follows the one that does, listening before
+// its lists load so that nothing falls between.
 jobs.load();
-
 api("GET", "/api/me").then(
-  (user) => signedIn(user),
+  (user) => signedIn(user, { echo: false }),
   (err) => {
     if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
     renderAccount();
+    link.setChannels(["jobs"]);
   },
 );
+link.start();

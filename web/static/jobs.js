@@ -1,10 +1,12 @@
 // jobs.js — the live job list: loaded from GET /api/jobs, kept current by
 // new-job and job-expired events of the "jobs" channel.
 //
-// Rows are keyed by job id, so a job the API listed and an event announced
-// (or an event replayed after a reconnect) shows once.
+// Rows are keyed by job id, and events are applied only above the list's
+// cursor, so a job the API listed and an event announced (or an event
+// replayed after a reconnect) shows once.
 
 import { h, link, clear, show, api, errorText, status, formatSalary, ago, str, $ } from "./dom.js";
+import { newer } from "./live.js";
 
 /** renderJob builds one job row (also used for alert matches and previews). */
 export function renderJob(job, { compact = false } = {}) {
@@ -37,9 +39,18 @@ export function markExpired(li) {
   li.dataset.expired = "true";
 }
 
-/** JobList is the job list of the Jobs tab. */
+/**
+ * JobList is the job list of the Jobs tab.
+ *
+ * Its first page comes with the event id it reflects (lastEventId), its
+ * cursor: an event at or below it is already in the list, one above it is
+ * applied. Events that arrive while a first page loads wait, and are then
+ * applied against the new cursor. hooks.loading() and hooks.loaded(cursor)
+ * tell the page's stream (tabs.js) about each first-page load.
+ */
 export class JobList {
-  constructor() {
+  constructor(hooks = {}) {
+    this.hooks = { loading: () => {}, loaded: () => {}, ...hooks };
     this.ul = $("jobs");
     this.more = $("more");
     this.err = $("jobs-error");
@@ -47,14 +58,12 @@ export class JobList {
     this.empty = $("jobs-empty");
     this.rows = new Map(); // job id → <li>
     this.expired = new Set(); // ids expired by an event before their row came
-    this.cursor = "";
+    this.next = ""; // the API's cursor of the next page
+    this.seen = ""; // the last event id the list reflects
+    this.waiting = null; // events that came during a first-page load
     this.q = "";
     this.pendingWhileSearching = 0;
     this.loading = null;
-    // Jobs announced by events while a first-page load is in flight: the
-    // answer may predate them, and it replaces the list, so they are put
-    // back on top of it.
-    this.announced = null;
     this.more.addEventListener("click", () => this.load({ more: true }));
     $("search").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -78,11 +87,14 @@ export class JobList {
   async load({ more = false } = {}) {
     const params = new URLSearchParams();
     if (this.q) params.set("q", this.q);
-    if (more && this.cursor) params.set("cursor", this.cursor);
+    if (more && this.next) params.set("cursor", this.next);
     const qs = params.toString();
+    if (!more) {
+      this.waiting ??= [];
+      this.hooks.loading();
+    }
     const req = api("GET", "/api/jobs" + (qs ? "?" + qs : ""));
     this.loading = req;
-    if (!more) this.announced = [];
     this.more.disabled = true;
     try {
       const body = await req;
@@ -92,21 +104,27 @@ export class JobList {
         this.rows.clear();
       }
       for (const job of Array.isArray(body?.jobs) ? body.jobs : []) this.add(job, { append: true });
-      if (!more) {
-        for (const job of this.announced ?? []) this.add(job);
-        this.announced = null;
-      }
-      this.cursor = str(body?.nextCursor);
-      show(this.more, !!this.cursor);
+      if (!more) this.settle(str(body?.lastEventId));
+      this.next = str(body?.nextCursor);
+      show(this.more, !!this.next);
       status(this.err, "");
     } catch (err) {
       if (this.loading !== req) return;
-      this.announced = null; // the list was not replaced
+      if (!more) this.settle(""); // the list was not replaced: keep its cursor
       status(this.err, `Could not load jobs: ${errorText(err)}`);
     } finally {
       if (this.loading === req) this.more.disabled = false;
       this.updateEmpty();
     }
+  }
+
+  /** settle ends a first-page load: the new cursor, then the events that waited. */
+  settle(cursor) {
+    if (cursor) this.seen = cursor;
+    const waiting = this.waiting ?? [];
+    this.waiting = null;
+    for (const ev of waiting) this.apply(ev);
+    this.hooks.loaded(this.seen);
   }
 
   /** add puts a job in the list unless its id is there already. */
@@ -123,8 +141,18 @@ export class JobList {
     return li;
   }
 
-  /** onEvent applies a "jobs" channel event. */
+  /** onEvent takes a "jobs" channel event. */
   onEvent(ev) {
+    if (this.waiting) this.waiting.push(ev);
+    else this.apply(ev);
+  }
+
+  /** apply applies an event unless the list reflects it already. */
+  apply(ev) {
+    if (ev.id) {
+      if (!newer(str(ev.id), this.seen)) return;
+      this.seen = str(ev.id);
+    }
     const data = ev.data && typeof ev.data === "object" ? ev.data : {};
     if (ev.type === "new-job") {
       if (this.q) {
@@ -138,7 +166,6 @@ export class JobList {
       }
       const li = this.add(data);
       if (li) {
-        this.announced?.push(data);
         li.classList.add("fresh");
         li.addEventListener("animationend", () => li.classList.remove("fresh"), { once: true });
       }

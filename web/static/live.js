@@ -1,21 +1,31 @@
-// live.js — a reusable client for birjob's event channels.
+// live.js — a reusable client for birjob's event streams.
 //
-// subscribe(channel, handlers, options) keeps one channel's events flowing
-// over the best transport that works:
+// subscribe(channels, handlers, options) keeps one stream of several
+// channels flowing over the best transport that works:
 //
-//   1. Server-Sent Events  GET /api/events/<channel>?lastEventId=<id>
-//   2. WebSocket           GET /api/ws, then {"type":"join","room":…}
-//   3. long polling        GET /api/poll/<channel>?timeout=…&lastEventId=<id>
+//   1. Server-Sent Events  GET /api/events?channels=jobs,me&lastEventId=<id>
+//   2. WebSocket           GET /api/ws, then one {"type":"join"} per channel
+//   3. long polling        GET /api/poll?channels=jobs,me&timeout=…&lastEventId=<id>
 //
-// A transport that never came up on this page (no "connected", no
-// "joined", no poll answer) is given up at once for the next one. One that
-// worked before and now fails to connect is retried with exponential backoff
-// and jitter: the server is probably restarting. One that keeps dropping
-// right after it comes up (a proxy that breaks streams) is given up after a
-// few tries. Every (re)connect resumes after the last event id seen, which
-// is also kept in sessionStorage so a reload resumes too. Events whose id is
-// not above the last one seen are dropped, so a transport switch or a replay
-// never delivers an event twice.
+// (A single channel uses /api/events/<channel> and /api/poll/<channel>.)
+//
+// A transport that never came up on this page is given up at once for the
+// next one. "Came up" means its opening message arrived: "connected" (SSE),
+// "welcome" and a "joined" per channel (WebSocket), a first answer (poll).
+// One that opens but says nothing for STALL_MS (a proxy that buffers the
+// response) has failed just the same. One that worked before and now fails
+// to connect is retried with exponential backoff and jitter: the server is
+// probably restarting. One that keeps dropping right after it comes up (a
+// proxy that breaks streams) is given up after a few tries.
+//
+// Positions. Event ids are global and in commit order. The client keeps a
+// position per channel: the id up to which that channel has been delivered.
+// SSE and long polling deliver every channel of the stream merged in id
+// order, so an event there moves every channel's position; a WebSocket
+// replays each room on its own, so an event there moves its room's only.
+// Events at or below their channel's position are dropped, so a transport
+// switch or a replay never delivers an event twice. SSE and long polling
+// resume from the lowest position, WebSocket joins each room from its own.
 //
 // "?transport=sse|ws|poll" in the page URL (or options.transport) pins the
 // transport: no fallback then.
@@ -27,7 +37,10 @@ export const TRANSPORTS = ["sse", "ws", "poll"];
 export const TRANSPORT_NAMES = { sse: "SSE", ws: "WebSocket", poll: "long-poll" };
 
 /** Named SSE events a client listens to. */
-const EVENT_TYPES = ["new-job", "job-expired", "reset", "message"];
+const EVENT_TYPES = ["new-job", "job-expired", "reset", "session-ended", "message"];
+
+/** STALL_MS: a transport that has not come up this long after it opened has failed. */
+export const STALL_MS = 5000;
 
 const POLL_TIMEOUT_MS = 25000;
 const WS_PING_MS = 20000;
@@ -37,11 +50,13 @@ const MAX_FAILURES = 4;
 const FLAP_MS = 10000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
-// Answers of the long poll that end a subscription instead of a retry.
+// Answers that end a subscription instead of a retry.
 const FATAL_STATUS = [401, 403, 404];
+// The WebSocket close code of an ended session.
+const WS_SESSION_ENDED = 4401;
 
 // The transport that last worked, shared by all subscriptions of the page,
-// so a second channel starts where the first one ended up.
+// so a later stream starts where the earlier one ended up.
 let preferred = null;
 
 /** forcedTransport reads ?transport= from the page URL. */
@@ -60,9 +75,10 @@ export function backoff(n) {
   return step / 2 + Math.random() * (step / 2);
 }
 
-/** newer reports whether event id a is above id b (decimal 64-bit strings). */
-function newer(a, b) {
-  if (!b) return true;
+/** newer reports whether event id a is above id b (decimal 64-bit strings; "" is below all). */
+export function newer(a, b) {
+  if (!b) return !!a;
+  if (!a) return false;
   try {
     return BigInt(a) > BigInt(b);
   } catch {
@@ -70,43 +86,38 @@ function newer(a, b) {
   }
 }
 
-function storageGet(key) {
-  try {
-    return sessionStorage.getItem(key) || "";
-  } catch {
-    return ""; // storage disabled
-  }
-}
-
-function storageSet(key, value) {
-  try {
-    sessionStorage.setItem(key, value);
-  } catch {
-    // storage disabled or full: the in-memory id still works
-  }
+/** lowest returns the smallest of the ids given ("" when there is none). */
+export function lowest(ids) {
+  let low = "";
+  for (const id of ids) if (id && (!low || newer(low, id))) low = id;
+  return low;
 }
 
 /**
- * subscribe opens a channel.
+ * subscribe opens one stream of channels.
  *
  * handlers: {
- *   onEvent({id, type, data, timestamp})  new-job / job-expired, in order
- *   onReset()                             the server lost our position: reload state
- *   onState({state, transport})           state: "connecting" | "live" | "reconnecting" | "closed"
- *   onFatal({status})                     the server refused the channel (401, 403, 404); closed
+ *   onEvent({id, type, channel, data, timestamp})  new-job / job-expired, in order per channel
+ *   onPosition(positions)          the positions moved ({channel: id}); after every event too
+ *   onReset({positions})           the server lost our position: reload state
+ *   onState({state, transport})    state: "connecting" | "live" | "reconnecting" | "closed"
+ *   onSessionEnded({reason})       the session the stream was opened with ended; closed
+ *   onFatal({status})              the server refused the stream (401, 403, 404); closed
  * }
  * options: {
- *   transport   "sse" | "ws" | "poll" to pin one (default: ?transport= or automatic)
- *   storageKey  sessionStorage key of the last event id (default "birjob:last:<channel>")
- *   lastEventId start position (default: the stored one, else "now")
+ *   transport  "sse" | "ws" | "poll" to pin one (default: ?transport= or automatic)
+ *   from       {channel: id} start positions (a channel without one starts "now")
+ *   stallMs    how long an opening may take (default STALL_MS)
  * }
  *
- * Returns {close(), get transport(), get lastEventId()}.
+ * Returns {close(), get transport(), get positions()}.
  */
-export function subscribe(channel, handlers = {}, options = {}) {
+export function subscribe(channels, handlers = {}, options = {}) {
+  channels = [...new Set(channels)];
   const pinned = options.transport || forcedTransport();
-  const key = options.storageKey || `birjob:last:${channel}`;
-  let lastEventId = options.lastEventId ?? storageGet(key);
+  const stallMs = options.stallMs ?? STALL_MS;
+  const pos = {};
+  for (const ch of channels) pos[ch] = String(options.from?.[ch] ?? "");
   let transport = pinned || preferred || "sse";
   let failures = 0; // failed attempts in a row on the current transport
   let closed = false;
@@ -120,28 +131,45 @@ export function subscribe(channel, handlers = {}, options = {}) {
     handlers.onState?.({ state: s, transport });
   };
 
-  // deliver handles one event of any transport. Every event with an id
-  // moves the position; "position" only does that.
-  const deliver = (ev) => {
+  // end closes the subscription for good and tells why.
+  const end = (why, arg) => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
+    stopCurrent?.();
+    stopCurrent = null;
+    setState("closed");
+    handlers[why]?.(arg);
+  };
+
+  // deliver handles one event of any transport. ordered: the transport
+  // merges all channels in id order (SSE, poll), so an id moves every
+  // channel's position.
+  const deliver = (ev, ordered) => {
     if (closed || !ev || typeof ev.type !== "string") return;
-    if (ev.id) {
-      if (!newer(String(ev.id), lastEventId)) return; // already seen
-      lastEventId = String(ev.id);
-      storageSet(key, lastEventId);
-    }
-    if (ev.type === "position") return;
-    if (ev.type === "reset") {
-      // Our position is gone. Without a new one from the server, start
-      // from "now": the page reloads its state anyway.
-      if (!ev.id) {
-        lastEventId = "";
-        storageSet(key, "");
-      }
-      handlers.onReset?.();
+    if (ev.type === "session-ended") {
+      end("onSessionEnded", { reason: ev.data?.reason || "your session ended" });
       return;
     }
+    const ch = channels.includes(ev.channel) ? ev.channel : channels.length === 1 ? channels[0] : "";
+    if (ev.type === "reset") {
+      // Our position is gone (too old, or beyond the end of the log): the
+      // server says where to continue; the page reloads its state.
+      const to = String(ev.data?.lastEventId ?? ev.id ?? "");
+      for (const c of ordered || !ch ? channels : [ch]) pos[c] = to;
+      handlers.onPosition?.({ ...pos });
+      handlers.onReset?.({ positions: { ...pos } });
+      return;
+    }
+    if (ev.id) {
+      const id = String(ev.id);
+      if (ch && !newer(id, pos[ch])) return; // already seen
+      for (const c of ordered ? channels : [ch]) if (c && newer(id, pos[c])) pos[c] = id;
+      handlers.onPosition?.({ ...pos });
+    }
+    if (ev.type === "position") return;
     try {
-      handlers.onEvent?.(ev);
+      handlers.onEvent?.({ ...ev, channel: ch || ev.channel });
     } catch (err) {
       console.warn("birjob: event handler failed", err);
     }
@@ -157,8 +185,17 @@ export function subscribe(channel, handlers = {}, options = {}) {
     if (closed) return;
     let ended = false;
     let upAt = 0;
+    // A transport that opened but does not come up (a buffering proxy
+    // holds the response back) has failed.
+    const stall = setTimeout(() => {
+      if (upAt || ended) return;
+      console.warn(`birjob: ${transport} did not come up within ${stallMs} ms`);
+      stopCurrent?.();
+      down();
+    }, stallMs);
     const up = () => {
       if (ended || closed || upAt) return;
+      clearTimeout(stall);
       upAt = Date.now();
       everUp[transport] = true;
       if (!pinned) preferred = transport;
@@ -167,16 +204,13 @@ export function subscribe(channel, handlers = {}, options = {}) {
     const down = (fatal) => {
       if (ended) return;
       ended = true;
+      clearTimeout(stall);
       stopCurrent = null;
       if (closed) return;
-      // The server refused the channel itself (401 signed out, 403, 404
+      if (fatal?.sessionEnded) return end("onSessionEnded", { reason: fatal.reason || "your session ended" });
+      // The server refused the stream itself (401 signed out, 403, 404
       // unknown feed): retrying cannot help.
-      if (fatal) {
-        closed = true;
-        setState("closed");
-        handlers.onFatal?.(fatal);
-        return;
-      }
+      if (fatal) return end("onFatal", fatal);
       // A connection that stayed up a while was fine: start counting anew.
       if (upAt && Date.now() - upAt > FLAP_MS) failures = 0;
       failures++;
@@ -199,7 +233,7 @@ export function subscribe(channel, handlers = {}, options = {}) {
       timer = setTimeout(open, backoff(failures - 1));
     };
     const start = { sse: openSSE, ws: openWS, poll: openPoll }[transport];
-    stopCurrent = start(channel, () => lastEventId, deliver, up, down);
+    stopCurrent = start(channels, () => ({ ...pos }), deliver, up, down);
   };
 
   // Back online: do not sit out the rest of a long backoff.
@@ -216,17 +250,14 @@ export function subscribe(channel, handlers = {}, options = {}) {
 
   return {
     close() {
-      closed = true;
       window.removeEventListener("online", onOnline);
-      clearTimeout(timer);
-      stopCurrent?.();
-      setState("closed");
+      end("", undefined);
     },
     get transport() {
       return transport;
     },
-    get lastEventId() {
-      return lastEventId;
+    get positions() {
+      return { ...pos };
     },
   };
 }
@@ -239,37 +270,71 @@ function parseData(s) {
   }
 }
 
-// Each transport: open(channel, last, deliver, up, down) → stop().
-// last() gives the id to resume after; deliver(ev) passes an event on;
-// up() once live; down() once on any end other than stop().
+/** streamURL is the SSE or poll URL of channels with params. */
+function streamURL(base, channels, params) {
+  const q = new URLSearchParams(params);
+  let path = base;
+  if (channels.length === 1) path += "/" + encodeURIComponent(channels[0]);
+  else q.set("channels", channels.join(","));
+  const qs = q.toString();
+  return qs ? `${path}?${qs}` : path;
+}
 
-function openSSE(channel, last, deliver, up, down) {
-  const id = last();
-  const url = `/api/events/${encodeURIComponent(channel)}` + (id ? `?lastEventId=${encodeURIComponent(id)}` : "");
+// Each transport: open(channels, positions, deliver, up, down) → stop().
+// positions() gives the ids to resume after; deliver(ev, ordered) passes an
+// event on; up() once live; down(fatal) once on any end other than stop().
+
+function openSSE(channels, positions, deliver, up, down) {
+  const id = lowest(Object.values(positions()));
+  const url = streamURL("/api/events", channels, id ? { lastEventId: id } : {});
   const es = new EventSource(url);
   let done = false;
+  let wasUp = false;
   const end = () => {
     if (done) return;
     done = true;
     es.close();
   };
-  es.addEventListener("connected", up);
+  es.addEventListener("connected", () => {
+    wasUp = true;
+    up();
+  });
   for (const type of EVENT_TYPES) {
     es.addEventListener(type, (e) => {
-      deliver({ id: e.lastEventId, type, data: parseData(e.data) });
+      const data = parseData(e.data);
+      deliver({ id: e.lastEventId, type, channel: data?.channel, data }, true);
     });
   }
   // EventSource would reconnect by itself, but with the URL's old
-  // lastEventId and its own timing; we reconnect ourselves instead.
+  // lastEventId and its own timing; we reconnect ourselves instead. It
+  // cannot tell a 401 from a network error, so a stream that never came
+  // up asks the same URL once more with fetch to learn the status.
   es.onerror = () => {
     if (done) return;
     end();
-    down();
+    if (wasUp) return down();
+    probe(url).then(down);
   };
   return end;
 }
 
-function openWS(channel, last, deliver, up, down) {
+// probe asks url once and returns {status} when the answer is one that
+// ends a subscription, else undefined; it gives up after a few seconds.
+async function probe(url) {
+  const ctrl = new AbortController();
+  const guard = setTimeout(() => ctrl.abort(), 3000);
+  try {
+    const res = await fetch(url, { signal: ctrl.signal, credentials: "same-origin", cache: "no-store" });
+    return FATAL_STATUS.includes(res.status) ? { status: res.status } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(guard);
+    ctrl.abort(); // a stream that answered 200 would go on
+  }
+}
+
+function openWS(channels, positions, deliver, up, down) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   let ws;
   try {
@@ -279,7 +344,7 @@ function openWS(channel, last, deliver, up, down) {
     return () => {};
   }
   let done = false;
-  let joined = false;
+  const joined = new Set();
   let pongDue = 0; // pings sent without an answer
   let ping = null;
   const end = () => {
@@ -293,23 +358,27 @@ function openWS(channel, last, deliver, up, down) {
     }
     return true;
   };
-  const fail = () => {
-    if (end()) down();
+  const fail = (fatal) => {
+    if (end()) down(fatal);
   };
   ws.onmessage = (e) => {
     const msg = parseData(e.data);
     if (!msg || typeof msg !== "object") return;
+    const room = msg.room ?? msg.data?.room;
     switch (msg.type) {
       case "welcome": {
-        const join = { type: "join", room: channel };
-        const id = last();
-        if (id) join.lastEventId = id;
-        ws.send(JSON.stringify(join));
+        const pos = positions();
+        for (const ch of channels) {
+          const join = { type: "join", room: ch };
+          if (pos[ch]) join.lastEventId = pos[ch];
+          ws.send(JSON.stringify(join));
+        }
         break;
       }
       case "joined":
-        if ((msg.room ?? msg.data?.room) !== channel) break;
-        joined = true;
+        if (!channels.includes(room) || joined.has(room)) break;
+        joined.add(room);
+        if (joined.size < channels.length) break;
         up();
         ping = setInterval(() => {
           // Two unanswered pings: the connection is dead without saying so.
@@ -321,21 +390,30 @@ function openWS(channel, last, deliver, up, down) {
       case "pong":
         pongDue = 0;
         break;
+      case "session-ended":
+        fail({ sessionEnded: true, reason: msg.reason || msg.data?.reason });
+        break;
       case "error":
         console.warn("birjob: websocket error message:", msg.message);
-        if (!joined) fail(); // e.g. a forbidden room
+        // A join refused (a private room without a session, an unknown
+        // feed): the stream cannot be whole; a 401 of a probe says why.
+        if (joined.size < channels.length) {
+          end();
+          probe(streamURL("/api/poll", channels, { timeout: "1" })).then(down);
+        }
         break;
       default:
-        if (msg.room !== undefined && msg.room !== channel) break;
-        deliver({ id: msg.id, type: msg.type, data: msg.data, timestamp: msg.timestamp });
+        if (room !== undefined && !channels.includes(room)) break;
+        // (A reset names its position in lastEventId.)
+        deliver({ id: msg.id ?? (msg.type === "reset" ? msg.lastEventId : undefined), type: msg.type, channel: room, data: msg.data, timestamp: msg.timestamp }, false);
     }
   };
-  ws.onerror = fail;
-  ws.onclose = fail;
+  ws.onerror = () => fail();
+  ws.onclose = (e) => fail(e.code === WS_SESSION_ENDED ? { sessionEnded: true } : undefined);
   return end;
 }
 
-function openPoll(channel, last, deliver, up, down) {
+function openPoll(channels, positions, deliver, up, down) {
   let done = false;
   let ctrl = null;
   const loop = async () => {
@@ -346,16 +424,16 @@ function openPoll(channel, last, deliver, up, down) {
       ctrl = new AbortController();
       // Abort a request the network silently dropped.
       const guard = setTimeout(() => ctrl.abort(), timeout + 15000);
-      const id = last();
-      let url = `/api/poll/${encodeURIComponent(channel)}?timeout=${timeout}`;
+      const id = lowest(Object.values(positions()));
+      const url = streamURL("/api/poll", channels, id ? { timeout: String(timeout), lastEventId: id } : { timeout: String(timeout) });
       timeout = POLL_TIMEOUT_MS;
-      if (id) url += `&lastEventId=${encodeURIComponent(id)}`;
       let body;
       try {
         const res = await fetch(url, { signal: ctrl.signal, credentials: "same-origin", cache: "no-store" });
         if (!res.ok) {
           const err = new Error(`poll answered ${res.status}`);
           err.status = res.status;
+          err.body = await res.json().catch(() => null);
           throw err;
         }
         body = await res.json();
@@ -364,18 +442,21 @@ function openPoll(channel, last, deliver, up, down) {
         if (!done) {
           done = true;
           console.warn("birjob: long poll failed:", err.message);
-          down(FATAL_STATUS.includes(err.status) ? { status: err.status } : undefined);
+          if (err.body?.sessionEnded) down({ sessionEnded: true, reason: err.body.error });
+          else down(FATAL_STATUS.includes(err.status) ? { status: err.status } : undefined);
         }
         return;
       }
       clearTimeout(guard);
       if (done) return;
       up();
-      for (const ev of body.events || []) deliver(ev);
+      for (const ev of body.events || []) {
+        deliver({ ...ev, channel: ev.channel ?? ev.data?.channel }, true);
+      }
       // Always continue from the position the server gave, also when no
       // event came (a timeout without lastEventId).
-      if (body.lastEventId && newer(body.lastEventId, last())) {
-        deliver({ id: body.lastEventId, type: "position" });
+      if (body.lastEventId && newer(String(body.lastEventId), lowest(Object.values(positions())))) {
+        deliver({ id: String(body.lastEventId), type: "position" }, true);
       }
     }
   };
