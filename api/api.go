@@ -55,6 +55,7 @@ type Server struct {
 	// words of q must appear in title, company or location, compared by
 	// the database).
 	search func(q string) (func(*model.Job) bool, error)
+	notif  *notifications // push and mail routes (notifications.go)
 }
 
 // WithSearch makes GET /api/jobs?q= use compile (the matcher's query
@@ -108,6 +109,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/jobs", s.listJobs)
 	mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
 	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
+	s.notificationRoutes(mux)
 	if s.scraper != nil {
 		s.sourceRoutes(mux)
 	}
