@@ -135,7 +135,7 @@ type Courier struct {
 	// (tests use it to kill the courier mid-burst).
 	onSend func()
 	// afterSend, when set, is called after each group's outcome is
-	// recorded (tests wait on it).
+	// recorded and after each step (tests wait on it).
 	afterSend func()
 }
 
@@ -300,7 +300,13 @@ func (c *Courier) step(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.observeAge(ctx)
+	if err := c.observeAge(ctx); err != nil {
+		return err
+	}
+	if c.afterSend != nil {
+		c.afterSend()
+	}
+	return nil
 }
 
 // observeAge sets birjob_courier_oldest_unsent_seconds.

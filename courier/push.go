@@ -113,7 +113,7 @@ func (c *Courier) sendPush(ctx context.Context, b *batch, group []storage.QueueI
 		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
 	}, &webpush.Options{
 		HTTPClient:      c.http,
-		Subscriber:      c.cfg.VAPIDSubject,
+		Subscriber:      strings.TrimPrefix(c.cfg.VAPIDSubject, "mailto:"), // webpush-go adds it back
 		Topic:           "alert-" + strconv.FormatInt(a.ID, 10),
 		TTL:             pushTTL,
 		Urgency:         webpush.UrgencyNormal,

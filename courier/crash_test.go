@@ -1,0 +1,5 @@
+package courier
+
+const childEnv = "BIRJOB_COURIER_CHILD"
+
+func runChild() {}
