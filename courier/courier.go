@@ -66,7 +66,8 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the From address of mails.
 	MailFrom string
-	// DigestHour is the hour (0-23) of the user's day the digest goes out.
+	// DigestHour is the hour (0-23) of the user's day the digest goes out;
+	// 0 is midnight (the app passes BIRJOB_DIGEST_HOUR, default 8).
 	DigestHour int
 	// AllowPrivate lets push endpoints be loopback or private addresses
 	// (tests, the demo), and then plain http on loopback too.

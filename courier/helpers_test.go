@@ -92,7 +92,7 @@ func job(id int64, title string, alerts ...int64) model.JobEvent {
 // testConfig is a courier configuration for tests: loopback endpoints,
 // no burst window, quick retries.
 func testConfig() Config {
-	return Config{AllowPrivate: true, BurstWindow: -1, RetryBase: 50 * time.Millisecond, PollInterval: 200 * time.Millisecond,
+	return Config{AllowPrivate: true, BurstWindow: -1, RetryBase: 50 * time.Millisecond, PollInterval: 200 * time.Millisecond, DigestHour: 8,
 		PublicURL: "http://127.0.0.1:9", MailFrom: "birjob@example.com"}
 }
 
@@ -184,5 +184,14 @@ func recv[T any](t *testing.T, ch <-chan T, within time.Duration, what string) T
 	case <-time.After(within):
 		t.Fatalf("no %s within %s", what, within)
 		panic("unreachable")
+	}
+}
+
+// wake appends an event no one is told about, so that the courier wakes
+// (its NOTIFY) and looks at its queue with the test's clock.
+func (f *fixture) wake() {
+	f.t.Helper()
+	if _, err := f.store.AppendEvents(f.ctx, model.Event{Channel: model.ChannelJobs, Type: "ping", Data: []byte(`{}`)}); err != nil {
+		f.t.Fatal(err)
 	}
 }
