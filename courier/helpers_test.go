@@ -29,14 +29,20 @@ func TestMain(m *testing.M) {
 // matches.
 type fixture struct {
 	t     *testing.T
+	url   string // the database's URL
 	ctx   context.Context
 	pool  *pgxpool.Pool
 	store *storage.Store
 }
 
 func newFixture(t *testing.T) *fixture {
-	pool := pgtest.New(t)
-	return &fixture{t: t, ctx: t.Context(), pool: pool, store: storage.New(pool)}
+	url := pgtest.NewURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return &fixture{t: t, url: url, ctx: t.Context(), pool: pool, store: storage.New(pool)}
 }
 
 func (f *fixture) user(email string) int64 {

@@ -4,7 +4,9 @@ package smtptest
 
 import (
 	"io"
+	"log"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +25,12 @@ type Mail struct {
 type Server struct {
 	Addr  string // host:port
 	Mails chan Mail
-	srv   *smtp.Server
+	// OnMail, when set before the first mail, is called with the count of
+	// mails received so far, after a mail is received and before the
+	// server answers that it accepted it.
+	OnMail func(n int)
+	srv    *smtp.Server
+	count  atomic.Int64
 }
 
 // New starts a server on 127.0.0.1:0, closed when the test ends.
@@ -37,6 +44,7 @@ func New(t testing.TB) *Server {
 		return &session{s: s}, nil
 	}))
 	s.srv.Domain = "localhost"
+	s.srv.ErrorLog = log.New(io.Discard, "", 0) // a killed client's reset is expected
 	s.srv.ReadTimeout = 30 * time.Second
 	s.srv.WriteTimeout = 30 * time.Second
 	go s.srv.Serve(l)
@@ -70,5 +78,8 @@ func (x *session) Data(r io.Reader) error {
 	x.m.Data, x.m.At = b, time.Now()
 	x.s.Mails <- x.m
 	x.m = Mail{}
+	if n := x.s.count.Add(1); x.s.OnMail != nil {
+		x.s.OnMail(int(n))
+	}
 	return nil
 }
