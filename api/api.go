@@ -1,7 +1,9 @@
 // Package api serves the JSON API that the page and scripts use: alerts
 // (alerts.go), public feeds (feeds.go), the job list and job ingest
 // (jobs.go), sources with their preview, runs and "run now" (sources.go),
-// and the admin's stage counters (stats.go). Accounts (signup, login,
+// the admin's stage counters (stats.go), and push subscriptions, the
+// digest's time zone, mail unsubscribe and the mail outbox
+// (notifications.go). Accounts (signup, login,
 // tokens) are served by package auth, beside the sessions they create, and
 // streams by package notify; the app wires them onto one mux.
 //

@@ -2,7 +2,10 @@
 // beside the scan of its rows, one file per table: sources.go, runs.go
 // (scrape_runs), jobs.go, outbox.go (job_changes), audience.go
 // (job_audience), events.go (events, event_retention), criteria_changes.go,
-// users.go, sessions.go (auth_tokens), alerts.go, feeds.go. The pipeline stages meet in PostgreSQL and call
+// users.go, sessions.go (auth_tokens), alerts.go, feeds.go, and the
+// courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
+// push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
+// (users.time_zone). The pipeline stages meet in PostgreSQL and call
 // storage for every read and write; they keep their decisions and their
 // transactions. Outside this package and migrations/ the only SQL is
 // LISTEN.

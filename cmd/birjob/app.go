@@ -176,7 +176,7 @@ func (a *App) handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	a.auth.Routes(mux)
 	srv := api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
-		WithScraper(a.parts.scraper).WithStats(a.parts.stats())
+		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).WithNotifications(a.parts.courier)
 	if a.parts.hub != nil {
 		srv.WithHub(a.parts.hub)
 	}
