@@ -345,7 +345,7 @@ func (c *Config) validateCourier() []error {
 		}
 	}
 	if c.VAPIDSubject != "" && !strings.HasPrefix(c.VAPIDSubject, "mailto:") && !strings.HasPrefix(c.VAPIDSubject, "https:") {
-		errs = append(errs, errors.New("BIRJOB_VAPID_SUBJECT must start with mailto: or https:"))
+		errs = append(errs, fmt.Errorf("BIRJOB_VAPID_SUBJECT must start with mailto: or https:, got %q", c.VAPIDSubject))
 	}
 	return errs
 }

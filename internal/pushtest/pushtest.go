@@ -144,7 +144,7 @@ func (s *Server) checkVAPID(h string) (string, Claims, error) {
 	var c Claims
 	rest, ok := strings.CutPrefix(h, "vapid ")
 	if !ok {
-		return "", c, fmt.Errorf("Authorization %q is not a vapid one", h)
+		return "", c, fmt.Errorf("header %q is not \"vapid t=…, k=…\"", h)
 	}
 	var tok, key string
 	for _, p := range strings.Split(rest, ",") {
