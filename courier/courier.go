@@ -233,11 +233,13 @@ func (c *Courier) session(ctx context.Context) error {
 	// the pool; closing it releases both.
 	conn := pc.Hijack()
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{NotifyChannel}.Sanitize()); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
+	// LISTEN only once leading: a waiting node would buffer every
+	// notification of the cluster unread. The first step catches up.
 	if err := c.lead(ctx, conn); err != nil {
 		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{NotifyChannel}.Sanitize()); err != nil {
+		return fmt.Errorf("listen: %w", err)
 	}
 	c.leader.Store(true)
 	c.log.Info("this node is the courier")

@@ -77,6 +77,23 @@ func TestPush_MatchReachesEndpointDecryptedAndSigned(t *testing.T) {
 	if got := testutil.ToFloat64(r.m.pushSent); got != 2 {
 		t.Errorf("birjob_push_sent_total = %v, want 2", got)
 	}
+	families, err := r.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range families {
+		names[mf.GetName()] = true
+	}
+	for _, n := range []string{"birjob_push_sent_total", "birjob_push_failed_total", "birjob_push_retried_total",
+		"birjob_mail_sent_total", "birjob_mail_failed_total", "birjob_mail_retried_total", "birjob_courier_oldest_unsent_seconds"} {
+		if !names[n] {
+			t.Errorf("/metrics lacks %s", n)
+		}
+	}
+	if got := testutil.ToFloat64(r.m.oldest.WithLabelValues("push")); got != 0 {
+		t.Errorf("oldest unsent push = %vs with nothing queued, want 0", got)
+	}
 }
 
 // A subscription the push service reports gone (410) is removed.
@@ -134,6 +151,10 @@ func TestPush_ServerErrorRetriedWithBackoff(t *testing.T) {
 	f.match(ann, job(1, "Go developer", a))
 	m1 := recv(t, ps.Messages, 10*time.Second, "first attempt")
 	m2 := recv(t, ps.Messages, 10*time.Second, "second attempt")
+	// The step after the first failure measured the waiting push.
+	if age := testutil.ToFloat64(r.m.oldest.WithLabelValues("push")); age <= 0 {
+		t.Errorf("birjob_courier_oldest_unsent_seconds{kind=push} = %v while a push waits for its retry", age)
+	}
 	m3 := recv(t, ps.Messages, 10*time.Second, "third attempt")
 	if m1.Status != 500 || m2.Status != 500 || m3.Status != 201 {
 		t.Fatalf("statuses %d %d %d", m1.Status, m2.Status, m3.Status)

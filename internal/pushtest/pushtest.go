@@ -50,7 +50,10 @@ type Message struct {
 	TTL       string
 	Status    int   // what the service answered
 	Err       error // why the request was refused (signature, encryption)
-	At        time.Time
+	// Cut is set when the body could not be read whole (the sender died
+	// mid-request): the message was not delivered.
+	Cut bool
+	At  time.Time
 }
 
 // Claims are the JWT claims of a VAPID token.
@@ -113,7 +116,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	switch {
 	case err != nil:
-		m.Err = err
+		m.Err, m.Cut = err, true
 	case sub == nil || r.Method != http.MethodPost:
 		m.Err = fmt.Errorf("%s %s: no such subscription", r.Method, r.URL.Path)
 	default:
