@@ -34,7 +34,12 @@
 // Such a push carries the same Topic and tag ("alert-<id>"), so the push
 // service and the browser replace the first with the second; such a mail
 // carries the same Message-ID. Mail kept in the outbox table (no SMTP
-// configured) is written in the dequeuing transaction: exactly once.
+// configured) is written in the dequeuing transaction: exactly once. A
+// graceful stop records the answers that arrive after it began, so only
+// requests it cuts short are sent again.
+//
+// Events the retention purge removed before the courier read them (a
+// courier down longer than BIRJOB_RETENTION) are not sent.
 //
 // # One courier per cluster
 //

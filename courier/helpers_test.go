@@ -108,6 +108,7 @@ type running struct {
 	*Courier
 	reg  *prometheus.Registry
 	sent chan struct{}
+	stop func() // ends Run and waits for it
 }
 
 // start runs a courier until the test ends; tweak, when set, adjusts it
@@ -132,7 +133,8 @@ func (f *fixture) start(cfg Config, tweak func(*Courier)) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
-	f.t.Cleanup(func() { cancel(); <-done })
+	r.stop = func() { cancel(); <-done }
+	f.t.Cleanup(r.stop)
 	return r
 }
 

@@ -63,9 +63,11 @@ func (c *Courier) sendOneMail(ctx context.Context, a storage.CourierAlert, part 
 		return err
 	}
 	sendErr := c.smtp.DialAndSendWithContext(ctx, msg)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if sendErr != nil && ctx.Err() != nil {
+		return ctx.Err() // stopped mid-send: the rows stay queued and go out again
 	}
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	if sendErr == nil {
 		c.m.mailSent.Inc()
 		return c.store.Dequeue(ctx, ids(part))

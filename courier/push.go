@@ -120,9 +120,13 @@ func (c *Courier) sendPush(ctx context.Context, b *batch, group []storage.QueueI
 		VAPIDPublicKey:  c.keys.VAPIDPublic,
 		VAPIDPrivateKey: c.keys.VAPIDPrivate,
 	})
-	if ctx.Err() != nil {
-		return ctx.Err() // stopping: the rows stay queued and go out after the restart
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // stopped mid-send: the rows stay queued and go out again
 	}
+	// An answer is recorded even when the courier is stopping meanwhile,
+	// so that a graceful stop sends nothing twice.
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	status := 0
 	if resp != nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -3,6 +3,7 @@ package courier
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/birjob/birjob/storage"
 )
@@ -133,6 +134,12 @@ func (c *Courier) retry(ctx context.Context, group []storage.QueueItem) (dropped
 		return true, c.store.Dequeue(ctx, ids(group))
 	}
 	return false, c.store.RetryLater(ctx, ids(group), c.now().Add(c.backoff(n)))
+}
+
+// recordCtx is the context that records a send's outcome: it outlives a
+// stop of the courier by a few seconds.
+func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 func (c *Courier) hook() {
