@@ -64,7 +64,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "name must be at most 200 bytes")
 		return
 	}
-	if err := s.checkCriteria(&a.Criteria); err != nil {
+	if err := s.checkAlert(&a); err != nil {
 		httpx.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -110,7 +110,7 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.ID, a.UserID = id, p.UserID
-	if err := s.checkCriteria(&a.Criteria); err != nil {
+	if err := s.checkAlert(&a); err != nil {
 		httpx.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}

@@ -2,8 +2,10 @@
 // (alerts.go), public feeds (feeds.go), the job list and job ingest
 // (jobs.go), sources with their preview, runs and "run now" (sources.go),
 // accounts: signup, login, logout, me, tokens (accounts.go), publishing an
-// event (publish.go) and the admin's stage counters (stats.go). Streams are
-// served by package notify; the app wires both onto one mux.
+// event (publish.go), the admin's stage counters (stats.go), and push
+// subscriptions, the digest's time zone, mail unsubscribe and the mail
+// outbox (notifications.go). Streams are served by package notify; the app
+// wires both onto one mux.
 //
 // The handlers read and write through package storage; where the pipeline
 // decides something (a source's validity, a job's cleaning and dedupe, a
@@ -58,6 +60,7 @@ type Server struct {
 	// words of q must appear in title, company or location, compared by
 	// the database).
 	search func(q string) (func(*model.Job) bool, error)
+	notif  *notifications // push and mail routes (notifications.go)
 }
 
 // WithSearch makes GET /api/jobs?q= use compile (the matcher's query
@@ -118,6 +121,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/jobs", s.listJobs)
 	mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
 	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
+	s.notificationRoutes(mux)
 	if s.scraper != nil {
 		s.sourceRoutes(mux)
 	}

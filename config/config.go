@@ -40,6 +40,9 @@ const (
 	// DefaultPauseAfterFailures: ten failed runs in a row is a source that
 	// needs a person (the admin page shows why, and enabling resumes it).
 	DefaultPauseAfterFailures = 10
+	// DefaultDigestHour is when the daily digest mail goes out, in each
+	// user's time zone: before the working day starts.
+	DefaultDigestHour = 8
 )
 
 // Demo modes.
@@ -80,6 +83,22 @@ type Config struct {
 	// PauseAfterFailures disables a source after this many failed runs in
 	// a row (0: never).
 	PauseAfterFailures int
+	// Courier is the role that sends alerts by Web Push and mail (once
+	// cluster-wide, whatever the number of nodes with the role).
+	Courier bool
+	// PublicURL is birjob's address as people reach it, for the links in
+	// pushes and mails; empty: this node's own address.
+	PublicURL string
+	// VAPID key pair of Web Push (base64url); empty: one generated once
+	// and kept in the database.
+	VAPIDPublicKey, VAPIDPrivateKey string
+	// VAPIDSubject is the contact the push services see (mailto: or https:).
+	VAPIDSubject string
+	// SMTPURL is the mail server (smtp:// or smtps://, with user and
+	// password); empty: mail is kept in the outbox the admin reads.
+	SMTPURL    string
+	MailFrom   string
+	DigestHour int
 }
 
 type setting struct {
@@ -178,6 +197,30 @@ func settings() []setting {
 	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
 		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
+	b, s = boolean(func(c *Config) *bool { return &c.Courier })
+	add(mk("BIRJOB_COURIER", "courier", "role: send alerts by Web Push and mail (one node at a time does)", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.PublicURL })
+	add(mk("BIRJOB_PUBLIC_URL", "public-url", "birjob's address as people reach it, for links in pushes and mails (default: this node's)", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.VAPIDPublicKey })
+	add(mk("BIRJOB_VAPID_PUBLIC_KEY", "vapid-public-key", "Web Push VAPID public key, base64url (default: generated once, kept in the database)", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.VAPIDPrivateKey })
+	add(mk("BIRJOB_VAPID_PRIVATE_KEY", "vapid-private-key", "Web Push VAPID private key, base64url", true, b, s))
+	b, s = str(func(c *Config) *string { return &c.VAPIDSubject })
+	add(mk("BIRJOB_VAPID_SUBJECT", "vapid-subject", "contact the push services see: mailto:… or https://… (default: mailto: the mail sender)", false, b, s))
+	b, s = str(func(c *Config) *string { return &c.SMTPURL })
+	add(mk("BIRJOB_SMTP_URL", "smtp-url", "mail server: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: keep mail in the admin's outbox", true, b, s))
+	b, s = str(func(c *Config) *string { return &c.MailFrom })
+	add(mk("BIRJOB_MAIL_FROM", "mail-from", "From address of alert mails", false, b, s))
+	add(mk("BIRJOB_DIGEST_HOUR", "digest-hour", "hour (0-23) of each user's day the daily digest goes out", false,
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 23 {
+				return fmt.Errorf("must be an hour 0-23, got %q", v)
+			}
+			c.DigestHour = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(c.DigestHour) }))
 	b, s = str(func(c *Config) *string { return &c.Node })
 	add(mk("BIRJOB_NODE", "node", "name of this node in logs and scrape runs (default: host name)", false, b, s))
 	b, s = boolean(func(c *Config) *bool { return &c.LogJSON })
@@ -210,6 +253,8 @@ func Default() Config {
 		Web:                true,
 		Scrape:             true,
 		Match:              true,
+		Courier:            true,
+		DigestHour:         DefaultDigestHour,
 		AllowPrivate:       "auto",
 		ExpireAfterMissing: DefaultExpireAfterMissing,
 		BacklogMaxAge:      DefaultBacklogMaxAge,
@@ -274,6 +319,7 @@ func (c *Config) Validate() error {
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		errs = append(errs, errors.New("BIRJOB_ADMIN_PASSWORD must have at least 8 characters"))
 	}
+	errs = append(errs, c.validateCourier()...)
 	return errors.Join(errs...)
 }
 
@@ -308,4 +354,26 @@ func Usage(w io.Writer) {
 	for _, s := range settings() {
 		fmt.Fprintf(w, "  -%-22s $%-28s %s\n", s.flag, s.env, s.usage)
 	}
+}
+
+// validateCourier checks the settings of the courier role.
+func (c *Config) validateCourier() []error {
+	var errs []error
+	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
+		errs = append(errs, errors.New("set both BIRJOB_VAPID_PUBLIC_KEY and BIRJOB_VAPID_PRIVATE_KEY, or neither"))
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			errs = append(errs, errors.New("BIRJOB_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465"))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("BIRJOB_PUBLIC_URL must be an http(s) URL like https://birjob.example, got %q", c.PublicURL))
+		}
+	}
+	if c.VAPIDSubject != "" && !strings.HasPrefix(c.VAPIDSubject, "mailto:") && !strings.HasPrefix(c.VAPIDSubject, "https:") {
+		errs = append(errs, fmt.Errorf("BIRJOB_VAPID_SUBJECT must start with mailto: or https:, got %q", c.VAPIDSubject))
+	}
+	return errs
 }

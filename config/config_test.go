@@ -43,6 +43,12 @@ func TestLoad_Invalid(t *testing.T) {
 		"backlog age":    {"BIRJOB_BACKLOG_MAX_AGE": "two days"},
 		"pause negative": {"BIRJOB_PAUSE_AFTER_FAILURES": "-1"},
 		"pause word":     {"BIRJOB_PAUSE_AFTER_FAILURES": "ten"},
+		"courier role":   {"BIRJOB_COURIER": "perhaps"},
+		"vapid half":     {"BIRJOB_VAPID_PUBLIC_KEY": "BExyz"},
+		"smtp scheme":    {"BIRJOB_SMTP_URL": "http://mail.example"},
+		"digest hour":    {"BIRJOB_DIGEST_HOUR": "24"},
+		"public url":     {"BIRJOB_PUBLIC_URL": "birjob.example"},
+		"vapid subject":  {"BIRJOB_VAPID_SUBJECT": "admin@example.com"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := Load(nil, env(e), io.Discard)
@@ -65,6 +71,7 @@ func TestPrint_HidesSecrets(t *testing.T) {
 		"DATABASE_URL":          "postgres://bob:hunter22@db:5432/birjob",
 		"BIRJOB_ADMIN_EMAIL":    "admin@example.com",
 		"BIRJOB_ADMIN_PASSWORD": "topsecret1",
+		"BIRJOB_SMTP_URL":       "smtp://mailer:smtpsecret9@mail.example:587",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -72,13 +79,14 @@ func TestPrint_HidesSecrets(t *testing.T) {
 	var b strings.Builder
 	c.Print(&b)
 	out := b.String()
-	for _, secret := range []string{"hunter22", "topsecret1"} {
+	for _, secret := range []string{"hunter22", "topsecret1", "smtpsecret9"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("config output leaks %q:\n%s", secret, out)
 		}
 	}
 	for _, want := range []string{"DATABASE_URL=postgres://bob:xxxxx@db:5432/birjob", "BIRJOB_ADMIN_EMAIL=admin@example.com",
-		"BIRJOB_ADDR=:8080", "BIRJOB_DATA_DIR=data", "BIRJOB_DEMO=auto", "BIRJOB_KEEPALIVE=25s", "BIRJOB_ADMIN_PASSWORD=(set)"} {
+		"BIRJOB_ADDR=:8080", "BIRJOB_DATA_DIR=data", "BIRJOB_DEMO=auto", "BIRJOB_KEEPALIVE=25s", "BIRJOB_ADMIN_PASSWORD=(set)",
+		"BIRJOB_COURIER=true", "BIRJOB_DIGEST_HOUR=8"} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("config output lacks %q:\n%s", want, out)
 		}

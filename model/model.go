@@ -127,9 +127,29 @@ type Alert struct {
 	UserID int64  `json:"userId,omitempty"`
 	Name   string `json:"name"`
 	Criteria
-	Paused    bool      `json:"paused"`
+	Paused bool `json:"paused"`
+	// Email is when matches are mailed: EmailOff (the default), EmailInstant
+	// or EmailDaily.
+	Email     string    `json:"email,omitempty"`
 	CreatedAt time.Time `json:"createdAt,omitzero"`
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+}
+
+// An alert's email modes.
+const (
+	EmailOff     = "off"
+	EmailInstant = "instant"
+	EmailDaily   = "daily"
+)
+
+// CheckEmailMode says what is wrong with an alert's email mode, or returns
+// nil; "" stands for EmailOff.
+func CheckEmailMode(m string) error {
+	switch m {
+	case "", EmailOff, EmailInstant, EmailDaily:
+		return nil
+	}
+	return fmt.Errorf("email must be %q, %q or %q, got %q", EmailOff, EmailInstant, EmailDaily, m)
 }
 
 // Feed is a public channel an admin defined with criteria; its Name is the

@@ -178,7 +178,7 @@ func (a *App) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	srv := api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
-		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).WithAuth(a.auth)
+		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).WithAuth(a.auth).WithNotifications(a.parts.courier)
 	if a.parts.hub != nil {
 		srv.WithHub(a.parts.hub)
 	}

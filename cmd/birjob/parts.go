@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/birjob/birjob/config"
+	"github.com/birjob/birjob/courier"
 	"github.com/birjob/birjob/demoboard"
 	"github.com/birjob/birjob/matcher"
 	"github.com/birjob/birjob/model"
@@ -33,6 +34,7 @@ type parts struct {
 	scraper         *scraper.Service
 	matcher         *matcher.Worker
 	demo            *demoboard.Board
+	courier         courier.Config // also read by the push and mail routes
 }
 
 // demoOn decides demo mode: "auto" is on while no source but the demo
@@ -79,6 +81,16 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	if cfg.Match {
 		p.matcher = matcher.NewWorker(a.pool, a.log)
 		p.workers = append(p.workers, worker{"matcher", p.matcher.Run})
+	}
+	// Push endpoints may be private (http on loopback too) where sources
+	// may: with BIRJOB_ALLOW_PRIVATE=true, or in demo mode under auto.
+	p.courier = courierConfig(a, cfg.AllowPrivate == "true" || (cfg.AllowPrivate == "auto" && demo))
+	if cfg.Courier {
+		c, err := courier.New(a.pool, p.courier, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+		p.workers = append(p.workers, worker{"courier", c.Run})
 	}
 	if cfg.Web {
 		p.workers = append(p.workers, worker{"sessions", a.purgeSessions})
@@ -137,6 +149,28 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		mux.Handle("/", page)
 	}
 	return p, nil
+}
+
+// courierConfig is the courier's configuration; links point at
+// BIRJOB_PUBLIC_URL, else at this node.
+func courierConfig(a *App, allowPrivate bool) courier.Config {
+	cfg := a.cfg
+	public := cfg.PublicURL
+	if public == "" && a.listener != nil {
+		public = a.URL()
+	} else if public == "" {
+		public = "http://localhost" + cfg.Addr
+	}
+	return courier.Config{
+		PublicURL:       public,
+		VAPIDPublicKey:  cfg.VAPIDPublicKey,
+		VAPIDPrivateKey: cfg.VAPIDPrivateKey,
+		VAPIDSubject:    cfg.VAPIDSubject,
+		SMTPURL:         cfg.SMTPURL,
+		MailFrom:        cfg.MailFrom,
+		DigestHour:      cfg.DigestHour,
+		AllowPrivate:    allowPrivate,
+	}
 }
 
 // stats are the counters of the stages this node runs, for
