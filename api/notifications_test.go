@@ -34,8 +34,7 @@ func newNotifEnv(t *testing.T, cfg courier.Config) (*env, *pgxpool.Pool) {
 	store := storage.New(pool)
 	as := auth.NewService(store, slog.New(slog.DiscardHandler), auth.WithHashCost(bcrypt.MinCost))
 	mux := http.NewServeMux()
-	as.Routes(mux)
-	api.New(store, nil).WithNotifications(cfg).Routes(mux)
+	api.New(store, nil).WithAuth(as).WithNotifications(cfg).Routes(mux)
 	srv := httptest.NewServer(as.Middleware(mux))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store, auth: as}, pool
