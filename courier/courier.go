@@ -208,7 +208,11 @@ func (c *Courier) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := c.session(ctx)
-		c.leader.Store(false)
+		if c.leader.Swap(false) {
+			// The session had led (its LISTEN was up): a later loss is a
+			// new outage, retried soon, not the tail of an earlier one.
+			backoff = 100 * time.Millisecond
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
