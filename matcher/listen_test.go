@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
@@ -32,38 +31,6 @@ func (h retryLog) Handle(_ context.Context, r slog.Record) error {
 }
 func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h retryLog) WithGroup(string) slog.Handler      { return h }
-
-// outage refuses new connections to db's database and ends its open ones,
-// until the returned restore is called.
-func outage(t *testing.T, db *pgxpool.Pool) (restore func()) {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgtest.ServerURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := db.Config().ConnConfig.Database
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS false"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
-		t.Fatal(err)
-	}
-	restored := false
-	restore = func() {
-		if restored {
-			return
-		}
-		restored = true
-		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS true"); err != nil {
-			t.Error(err)
-		}
-		admin.Close(ctx)
-	}
-	t.Cleanup(restore)
-	return restore
-}
 
 // listenerPIDs returns the matcher's listening backends once they ran their
 // last LISTEN to the end (a backend shows up as soon as it connects).
@@ -98,7 +65,7 @@ func TestWorker_ListenReconnectAfterOutage(t *testing.T) {
 		t.Fatal("worker not ready")
 	}
 
-	restore := outage(t, f.pool)
+	restore := pgtest.Outage(t, f.pool)
 	deadline := time.After(60 * time.Second)
 	for high := false; !high; {
 		select {

@@ -32,38 +32,6 @@ func (h retryLog) Handle(_ context.Context, r slog.Record) error {
 func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h retryLog) WithGroup(string) slog.Handler      { return h }
 
-// outage refuses new connections to db's database and ends its open ones,
-// until the returned restore is called.
-func outage(t *testing.T, db *pgxpool.Pool) (restore func()) {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, pgtest.ServerURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := db.Config().ConnConfig.Database
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS false"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
-		t.Fatal(err)
-	}
-	restored := false
-	restore = func() {
-		if restored {
-			return
-		}
-		restored = true
-		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS true"); err != nil {
-			t.Error(err)
-		}
-		admin.Close(ctx)
-	}
-	t.Cleanup(restore)
-	return restore
-}
-
 // waitBackoff waits until the listener logs a reconnect backoff of at least
 // d.
 func waitBackoff(t *testing.T, ch <-chan time.Duration, d time.Duration) {
@@ -115,7 +83,7 @@ func TestScheduler_ListenReconnectAfterOutage(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor(t, "the listener", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
 
-	restore := outage(t, db)
+	restore := pgtest.Outage(t, db)
 	waitBackoff(t, retries, 1600*time.Millisecond)
 	restore()
 	waitFor(t, "the listener to reconnect", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })

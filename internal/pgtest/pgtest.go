@@ -231,3 +231,36 @@ func New(t testing.TB) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// Outage refuses new connections to db's database and ends its open ones
+// (a database that went away), until the returned restore is called (also
+// called when the test ends).
+func Outage(t testing.TB, db *pgxpool.Pool) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := db.Config().ConnConfig.Database
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		restored = true
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident+" ALLOW_CONNECTIONS true"); err != nil {
+			t.Error(err)
+		}
+		admin.Close(ctx)
+	}
+	t.Cleanup(restore)
+	return restore
+}

@@ -1,0 +1,116 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/birjob/birjob/internal/pgtest"
+)
+
+// backoffLog is a slog handler that passes on the "backoff" of each log
+// record: the reconnect delay the hub is about to wait.
+type backoffLog struct{ ch chan time.Duration }
+
+func (backoffLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h backoffLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "backoff" {
+			select {
+			case h.ch <- a.Value.Duration():
+			default:
+			}
+		}
+		return true
+	})
+	return nil
+}
+func (h backoffLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h backoffLog) WithGroup(string) slog.Handler      { return h }
+
+// TestHub_ListenReconnectAfterOutage: an outage pushes the hub's reconnect
+// backoff up; once the database is back and the hub listens again, losing
+// its LISTEN connection (pg_terminate_backend) delays an event to an open
+// stream by less than a second.
+func TestHub_ListenReconnectAfterOutage(t *testing.T) {
+	pool := pgtest.New(t)
+	delays := make(chan time.Duration, 100)
+	h := NewHub(pool, Config{}, slog.New(backoffLog{delays}), prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	srv := httptest.NewServer(testAuth(mux))
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		h.Shutdown(sctx)
+		scancel()
+		cancel()
+		<-done
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	wctx, wcancel := context.WithTimeout(context.Background(), waitFor)
+	defer wcancel()
+	if err := h.waitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+	c := openSSE(t, srv.URL, "/api/events/jobs", nil)
+	if f := c.next(t); f.Event != "connected" {
+		t.Fatalf("first frame %+v, want connected", f)
+	}
+
+	restore := pgtest.Outage(t, pool)
+	deadline := time.After(60 * time.Second)
+	for high := false; !high; {
+		select {
+		case d := <-delays:
+			high = d >= 1600*time.Millisecond
+		case <-deadline:
+			t.Fatal("the reconnect backoff never went up")
+		}
+	}
+	restore()
+	// Listening again: connected, LISTEN done, sessions re-checked.
+	for !h.listening.Load() {
+		select {
+		case <-delays:
+		case <-time.After(50 * time.Millisecond): // polling a flag the hub sets; bounded below
+		case <-deadline:
+			t.Fatal("the hub did not listen again")
+		}
+	}
+	admin, err := pgx.Connect(context.Background(), pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, int32(h.listenPID.Load())); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	writer, err := pgx.Connect(context.Background(), pool.Config().ConnConfig.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close(context.Background())
+	if _, err := writer.Exec(context.Background(), `INSERT INTO events (channel, type, data) VALUES ('jobs', 'new-job', '{"id":1}')`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f := c.next(t)
+		if f.Event == "new-job" {
+			break
+		}
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("the event reached the stream %s after the listener was killed; want under a second", el)
+	}
+}
