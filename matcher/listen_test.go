@@ -2,35 +2,15 @@ package matcher
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/birjob/birjob/internal/logtest"
 	"github.com/birjob/birjob/internal/pgtest"
 	"github.com/birjob/birjob/model"
 )
-
-// retryLog is a slog handler that passes on the "retry_in" of each log
-// record: the reconnect backoff the worker is about to wait.
-type retryLog struct{ ch chan time.Duration }
-
-func (retryLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h retryLog) Handle(_ context.Context, r slog.Record) error {
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "retry_in" {
-			select {
-			case h.ch <- a.Value.Duration():
-			default:
-			}
-		}
-		return true
-	})
-	return nil
-}
-func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h retryLog) WithGroup(string) slog.Handler      { return h }
 
 // listenerPIDs returns the matcher's listening backends once they ran their
 // last LISTEN to the end (a backend shows up as soon as it connects).
@@ -53,8 +33,8 @@ func TestWorker_ListenReconnectAfterOutage(t *testing.T) {
 	f := newFixture(t)
 	ann := f.user("ann@x")
 	f.alert(ann, model.Criteria{Query: "scala"})
-	retries := make(chan time.Duration, 100)
-	w := NewWorker(f.pool, slog.New(retryLog{retries}), WithPollInterval(time.Hour))
+	log, retries := logtest.Durations("retry_in")
+	w := NewWorker(f.pool, log, WithPollInterval(time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

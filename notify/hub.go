@@ -131,7 +131,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			return nil
 		}
 		h.m.reconnects.Inc()
-		h.log.Warn("notify: event log listener lost; reconnecting", "err", err, "backoff", backoff)
+		h.log.Warn("notify: event log listener lost; reconnecting", "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return nil

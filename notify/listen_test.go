@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,28 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/birjob/birjob/internal/logtest"
 	"github.com/birjob/birjob/internal/pgtest"
 )
-
-// backoffLog is a slog handler that passes on the "backoff" of each log
-// record: the reconnect delay the hub is about to wait.
-type backoffLog struct{ ch chan time.Duration }
-
-func (backoffLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h backoffLog) Handle(_ context.Context, r slog.Record) error {
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "backoff" {
-			select {
-			case h.ch <- a.Value.Duration():
-			default:
-			}
-		}
-		return true
-	})
-	return nil
-}
-func (h backoffLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h backoffLog) WithGroup(string) slog.Handler      { return h }
 
 // TestHub_ListenReconnectAfterOutage: an outage pushes the hub's reconnect
 // backoff up; once the database is back and the hub listens again, losing
@@ -40,8 +20,8 @@ func (h backoffLog) WithGroup(string) slog.Handler      { return h }
 // stream by less than a second.
 func TestHub_ListenReconnectAfterOutage(t *testing.T) {
 	pool := pgtest.New(t)
-	delays := make(chan time.Duration, 100)
-	h := NewHub(pool, Config{}, slog.New(backoffLog{delays}), prometheus.NewRegistry())
+	log, delays := logtest.Durations("retry_in")
+	h := NewHub(pool, Config{}, log, prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.Run(ctx) }()

@@ -2,35 +2,15 @@ package scraper
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/birjob/birjob/internal/logtest"
 	"github.com/birjob/birjob/internal/pgtest"
 )
-
-// retryLog is a slog handler that passes on the "retry_in" of each log
-// record: the reconnect backoff the listener is about to wait.
-type retryLog struct{ ch chan time.Duration }
-
-func (retryLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h retryLog) Handle(_ context.Context, r slog.Record) error {
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "retry_in" {
-			select {
-			case h.ch <- a.Value.Duration():
-			default:
-			}
-		}
-		return true
-	})
-	return nil
-}
-func (h retryLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h retryLog) WithGroup(string) slog.Handler      { return h }
 
 // waitBackoff waits until the listener logs a reconnect backoff of at least
 // d.
@@ -68,8 +48,8 @@ func listenerPIDs(db *pgxpool.Pool, app string) []int32 {
 // change by less than a second.
 func TestScheduler_ListenReconnectAfterOutage(t *testing.T) {
 	db := newTestDB(t)
-	retries := make(chan time.Duration, 100)
-	s := NewService(db, testConfig(), slog.New(retryLog{retries}))
+	log, retries := logtest.Durations("retry_in")
+	s := NewService(db, testConfig(), log)
 	reloads := make(chan int, 100)
 	s.afterReload = func(n int) {
 		select {
