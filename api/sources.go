@@ -166,18 +166,28 @@ func mergeSource(w http.ResponseWriter, r *http.Request, src *model.Source) bool
 	return ok
 }
 
-func (s *Server) updateSource(w http.ResponseWriter, r *http.Request) {
+// scrapedSource reads the source of the path for a route that needs one
+// that is scraped: the manual source is refused with manualMsg.
+func (s *Server) scrapedSource(w http.ResponseWriter, r *http.Request, manualMsg string) (model.Source, bool) {
 	id, ok := sourceID(w, r)
 	if !ok {
-		return
+		return model.Source{}, false
 	}
 	src, err := s.store.GetSource(r.Context(), id)
 	if err != nil {
 		writeSourceErr(w, r, err)
-		return
+		return src, false
 	}
 	if src.Kind == model.SourceManual {
-		httpx.Error(w, http.StatusBadRequest, "the manual source holds jobs posted through POST /api/jobs and cannot be edited")
+		httpx.Error(w, http.StatusBadRequest, manualMsg)
+		return src, false
+	}
+	return src, true
+}
+
+func (s *Server) updateSource(w http.ResponseWriter, r *http.Request) {
+	src, ok := s.scrapedSource(w, r, "the manual source holds jobs posted through POST /api/jobs and cannot be edited")
+	if !ok {
 		return
 	}
 	if !mergeSource(w, r, &src) {
@@ -206,17 +216,8 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
 // previewSource extracts with the stored source, or with the stored source
 // patched by the request body (unsaved edits), without saving anything.
 func (s *Server) previewSource(w http.ResponseWriter, r *http.Request) {
-	id, ok := sourceID(w, r)
+	src, ok := s.scrapedSource(w, r, "the manual source has nothing to fetch")
 	if !ok {
-		return
-	}
-	src, err := s.store.GetSource(r.Context(), id)
-	if err != nil {
-		writeSourceErr(w, r, err)
-		return
-	}
-	if src.Kind == model.SourceManual {
-		httpx.Error(w, http.StatusBadRequest, "the manual source has nothing to fetch")
 		return
 	}
 	if r.ContentLength != 0 && r.Body != nil {
