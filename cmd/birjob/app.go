@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,16 +33,18 @@ import (
 
 // App is one running birjob node.
 type App struct {
-	cfg      config.Config
-	log      *slog.Logger
-	cluster  *pgembed.Cluster
-	pool     *pgxpool.Pool
-	store    *storage.Store
-	auth     *auth.Service
-	reg      *prometheus.Registry
-	listener net.Listener
-	server   *http.Server
-	parts    *parts
+	cfg     config.Config
+	log     *slog.Logger
+	cluster *pgembed.Cluster
+	pool    *pgxpool.Pool
+	store   *storage.Store
+	auth    *auth.Service
+	reg     *prometheus.Registry
+	// httpMetrics counts and times the requests of handler's mux.
+	httpMetrics *httpx.Metrics
+	listener    net.Listener
+	server      *http.Server
+	parts       *parts
 
 	ready chan struct{}
 }
@@ -59,6 +62,9 @@ type Options struct {
 // with Run.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
 	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry(), ready: make(chan struct{})}
+	a.httpMetrics = httpx.NewMetrics(a.reg, func(route string) bool {
+		return route == "/api/ws" || strings.HasPrefix(route, "/api/events")
+	})
 	if err := a.open(ctx, opts); err != nil {
 		a.close()
 		return nil, err
@@ -184,7 +190,7 @@ func (a *App) handler() http.Handler {
 	}
 	srv.Routes(mux)
 	a.parts.routes(mux)
-	return a.auth.Middleware(mux)
+	return a.auth.Middleware(a.httpMetrics.Wrap(mux))
 }
 
 func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
