@@ -174,6 +174,7 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if t.svc != nil {
 		t.svc.recordOutcome(ctx, host, failures, resp, err)
+		t.svc.metrics.fetched(resp, err)
 	}
 	if err != nil {
 		releaseAll()

@@ -2,8 +2,11 @@ package scraper
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/birjob/birjob/storage"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,7 +15,10 @@ import (
 // every node reports the same cluster-wide values; the runs counter counts
 // this node's runs, the Prometheus way (sum over nodes).
 type metrics struct {
-	runs *prometheus.CounterVec
+	runs        *prometheus.CounterVec
+	runDuration *prometheus.HistogramVec
+	jobs        *prometheus.CounterVec
+	fetches     *prometheus.CounterVec
 
 	failureStreak, emptyStreak, paused, enabled, lastSuccess, hostBackoff *prometheus.Desc
 }
@@ -24,6 +30,19 @@ func newMetrics() *metrics {
 			Name: "birjob_scrape_runs_total",
 			Help: "Scrape runs this node finished, by source and status (ok, failed, suspect, not-modified, empty, backoff).",
 		}, []string{"source", "status"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "birjob_scrape_run_duration_seconds",
+			Help:    "How long this node's scrape runs took, by source.",
+			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, src),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "birjob_scrape_jobs_total",
+			Help: "Postings this node's runs stored, by source and change: new (a job new to birjob), updated, expired, merged (found as a job another source lists).",
+		}, []string{"source", "change"}),
+		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "birjob_scrape_fetches_total",
+			Help: "Pages this node fetched for runs, by HTTP status (\"error\": no answer).",
+		}, []string{"status"}),
 		failureStreak: prometheus.NewDesc("birjob_source_failure_streak", "Failed runs in a row of the source.", src, nil),
 		emptyStreak:   prometheus.NewDesc("birjob_source_empty_streak", "Runs in a row of the source that found nothing.", src, nil),
 		paused:        prometheus.NewDesc("birjob_source_paused", "1 when the source was paused automatically after failing runs.", src, nil),
@@ -42,7 +61,9 @@ type collector Service
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	m := c.metrics
-	c.metrics.runs.Describe(ch)
+	for _, v := range []prometheus.Collector{m.runs, m.runDuration, m.jobs, m.fetches} {
+		v.Describe(ch)
+	}
 	for _, d := range []*prometheus.Desc{m.failureStreak, m.emptyStreak, m.paused, m.enabled, m.lastSuccess, m.hostBackoff} {
 		ch <- d
 	}
@@ -50,7 +71,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.metrics
-	m.runs.Collect(ch)
+	for _, v := range []prometheus.Collector{m.runs, m.runDuration, m.jobs, m.fetches} {
+		v.Collect(ch)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rows, err := c.store.ListSourceHealth(ctx)
@@ -80,5 +103,26 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, h := range hosts {
 		ch <- prometheus.MustNewConstMetric(m.hostBackoff, prometheus.GaugeValue, h.PausedUntil.Sub(h.Now).Seconds(), h.Host)
+	}
+}
+
+// fetched counts one answer (or its absence) of a run's request.
+func (m *metrics) fetched(resp *http.Response, err error) {
+	status := "error"
+	if err == nil {
+		status = strconv.Itoa(resp.StatusCode)
+	}
+	m.fetches.WithLabelValues(status).Inc()
+}
+
+// finished counts a finished run's duration and what it stored.
+func (m *metrics) finished(source string, run storage.Run, merged int) {
+	if run.FinishedAt != nil {
+		m.runDuration.WithLabelValues(source).Observe(run.FinishedAt.Sub(run.StartedAt).Seconds())
+	}
+	for change, n := range map[string]int{"new": run.New, "updated": run.Updated, "expired": run.Expired, "merged": merged} {
+		if n > 0 {
+			m.jobs.WithLabelValues(source, change).Add(float64(n))
+		}
 	}
 }

@@ -174,6 +174,7 @@ func (s *Service) runTick(ctx context.Context, sourceID int64, tick time.Time) (
 func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run) storage.Run {
 	log := s.log.With("source_id", src.ID, "run_id", run.ID)
 	o, st := s.options(src)
+	merged := 0 // postings found as jobs another source lists (metrics)
 	if run.Trigger == "schedule" {
 		etag, lm, err := s.store.SourceValidators(ctx, src.ID)
 		if err == nil {
@@ -224,6 +225,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 		}
 		if len(res.Jobs) > 0 {
 			ir, err := s.ingest(wctx, src.ID, res.Jobs, backlog)
+			merged = ir.Merged
 			if err != nil {
 				run.Status = StatusFailed
 				run.ErrorCount++
@@ -259,6 +261,7 @@ func (s *Service) execute(ctx context.Context, src model.Source, run storage.Run
 		log.Error("recording the run failed", "err", err)
 	}
 	s.recordHealth(wctx, src, run)
+	s.metrics.finished(src.Name, run, merged)
 	log.Info("run finished", "status", run.Status, "pages", run.Pages, "found", run.Found,
 		"new", run.New, "updated", run.Updated, "expired", run.Expired, "errors", run.ErrorCount)
 	return run
