@@ -97,6 +97,7 @@ type Worker struct {
 	readyOnce  bool
 	matched    atomic.Int64
 	eventsSent atomic.Int64
+	metrics    *metrics
 }
 
 type matcherBox struct{ m Matcher }
@@ -115,6 +116,7 @@ func NewWorker(pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Worker {
 		retention: DefaultChangeRetention,
 		newIndex:  func() Matcher { return NewIndex() },
 		ready:     make(chan struct{}),
+		metrics:   newMetrics(),
 	}
 	for _, o := range opts {
 		o(w)
@@ -288,6 +290,7 @@ func (w *Worker) catchUp(ctx context.Context) error {
 // the number of rows claimed.
 func (w *Worker) processBatch(ctx context.Context) (int, error) {
 	var claimed, events int
+	var claimedChanges []storage.JobChange
 	var t batchTimes
 	err := w.store.Tx(ctx, func(tx *storage.Store) error {
 		changes, err := tx.ClaimJobChanges(ctx, w.batch)
@@ -313,7 +316,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		if err := writeBatch(ctx, tx, changes, &p, &t); err != nil {
 			return err
 		}
-		claimed, events = len(changes), len(p.channels)
+		claimed, events, claimedChanges = len(changes), len(p.channels), changes
 		return nil
 	})
 	if err != nil {
@@ -327,6 +330,7 @@ func (w *Worker) processBatch(ctx context.Context) (int, error) {
 		"audiences_ms", t.commit.Sub(t.audiences).Milliseconds(), "commit_ms", time.Since(t.commit).Milliseconds())
 	w.matched.Add(int64(claimed))
 	w.eventsSent.Add(int64(events))
+	w.metrics.counted(claimedChanges, events)
 	return claimed, nil
 }
 
@@ -377,12 +381,15 @@ func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 			continue // a backlog job goes to "jobs" only: nobody to match
 		}
 		var hits []Hit
+		start := time.Now()
 		if reuse {
 			w.hitBuf = ma.MatchAppend(w.hitBuf[:0], j)
 			hits = w.hitBuf
 		} else {
 			hits = alerts.Match(j)
 		}
+		w.metrics.matchDuration.Observe(time.Since(start).Seconds())
+		w.metrics.matchesPerJob.Observe(float64(len(hits)))
 		var feedNames []string
 		for _, h := range feeds.Match(j) {
 			if name, ok := w.feedNames[h.AlertID]; ok {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -76,4 +77,15 @@ func (s *Store) DeleteJobChanges(ctx context.Context, ids []int64) error {
 		return fmt.Errorf("delete job changes: %w", err)
 	}
 	return nil
+}
+
+// OldestJobChangeAge is how long the oldest job change has waited to be
+// matched, by the database's clock (0 when none waits).
+func (s *Store) OldestJobChangeAge(ctx context.Context) (time.Duration, error) {
+	var secs float64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM job_changes`).Scan(&secs)
+	if err != nil {
+		return 0, fmt.Errorf("oldest job change: %w", err)
+	}
+	return time.Duration(secs * float64(time.Second)), nil
 }

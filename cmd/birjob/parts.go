@@ -80,6 +80,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 	}
 	if cfg.Match {
 		p.matcher = matcher.NewWorker(a.pool, a.log)
+		a.reg.MustRegister(p.matcher.Collector())
 		p.workers = append(p.workers, worker{"matcher", p.matcher.Run})
 	}
 	// Push endpoints may be private (http on loopback too) where sources
