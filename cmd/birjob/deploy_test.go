@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -294,18 +297,65 @@ func TestDeploy_MonitoringConfig(t *testing.T) {
 	if len(used) == 0 {
 		t.Fatal("the dashboard charts no birjob metric")
 	}
-	a, _ := startApp(t, testConfig(t))
-	resp, err := http.Get(a.URL() + "/metrics")
+	// A node that has done some work: a scrape run of the demo board and
+	// an ingested job (matched, evented); labelled series appear once used.
+	cfg := testConfig(t)
+	a, _ := startApp(t, cfg)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post(t, c, a.URL()+"/api/login", `{"email":"`+cfg.AdminEmail+`","password":"`+cfg.AdminPassword+`"}`, 200)
+	srcID := demoSourceID(t, c, a.URL())
+	post(t, c, fmt.Sprintf("%s/api/sources/%d/run?wait=1", a.URL(), srcID), "", 200)
+	post(t, c, a.URL()+"/api/jobs", `{"title":"Go developer","url":"https://example.com/jobs/metrics"}`, 201)
+	missing := func() []string {
+		resp, err := c.Get(a.URL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var out []string
+		for m := range used {
+			if !regexp.MustCompile(`(?m)^# TYPE ` + m + ` `).Match(body) {
+				out = append(out, m)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for m := missing(); len(m) > 0; m = missing() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard charts %v, which /metrics does not serve", m)
+		}
+		time.Sleep(100 * time.Millisecond) // the matcher's batch commits on its own goroutine; polled with a deadline
+	}
+}
+
+// demoSourceID finds the demo board's source through the API.
+func demoSourceID(t *testing.T, c *http.Client, base string) int64 {
+	t.Helper()
+	resp, err := c.Get(base + "/api/sources")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for m := range used {
-		if !regexp.MustCompile(`(?m)^# TYPE ` + m + ` `).Match(body) {
-			t.Errorf("the dashboard charts %s, which /metrics does not serve", m)
+	defer resp.Body.Close()
+	var out struct {
+		Sources []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range out.Sources {
+		if s.Name == DemoSourceName {
+			return s.ID
 		}
 	}
+	t.Fatalf("no %s source in %+v", DemoSourceName, out)
+	return 0
 }
 
 func printConfig(t *testing.T) string {
