@@ -38,11 +38,60 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const url = new URL((event.notification.data && event.notification.data.url) || '/', self.location.origin).href;
+  event.waitUntil(openURL(event.notification.data && event.notification.data.url));
+});
+
+// openURL is what a click on a notification does: a tab already showing
+// url is focused; for a page of birjob (several matches: "/?alert=<id>")
+// an open birjob tab is taken there and focused; anything else (the job's
+// own page) opens in a new window. It resolves to what it did, for tests.
+async function openURL(raw) {
+  let url;
+  try {
+    url = new URL(raw || '/', self.location.origin);
+  } catch {
+    url = new URL('/', self.location.origin);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') url = new URL('/', self.location.origin);
+  const tabs = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const same = tabs.find((c) => c.url === url.href);
+  if (same) {
+    await same.focus();
+    return { action: 'focus', url: url.href };
+  }
+  const ours = url.origin === self.location.origin && tabs.find((c) => new URL(c.url).origin === self.location.origin);
+  if (ours) {
+    // (navigate works only on a tab this worker controls.)
+    const tab = await ours.navigate(url.href).catch(() => null);
+    if (tab) {
+      await tab.focus();
+      return { action: 'navigate', url: url.href };
+    }
+  }
+  await self.clients.openWindow(url.href);
+  return { action: 'open', url: url.href };
+}
+
+// A page may ask the worker to run a notification's click (tests: the
+// DevTools protocol cannot click a notification): {type: 'open-notification',
+// tag} runs openURL for the shown notification with that tag and answers
+// on the message's port with what it did, or {error}. Only same-origin
+// pages can message the worker; the url comes from a notification this
+// worker showed, never from the message.
+self.addEventListener('message', (event) => {
+  const msg = event.data || {};
+  if (msg.type !== 'open-notification' || !event.ports[0]) return;
+  const port = event.ports[0];
   event.waitUntil((async () => {
-    const tabs = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const open = tabs.find((c) => c.url === url);
-    if (open) return open.focus();
-    return self.clients.openWindow(url);
+    try {
+      const shown = await self.registration.getNotifications({ tag: String(msg.tag || '') });
+      if (!shown.length) throw new Error('no notification with tag ' + msg.tag);
+      const n = shown[0];
+      const url = n.data && n.data.url;
+      n.close();
+      port.postMessage(await openURL(url));
+    } catch (err) {
+      port.postMessage({ error: String((err && err.message) || err) });
+    }
   })());
 });
