@@ -49,6 +49,7 @@ export class Alerts {
       const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
       for (const a of alerts) this.list.append(this.render(a));
       if (!alerts.length) this.list.append(h("li", { class: "empty", text: "No alerts yet. Create one to be told the moment a matching job appears." }));
+      this.showLinked();
       status(this.err, "");
     } catch (err) {
       if (n !== this.loads) return;
@@ -60,6 +61,19 @@ export class Alerts {
     this.waiting = null;
     for (const ev of waiting) this.apply(ev);
     this.hooks.loaded(this.seen);
+  }
+
+  /**
+   * showLinked scrolls to the alert the page's URL names (?alert=<id>, the
+   * page a push for several matches opens) and marks it (data-linked).
+   */
+  showLinked() {
+    const id = new URLSearchParams(location.search).get("alert");
+    const entry = id ? this.alerts.get(id) : null;
+    if (!entry) return;
+    entry.li.dataset.linked = "true";
+    entry.matches.parentElement.open = true;
+    entry.li.scrollIntoView({ block: "start" });
   }
 
   /** reset forgets everything (sign-out). */

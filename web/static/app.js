@@ -203,6 +203,8 @@ $("auth-form").addEventListener("submit", (e) => {
 });
 $("auth-close").addEventListener("click", () => show($("auth-panel"), false));
 window.addEventListener("hashchange", route);
+// A push for several matches opens "/?alert=<id>": that alert's card.
+if (new URLSearchParams(location.search).has("alert") && !location.hash) history.replaceState(null, "", "#alerts");
 
 // The lists load first; the stream then resumes from their cursors (the
 // tab that holds it) or the tab follows the one that does, listening before
