@@ -21,9 +21,9 @@ import (
 	"github.com/birjob/birjob/internal/browsertest"
 )
 
-// pushTestConfig is a node whose push endpoints may be on loopback (the
+// startPushApp starts a node whose push endpoints may be on loopback (the
 // subscriptions the tests make through the API point there).
-func pushTestConfig(t *testing.T) *App {
+func startPushApp(t *testing.T) *App {
 	t.Helper()
 	cfg := streamTestConfig(t)
 	cfg.AllowPrivate = "true"
@@ -62,16 +62,13 @@ func pageFetch(t *testing.T, tab context.Context, method, path string, body any)
 	if body == nil {
 		b = []byte("undefined")
 	}
-	var out struct {
+	type answer struct {
 		Status int            `json:"status"`
 		Body   map[string]any `json:"body"`
 	}
 	expr := fmt.Sprintf(`fetch(%q, {method: %q, headers: {"Content-Type": "application/json"}, body: (b => b === undefined ? undefined : JSON.stringify(b))(%s)})
 		.then(async r => ({status: r.status, body: r.status === 204 ? {} : await r.json()}))`, path, method, b)
-	out = browsertest.Run(t, tab, chromedp.Evaluate[struct {
-		Status int            `json:"status"`
-		Body   map[string]any `json:"body"`
-	}](expr, chromedp.EvalAwaitPromise))
+	out := browsertest.Run(t, tab, chromedp.Evaluate[answer](expr, chromedp.EvalAwaitPromise))
 	return out.Status, out.Body
 }
 
@@ -100,7 +97,7 @@ func fakeSubscription(t *testing.T, endpoint string) map[string]any {
 // alert's mail mode and the digest's time zone (the browser's by default)
 // are saved and read back.
 func TestBrowser_PushSettings(t *testing.T) {
-	a := pushTestConfig(t)
+	a := startPushApp(t)
 	base := a.URL()
 	u := newPageUser(t, base)
 	tab := u.tabs[0]
@@ -222,7 +219,7 @@ func workerRegistration(t *testing.T, tab context.Context, scope string) service
 // by the worker at the page's request, as CDP cannot click a
 // notification) opens the job.
 func TestBrowser_PushShowsNotification(t *testing.T) {
-	a := pushTestConfig(t)
+	a := startPushApp(t)
 	base := a.URL()
 	u := newPageUser(t, base)
 	tab := u.tabs[0]
@@ -246,10 +243,10 @@ func TestBrowser_PushShowsNotification(t *testing.T) {
 	if jobURL == "" {
 		t.Fatalf("job %s is not among the alert's matches: %v", jobID, alert["matches"])
 	}
+	var aid, jid int64
+	fmt.Sscan(fmt.Sprint(alert["id"]), &aid)
+	fmt.Sscan(jobID, &jid)
 	payload := func(tag string) string {
-		var aid, jid int64
-		fmt.Sscan(fmt.Sprint(alert["id"]), &aid)
-		fmt.Sscan(jobID, &jid)
 		b, _ := json.Marshal(courier.Payload{Title: "New job for Go anywhere", Body: "Senior Golang developer — Acme", URL: jobURL, Tag: tag, Count: 1, Alert: aid, Job: jid})
 		return string(b)
 	}
@@ -270,17 +267,19 @@ func TestBrowser_PushShowsNotification(t *testing.T) {
 	browsertest.Do(t, tab, chromedp.Navigate("about:blank"))
 	deliver(payload(tag))
 	browsertest.Do(t, tab, chromedp.Navigate(base+"/?probe=1#alerts"))
+	// waitShown waits until the worker shows a notification, and lists them.
+	waitShown := `navigator.serviceWorker.ready.then(r => new Promise(ok => {
+		const look = () => r.getNotifications().then(ns => ns.length ? ok(ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url}))) : setTimeout(look, 20));
+		look();
+	}))`
 	type shown struct {
 		Title string `json:"title"`
 		Body  string `json:"body"`
 		Tag   string `json:"tag"`
 		URL   string `json:"url"`
 	}
-	got := browsertest.Run(t, tab, chromedp.Evaluate[[]shown](`navigator.serviceWorker.ready.then(r => new Promise(ok => {
-		const look = () => r.getNotifications().then(ns => ns.length ? ok(ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url}))) : setTimeout(look, 20));
-		look();
-	}))`, chromedp.EvalAwaitPromise))
-	if len(got) != 1 || got[0].Tag != tag || got[0].URL != jobURL || got[0].Title != "New job for Go anywhere" {
+	got := browsertest.Run(t, tab, chromedp.Evaluate[[]shown](waitShown, chromedp.EvalAwaitPromise))
+	if len(got) != 1 || got[0].Tag != tag || got[0].URL != jobURL || got[0].Title != "New job for Go anywhere" || got[0].Body != "Senior Golang developer — Acme" {
 		t.Fatalf("notifications %+v, want one tagged %s for %s", got, tag, jobURL)
 	}
 
@@ -310,16 +309,10 @@ func TestBrowser_PushShowsNotification(t *testing.T) {
 	// Several matches: the push names birjob's page of the alert, and the
 	// click takes the open birjob tab there.
 	browsertest.Do(t, tab, chromedp.Navigate("about:blank"))
-	var aid int64
-	fmt.Sscan(fmt.Sprint(alert["id"]), &aid)
 	many, _ := json.Marshal(courier.Payload{Title: "2 new jobs for Go anywhere", URL: fmt.Sprintf("/?alert=%d", aid), Tag: tag, Count: 2, Alert: aid})
 	deliver(string(many))
 	browsertest.Do(t, tab, chromedp.Navigate(base+"/#alerts"))
 	browsertest.WaitTrue(t, tab, `navigator.serviceWorker.controller`)
-	waitShown := `navigator.serviceWorker.ready.then(r => new Promise(ok => {
-		const look = () => r.getNotifications().then(ns => ns.length ? ok(ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url}))) : setTimeout(look, 20));
-		look();
-	}))`
 	if got := browsertest.Run(t, tab, chromedp.Evaluate[[]shown](waitShown, chromedp.EvalAwaitPromise)); len(got) != 1 || got[0].Title != "2 new jobs for Go anywhere" {
 		t.Fatalf("notifications %+v, want the one of 2 jobs", got)
 	}
