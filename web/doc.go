@@ -14,7 +14,11 @@
 // rewritten to the hashed names (dependencies first), so a change in a
 // module changes the URL of every module that imports it, and the page,
 // served with "Cache-Control: no-cache", always names the current files.
-// An unknown or outdated asset URL is a 404. Assets are gzipped once at
+// An unknown or outdated asset URL is a 404. The one exception is the
+// service worker, static/sw.js, served at GET /sw.js with "Cache-Control:
+// no-cache": a worker's scope is at most its script's folder, birjob's
+// must be "/", and a registration keeps one script URL, so it cannot be
+// hashed; the browser revalidates it on its update checks. Assets are gzipped once at
 // start and sent compressed to clients that accept it. Mounted as the app's
 // fallback "/", the handler answers API paths that nothing else serves with
 // a JSON 404 ({"error": "..."}).
@@ -58,6 +62,44 @@
 // it; events that arrive during a load wait for the answer. The stream
 // starts from those cursors. Job rows are keyed by job id too. While a
 // search is active new jobs are counted, not mixed into the results.
+//
+// # When the page is closed
+//
+// static/push.js registers the service worker (/sw.js, scope "/") on every
+// load, and for a signed-in user runs the panel "When the page is closed"
+// in the alerts tab: the checkbox #push-toggle asks for the Notification
+// permission, subscribes with the VAPID key of GET /api/push/key and POSTs
+// subscription.toJSON() to /api/push/subscriptions (off: DELETE, then
+// unsubscribe; a failure unticks it and #push-status says why); #push-list
+// lists the browsers that receive push (GET /api/push/subscriptions), this
+// one marked, each with a Remove button; #tz is the time zone of the daily
+// mail digest (GET/PUT /api/me/notifications), preselected to the
+// browser's own (Intl) when the account still has the default "UTC", with
+// a note that it is not saved until Save. Each alert card has a select
+// for its mail mode ("email": off, instant, daily) saved at once with PUT
+// /api/alerts/{id}; a failed save puts the old value back and says why.
+//
+// The worker (static/sw.js; the payload is courier.Payload) shows one
+// notification per push, tag "alert-<id>", so a later push of the alert
+// replaces it. While a birjob tab is visible it shows nothing (that tab
+// shows the match live) and posts {type: "push-quiet", tag} to the visible
+// tabs instead. A click decides in one place (clickTarget): a tab already
+// showing the URL is focused; a birjob URL ("/?alert=<id>", several
+// matches) takes a birjob tab the worker controls there; any other URL
+// (the job's page) opens in a new window. "/?alert=<id>" shows the alerts
+// tab with that alert's card scrolled to and marked data-linked. A page
+// may message the worker {type: "open-notification", tag} (with a
+// MessagePort) to run a shown notification's click: the DevTools protocol
+// can deliver a push (ServiceWorker.deliverPushMessage) but cannot click a
+// notification. Outside a real click Chromium refuses focus() and
+// openWindow() (the answer carries that error after the decision);
+// navigate() works.
+//
+// Headless Chromium cannot subscribe in the tests: their tabs live in
+// fresh browser contexts, which are incognito, where Chrome has no Push API
+// ("Registration failed - permission denied"), and a real subscription
+// would reach Google's push service, which tests must not. The tests check
+// the toggle's error and make subscriptions through the API instead.
 //
 // The element #conn shows the browser's stream in every tab; its data-state
 // ("connecting", "live", "reconnecting", "closed"), data-transport ("sse",

@@ -83,6 +83,9 @@ func Handler(opts Options) http.Handler {
 	if h.byName, err = loadAssets(files); err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
+	if h.byName["sw.js"] == nil {
+		panic("web: static/sw.js, the service worker, is missing")
+	}
 	h.byURL = make(map[string]*asset, len(h.byName))
 	for _, a := range h.byName {
 		h.byURL[a.hashed] = a
@@ -101,6 +104,7 @@ func Handler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.serveIndex)
 	mux.HandleFunc("GET /static/{file}", h.serveAsset)
+	mux.HandleFunc("GET /sw.js", h.serveWorker)
 	// Mounted as the app's fallback, this also answers API paths nobody
 	// serves: with the API's error shape, not an HTML or text page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -165,6 +169,22 @@ func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	hd.Set("ETag", etag)
 	http.ServeContent(w, r, a.hashed, h.modTime, bytes.NewReader(body))
+}
+
+// serveWorker serves static/sw.js at /sw.js: a service worker's scope is
+// at most the folder of its script's URL, and birjob's worker must cover
+// "/" (its tabs, and the page a notification opens). Its URL cannot carry a
+// hash (a registration names one script URL for good), so it is sent with
+// "Cache-Control: no-cache": the browser's update check (on every
+// navigation, at most once a day without it) sees a new worker at once.
+func (h *handler) serveWorker(w http.ResponseWriter, r *http.Request) {
+	a := h.byName["sw.js"]
+	hd := w.Header()
+	setSecurityHeaders(hd)
+	hd.Set("Content-Type", a.ctype)
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("ETag", a.etag)
+	http.ServeContent(w, r, "sw.js", h.modTime, bytes.NewReader(a.body))
 }
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.

@@ -325,3 +325,35 @@ func TestHandler_UnknownAPIPathIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHandler_ServiceWorkerAtRoot: the worker is served at /sw.js (so its
+// scope may be "/"), as JavaScript, revalidated on every update check, and
+// its content is static/sw.js.
+func TestHandler_ServiceWorkerAtRoot(t *testing.T) {
+	h := Handler(Options{})
+	res := get(t, h, "/sw.js")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /sw.js = %d", res.StatusCode)
+	}
+	if got := res.Header.Get("Content-Type"); got != "text/javascript; charset=utf-8" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("Cache-Control %q, want no-cache", got)
+	}
+	want, err := fs.ReadFile(files, "static/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := body(t, res); got != string(want) {
+		t.Error("GET /sw.js does not serve static/sw.js")
+	}
+	etag := res.Header.Get("ETag")
+	req := httptest.NewRequest(http.MethodGet, "/sw.js", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if etag == "" || rec.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match %q: status %d, want 304", etag, rec.Code)
+	}
+}

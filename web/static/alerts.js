@@ -10,6 +10,11 @@ import { toast } from "./toast.js";
 import { newer } from "./live.js";
 
 const MAX_MATCHES = 10;
+const EMAIL_MODES = [
+  ["off", "No mail"],
+  ["instant", "A mail for each match"],
+  ["daily", "A daily digest"],
+];
 
 /**
  * Alerts is the "My alerts" tab. Like the job list it keeps the cursor its
@@ -44,6 +49,7 @@ export class Alerts {
       const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
       for (const a of alerts) this.list.append(this.render(a));
       if (!alerts.length) this.list.append(h("li", { class: "empty", text: "No alerts yet. Create one to be told the moment a matching job appears." }));
+      this.showLinked();
       status(this.err, "");
     } catch (err) {
       if (n !== this.loads) return;
@@ -55,6 +61,19 @@ export class Alerts {
     this.waiting = null;
     for (const ev of waiting) this.apply(ev);
     this.hooks.loaded(this.seen);
+  }
+
+  /**
+   * showLinked scrolls to the alert the page's URL names (?alert=<id>, the
+   * page a push for several matches opens) and marks it (data-linked).
+   */
+  showLinked() {
+    const id = new URLSearchParams(location.search).get("alert");
+    const entry = id ? this.alerts.get(id) : null;
+    if (!entry) return;
+    entry.li.dataset.linked = "true";
+    entry.matches.parentElement.open = true;
+    entry.li.scrollIntoView({ block: "start" });
   }
 
   /** reset forgets everything (sign-out). */
@@ -90,10 +109,39 @@ export class Alerts {
         ),
       ),
       h("p", { class: "summary", text: summary(a) }),
+      this.emailControl(a),
       h("details", { open: matches.children.length > 0 }, h("summary", { text: "Recent matches" }), matches),
     );
     this.alerts.set(id, { alert: a, li, matches });
     return li;
+  }
+
+  /**
+   * emailControl is the alert's mail mode (its "email": off, instant or
+   * daily), saved as soon as it changes.
+   */
+  emailControl(a) {
+    const select = h("select", { name: "email", class: "email-mode", "aria-label": `Mail for “${str(a.name) || "this alert"}”` });
+    for (const [value, text] of EMAIL_MODES) select.append(h("option", { value, text }));
+    const mode = str(a.email) || "off";
+    select.value = EMAIL_MODES.some(([v]) => v === mode) ? mode : "off";
+    const msg = h("span", { class: "status", role: "status", hidden: true });
+    select.addEventListener("change", async () => {
+      const want = select.value;
+      select.disabled = true;
+      try {
+        const out = await api("PUT", `/api/alerts/${encodeURIComponent(a.id)}`, { email: want });
+        a.email = str(out?.email) || want;
+        select.value = a.email;
+        status(msg, "Saved.", "ok");
+      } catch (err) {
+        select.value = str(a.email) || "off";
+        status(msg, `Not saved: ${errorText(err)}`);
+      } finally {
+        select.disabled = false;
+      }
+    });
+    return h("div", { class: "email" }, field("Email", select), msg);
   }
 
   /** edit shows the form for alert a (null: a new one). */

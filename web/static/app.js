@@ -9,6 +9,7 @@ import { JobList } from "./jobs.js";
 import { Alerts, askNotifications } from "./alerts.js";
 import { Admin } from "./admin.js";
 import { toast } from "./toast.js";
+import { PushSettings, registerWorker } from "./push.js";
 
 let me = null; // {id, email, admin} when signed in
 let signingOut = false; // this tab asked for the sign-out: no "session ended" toast
@@ -34,6 +35,7 @@ const link = new Link({
 const jobs = new JobList({ loading: () => link.loading("jobs"), loaded: (c) => link.loaded("jobs", c) });
 const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c) });
 const admin = new Admin();
+const push = new PushSettings();
 
 // ---- connection pill ----
 
@@ -153,7 +155,10 @@ function signedIn(user, { echo = true } = {}) {
   me = { id: user.id, email: str(user.email), admin: user.admin === true };
   renderAccount();
   if (echo) link.account(user);
-  if (!same) alerts.load(); // tells the link it loads "me" before it is asked for
+  if (!same) {
+    alerts.load(); // tells the link it loads "me" before it is asked for
+    push.load();
+  }
   link.setChannels(["jobs", "me"]);
   showConn();
 }
@@ -182,6 +187,7 @@ function signedOutHere(message, { echo = true } = {}) {
   link.setChannels(["jobs"]);
   link.forget("me");
   alerts.reset();
+  push.reset();
   admin.active(false);
   renderAccount();
   showConn();
@@ -197,6 +203,8 @@ $("auth-form").addEventListener("submit", (e) => {
 });
 $("auth-close").addEventListener("click", () => show($("auth-panel"), false));
 window.addEventListener("hashchange", route);
+// A push for several matches opens "/?alert=<id>": that alert's card.
+if (new URLSearchParams(location.search).has("alert") && !location.hash) history.replaceState(null, "", "#alerts");
 
 // The lists load first; the stream then resumes from their cursors (the
 // tab that holds it) or the tab follows the one that does, listening before
@@ -211,3 +219,6 @@ api("GET", "/api/me").then(
   },
 );
 link.start();
+// The service worker shows the pushes of the courier (sw.js); registering
+// it on every load also lets the browser check it for updates.
+registerWorker();
