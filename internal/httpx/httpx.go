@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,6 +80,63 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// DecodeObject is DecodeJSON for a body that must be one JSON object whose
+// fields v knows: `null`, an array or a field v has no place for (a typo,
+// or a wrapper such as {"criteria": {...}}) is refused with a 400 that
+// names it, rather than silently read as "nothing said".
+func DecodeObject(w http.ResponseWriter, r *http.Request, v any) bool {
+	var raw json.RawMessage
+	if !DecodeJSON(w, r, &raw) {
+		return false
+	}
+	return unmarshalObject(w, raw, v)
+}
+
+// unmarshalObject decodes raw, which must be a JSON object, over v,
+// refusing unknown fields; it answers the client and returns false when
+// raw is not acceptable.
+func unmarshalObject(w http.ResponseWriter, raw json.RawMessage, v any) bool {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		Errorf(w, http.StatusBadRequest, "request body must be a JSON object, not %s", kindOf(t))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		msg := err.Error()
+		switch {
+		case errors.As(err, &te):
+			Errorf(w, http.StatusBadRequest, "field %q must be a %s", te.Field, te.Type)
+		case strings.HasPrefix(msg, "json: unknown field "):
+			Errorf(w, http.StatusBadRequest, "unknown field %s; send only the documented fields, at the top level",
+				strings.TrimPrefix(msg, "json: unknown field "))
+		default:
+			Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
+		}
+		return false
+	}
+	return true
+}
+
+// kindOf names the kind of JSON value t starts, for messages.
+func kindOf(t []byte) string {
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case 'n':
+		return "null"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // PathID returns the request's {id} path value, a positive integer. When it
