@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -257,21 +256,23 @@ func (s *Service) Allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// ClientIP is the address sign-in attempts are counted by: the TCP peer.
+// ClientIP is the address sign-in attempts are counted by: the client's
+// address as TrustProxies resolved it (behind a trusted proxy, the
+// forwarded one), else the TCP peer.
 func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if a := ClientAddr(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // SetSessionCookie sets the session cookie (HttpOnly, SameSite=Lax, Secure
-// when the request came over TLS) for tok until exp.
+// when the client used HTTPS: TLS to birjob, or a trusted proxy's say, see
+// IsHTTPS) for tok until exp.
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsHTTPS(r),
 	})
 }
 
