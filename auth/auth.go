@@ -194,7 +194,10 @@ func Credential(r *http.Request) (string, bool) {
 }
 
 // Middleware resolves the request's credential and puts the user on its
-// context. Requests without one pass through anonymous; a bearer token that
+// context. Requests without one pass through anonymous, and so do those
+// whose credential cannot be checked because the database is unreachable
+// (marked: Unchecked; RequireUser answers them 503 with Retry-After, not
+// 401, which would sign the page out); a bearer token that
 // resolves to nobody is refused with 401, so a script with a revoked token
 // learns it at once. Cross-origin state-changing browser requests are
 // refused by http.CrossOriginProtection (Origin / Sec-Fetch-Site), so
@@ -219,6 +222,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				}
 				// A stale cookie: forget it and go on anonymous.
 				ClearSessionCookie(w)
+			case httpx.Unavailable(err):
+				// The database is down: go on anonymous, marked, so that
+				// what needs a user answers 503 (RequireUser) and the
+				// rest (the page, public lists and streams) still serves.
+				s.log.Warn("auth: credential not checked, database unreachable", "err", err)
+				r = r.WithContext(context.WithValue(r.Context(), uncheckedKey{}, true))
 			default:
 				httpx.ServerError(w, r, err)
 				return
