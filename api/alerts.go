@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -13,6 +14,14 @@ import (
 type alertView struct {
 	model.Alert
 	Matches []model.Job `json:"matches,omitempty"`
+}
+
+// alertBody is what a create or update of an alert decodes: the alert's
+// fields, and "matches", which GET answers with and is ignored, so that a
+// script may send back what it read.
+type alertBody struct {
+	*model.Alert
+	Matches json.RawMessage `json:"matches"`
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +65,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var a model.Alert
-	if !httpx.DecodeJSON(w, r, &a) {
+	if !httpx.DecodeObject(w, r, &alertBody{Alert: &a}) {
 		return
 	}
 	a.UserID = p.UserID
@@ -106,7 +115,7 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 	if s.notFound(w, r, err, "alert") {
 		return
 	}
-	if !httpx.MergeJSON(w, r, &a, nil) {
+	if !httpx.DecodeObject(w, r, &alertBody{Alert: &a}) {
 		return
 	}
 	a.ID, a.UserID = id, p.UserID

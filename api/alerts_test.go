@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -98,4 +99,67 @@ func TestAlerts_RecentMatches(t *testing.T) {
 	if strings.Join(got[a], ",") != "Job one,Job two" || strings.Join(got[b], ",") != "Job two" {
 		t.Fatalf("matches: alert a %v (want Job one,Job two), alert b %v (want Job two)", got[a], got[b])
 	}
+}
+
+// TestAlerts_RefusesMatchEverything: a body that says nothing, says it
+// under an unknown field, or looks for nothing (only exclusions) is a 400
+// that says what to do, for alerts and feeds, on create and on update; an
+// alert with only a location or a salary is fine.
+func TestAlerts_RefusesMatchEverything(t *testing.T) {
+	e := newEnv(t)
+	ann := e.client()
+	ann.mustDo("POST", "/api/signup", map[string]string{"email": "ann@example.com", "password": "password1"}, 201)
+	for _, tc := range []struct {
+		body any
+		want string // in the message
+	}{
+		{json.RawMessage(`null`), "must be a JSON object, not null"},
+		{json.RawMessage(`[]`), "must be a JSON object, not an array"},
+		{json.RawMessage(`{}`), "would match every job"},
+		{map[string]any{"name": "x"}, "would match every job"},
+		{map[string]any{"criteria": map[string]any{"query": "golang"}}, `unknown field "criteria"`},
+		{map[string]any{"query": "golang", "locaton": "Baku"}, `unknown field "locaton"`},
+		{map[string]any{"query": "-"}, "would match every job"},
+		{map[string]any{"query": "-php"}, `exclusions alone`},
+		{map[string]any{"query": "NOT php -(java OR rust)"}, "would match every job"},
+		{map[string]any{"query": `""`}, "empty phrase"},
+		{map[string]any{"excludeCompanies": []string{"Acme"}}, "would match every job"},
+		{map[string]any{"salaryMin": map[string]any{"amount": 0}}, "would match every job"},
+	} {
+		code, out := ann.do("POST", "/api/alerts", tc.body)
+		if msg, _ := out["error"].(string); code != 400 || !strings.Contains(msg, tc.want) {
+			t.Errorf("POST %s = %d %v, want 400 with %q", tc.body, code, out, tc.want)
+		}
+	}
+	if n := len(ann.mustDo("GET", "/api/alerts", nil, 200)["alerts"].([]any)); n != 0 {
+		t.Fatalf("%d alerts were created from refused bodies", n)
+	}
+
+	// Narrow enough: a positive term, a location alone, a salary alone.
+	ann.mustDo("POST", "/api/alerts", map[string]any{"query": "golang -php"}, 201)
+	ann.mustDo("POST", "/api/alerts", map[string]any{"location": "Bakı"}, 201)
+	a := ann.mustDo("POST", "/api/alerts", map[string]any{"salaryMin": map[string]any{"amount": 2000}}, 201)
+	path := fmt.Sprintf("/api/alerts/%v", a["id"])
+
+	// Update: the same rules; what GET answers can be sent back.
+	ann.mustDo("PUT", path, map[string]any{"salaryMin": nil}, 400)
+	ann.mustDo("PUT", path, map[string]any{"criteria": map[string]any{}}, 400)
+	ann.mustDo("PUT", path, json.RawMessage(`null`), 400)
+	for _, al := range ann.mustDo("GET", "/api/alerts", nil, 200)["alerts"].([]any) {
+		al := al.(map[string]any)
+		al["matches"] = []any{}
+		ann.mustDo("PUT", fmt.Sprintf("/api/alerts/%v", al["id"]), al, 200)
+	}
+
+	// Feeds: the same strict body and rule.
+	if _, err := e.auth.BootstrapAdmin(context.Background(), "root@example.com", "admin-pass"); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.client()
+	admin.mustDo("POST", "/api/login", map[string]string{"email": "root@example.com", "password": "admin-pass"}, 200)
+	admin.mustDo("POST", "/api/feeds", map[string]any{"name": "all"}, 400)
+	admin.mustDo("POST", "/api/feeds", map[string]any{"name": "all", "criteria": map[string]any{"location": "Baku"}}, 400)
+	f := admin.mustDo("POST", "/api/feeds", map[string]any{"name": "baku", "location": "Baku"}, 201)
+	admin.mustDo("PUT", fmt.Sprintf("/api/feeds/%v", f["id"]), map[string]any{"location": ""}, 400)
+	admin.mustDo("PUT", fmt.Sprintf("/api/feeds/%v", f["id"]), map[string]any{"titel": "x"}, 400)
 }

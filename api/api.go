@@ -17,6 +17,13 @@
 // person can act on. A create or read answers with the object itself, id
 // included. PUT changes the fields the body carries and keeps the others, so
 // {"paused": true} pauses an alert.
+//
+// Alert and feed bodies are strict (httpx.DecodeObject): `null`, a
+// non-object or a field the resource does not have (a typo, or a wrapper
+// such as {"criteria": {...}}) is a 400 naming it, never read as "no
+// criteria". An alert or feed must also narrow the jobs it matches: see
+// narrows in narrow.go for the rule (a positive query term, or a location,
+// remote, salary, employment type, company or source).
 package api
 
 import (
@@ -165,7 +172,10 @@ func (s *Server) checkCriteria(c *model.Criteria) error {
 	if c.SalaryMin != nil && c.SalaryMin.Amount < 0 {
 		return errors.New("salaryMin.amount must not be negative")
 	}
-	return s.validate(*c)
+	if err := s.validate(*c); err != nil {
+		return err
+	}
+	return narrows(c)
 }
 
 // notFound answers a lookup error; it returns true when it answered.

@@ -36,7 +36,7 @@ func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f model.Feed
-	if !httpx.DecodeJSON(w, r, &f) {
+	if !httpx.DecodeObject(w, r, &f) {
 		return
 	}
 	if err := model.ValidFeedName(f.Name); err != nil {
@@ -72,7 +72,7 @@ func (s *Server) updateFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := f.Name
-	if !httpx.MergeJSON(w, r, &f, nil) {
+	if !httpx.DecodeObject(w, r, &f) {
 		return
 	}
 	if f.Name != name {

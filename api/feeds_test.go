@@ -19,7 +19,7 @@ func TestFeeds_AdminOnly(t *testing.T) {
 	user.mustDo("POST", "/api/feeds", map[string]any{"name": "baku", "location": "Baku"}, 403)
 	e.client().mustDo("POST", "/api/feeds", map[string]any{"name": "baku", "location": "Baku"}, 401)
 	f := admin.mustDo("POST", "/api/feeds", map[string]any{"name": "job-alerts-baku", "title": "Baku", "location": "Baku"}, 201)
-	admin.mustDo("POST", "/api/feeds", map[string]any{"name": "job-alerts-baku"}, 409)
+	admin.mustDo("POST", "/api/feeds", map[string]any{"name": "job-alerts-baku", "location": "Baku"}, 409)
 	for _, bad := range []string{"me", "jobs", "Upper", "user:1", "", "a b"} {
 		admin.mustDo("POST", "/api/feeds", map[string]any{"name": bad}, 400)
 	}

@@ -137,6 +137,9 @@ func TestAPI_SourcesCRUD(t *testing.T) {
 		{"bad tz", map[string]any{"schedule": "CRON_TZ=Mars/Olympus * * * * *"}, "time zone"},
 		{"every too short", map[string]any{"schedule": "@every 10ms"}, "at least"},
 		{"garbage", map[string]any{"schedule": "whenever"}, "schedule"},
+		// A schedule is bounded: 20,000 minute entries were once accepted.
+		{"long schedule", map[string]any{"schedule": strings.Repeat("0,", 10000) + "0 * * * *"}, "at most 200"},
+		{"many entries", map[string]any{"schedule": "0 " + strings.Repeat("1,", 70) + "1 * * *"}, "field 2 lists 71 values; at most 60"},
 		{"kind", map[string]any{"kind": "xml"}, "kind"},
 		{"manual kind", map[string]any{"kind": "manual"}, "reserved"},
 		{"scheme", map[string]any{"url": "ftp://example.com/jobs"}, "http"},

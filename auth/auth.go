@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -195,7 +194,10 @@ func Credential(r *http.Request) (string, bool) {
 }
 
 // Middleware resolves the request's credential and puts the user on its
-// context. Requests without one pass through anonymous; a bearer token that
+// context. Requests without one pass through anonymous, and so do those
+// whose credential cannot be checked because the database is unreachable
+// (marked: Unchecked; RequireUser answers them 503 with Retry-After, not
+// 401, which would sign the page out); a bearer token that
 // resolves to nobody is refused with 401, so a script with a revoked token
 // learns it at once. Cross-origin state-changing browser requests are
 // refused by http.CrossOriginProtection (Origin / Sec-Fetch-Site), so
@@ -220,6 +222,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				}
 				// A stale cookie: forget it and go on anonymous.
 				ClearSessionCookie(w)
+			case httpx.Unavailable(err):
+				// The database is down: go on anonymous, marked, so that
+				// what needs a user answers 503 (RequireUser) and the
+				// rest (the page, public lists and streams) still serves.
+				s.log.Warn("auth: credential not checked, database unreachable", "err", err)
+				r = r.WithContext(context.WithValue(r.Context(), uncheckedKey{}, true))
 			default:
 				httpx.ServerError(w, r, err)
 				return
@@ -257,21 +265,23 @@ func (s *Service) Allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// ClientIP is the address sign-in attempts are counted by: the TCP peer.
+// ClientIP is the address sign-in attempts are counted by: the client's
+// address as TrustProxies resolved it (behind a trusted proxy, the
+// forwarded one), else the TCP peer.
 func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if a := ClientAddr(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // SetSessionCookie sets the session cookie (HttpOnly, SameSite=Lax, Secure
-// when the request came over TLS) for tok until exp.
+// when the client used HTTPS: TLS to birjob, or a trusted proxy's say, see
+// IsHTTPS) for tok until exp.
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: tok, Path: "/", Expires: exp, MaxAge: int(time.Until(exp).Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsHTTPS(r),
 	})
 }
 

@@ -35,9 +35,28 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// RequireUser returns the signed-in user, or answers 401 and returns false.
+type uncheckedKey struct{}
+
+// Unchecked reports whether the request carried a credential that could
+// not be checked (the database was unreachable), so that its anonymity is
+// not the client's: answer 503 with Retry-After, not 401.
+func Unchecked(ctx context.Context) bool {
+	v, _ := ctx.Value(uncheckedKey{}).(bool)
+	return v
+}
+
+// UncheckedMessage is the answer to a request whose credential could not
+// be checked.
+const UncheckedMessage = "your sign-in cannot be checked right now (the database is unreachable); try again in a few seconds"
+
+// RequireUser returns the signed-in user, or answers 401 (503 with
+// Retry-After when the credential could not be checked) and returns false.
 func RequireUser(w http.ResponseWriter, r *http.Request) (Principal, bool) {
 	p, ok := PrincipalFrom(r.Context())
+	if !ok && Unchecked(r.Context()) {
+		httpx.ServiceUnavailable(w, UncheckedMessage)
+		return Principal{}, false
+	}
 	if !ok {
 		httpx.Error(w, http.StatusUnauthorized, "sign in first (session cookie or Authorization: Bearer token)")
 		return Principal{}, false

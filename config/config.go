@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -99,6 +100,74 @@ type Config struct {
 	SMTPURL    string
 	MailFrom   string
 	DigestHour int
+	// TrustedProxies are the networks of the reverse proxies whose
+	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed
+	// (the client's address and scheme); empty: none.
+	TrustedProxies []netip.Prefix
+	// MetricsAllow are the networks /metrics is served to without an
+	// admin's token.
+	MetricsAllow []netip.Prefix
+}
+
+// DefaultMetricsAllow: loopback and the private networks, where a
+// Prometheus scraping the nodes directly lives (the compose file's does);
+// a client coming through a trusted proxy is judged by its own address.
+var DefaultMetricsAllow = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fc00::/7"),
+}
+
+// DefaultMetricsAllowString is DefaultMetricsAllow as the setting spells it.
+func DefaultMetricsAllowString() string {
+	var parts []string
+	for _, n := range DefaultMetricsAllow {
+		parts = append(parts, n.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseCIDRs reads a comma-separated list of networks ("10.0.0.0/8,
+// fd00::/8"); a bare address is a network of one. "none" is the empty
+// list.
+func ParseCIDRs(v string) ([]netip.Prefix, error) {
+	out := []netip.Prefix{}
+	if strings.TrimSpace(v) == "none" {
+		return out, nil
+	}
+	for _, p := range splitList(v) {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pre.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a network like 10.0.0.0/8 or an address", p)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func cidrs(p func(*Config) *[]netip.Prefix) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := ParseCIDRs(v)
+			if err != nil {
+				return err
+			}
+			*p(c) = n
+			return nil
+		},
+		func(c *Config) string {
+			var parts []string
+			for _, n := range *p(c) {
+				parts = append(parts, n.String())
+			}
+			if len(parts) == 0 {
+				return "none"
+			}
+			return strings.Join(parts, ",")
+		}
 }
 
 type setting struct {
@@ -221,6 +290,10 @@ func settings() []setting {
 			return nil
 		},
 		func(c *Config) string { return strconv.Itoa(c.DigestHour) }))
+	b, s = cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })
+	add(mk("BIRJOB_TRUSTED_PROXIES", "trusted-proxies", "networks (CIDRs, comma-separated) of reverse proxies whose Forwarded/X-Forwarded-* headers give the client's address and scheme", false, b, s))
+	b, s = cidrs(func(c *Config) *[]netip.Prefix { return &c.MetricsAllow })
+	add(mk("BIRJOB_METRICS_ALLOW", "metrics-allow", "networks (CIDRs) /metrics is served to without an admin's bearer token; none: admins only", false, b, s))
 	b, s = str(func(c *Config) *string { return &c.Node })
 	add(mk("BIRJOB_NODE", "node", "name of this node in logs and scrape runs (default: host name)", false, b, s))
 	b, s = boolean(func(c *Config) *bool { return &c.LogJSON })
@@ -260,6 +333,7 @@ func Default() Config {
 		BacklogMaxAge:      DefaultBacklogMaxAge,
 		PauseAfterFailures: DefaultPauseAfterFailures,
 		Node:               host,
+		MetricsAllow:       DefaultMetricsAllow,
 	}
 }
 

@@ -37,6 +37,9 @@ func (h *Hub) resolve(ctx context.Context, name string) (string, error) {
 		return name, nil
 	case model.ChannelMe:
 		p, ok := auth.PrincipalFrom(ctx)
+		if !ok && auth.Unchecked(ctx) { // the database is down: not the client's fault
+			return "", &channelError{http.StatusServiceUnavailable, auth.UncheckedMessage}
+		}
 		if !ok {
 			return "", &channelError{http.StatusUnauthorized, "channel \"me\" needs you signed in (session cookie or Authorization: Bearer token)"}
 		}

@@ -183,7 +183,8 @@
 // long poll an event of type reset and lastEventId n; WebSocket
 // {"type":"reset","room","lastEventId",…}. WebSocket: GET
 // /api/ws with JSON messages welcome, join/joined, leave/left, ping/pong,
-// error, and events {"type","id","room","data","timestamp"}; the Origin
+// error, and events {"type","id","room","data","timestamp"}; a text
+// message that is not UTF-8 closes with 1007 (RFC 6455 §8.1); the Origin
 // must be the request's host or match Config.AllowedOrigins. Publish: POST
 // /api/publish/{channel} (admins; served by package api, which asks the hub
 // through Hub.PublishTarget and Hub.MemberCount) stores the event like any

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -305,6 +306,14 @@ func (h *Hub) wsRead(authCtx context.Context, c *client, s *wsSink) {
 		if typ != websocket.TextMessage {
 			c.enqueue(wsError("send JSON text messages"))
 			continue
+		}
+		if !utf8.Valid(data) {
+			// RFC 6455 §8.1: a text message that is not UTF-8 fails the
+			// connection with 1007 (invalid frame payload data).
+			s.closed.Store(true)
+			msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8")
+			_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(h.cfg.WriteTimeout))
+			return
 		}
 		// A command (a join may replay from the database) runs on a
 		// goroutine of its own, so that the reader's stack, which stays

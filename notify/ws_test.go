@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -184,5 +185,45 @@ func TestWS_UnansweredPingCloses(t *testing.T) {
 	waitUntil(t, "mute client closed", func() bool { return n.hub.Stats().Connections["ws"] == 0 })
 	if got := counterValue(t, n.reg, "birjob_notify_slow_disconnects_total", "ws"); got != 1 {
 		t.Errorf("slow disconnects = %v, want 1", got)
+	}
+}
+
+// TestWS_InvalidUTF8Closes1007: a text message that is not UTF-8 ends the
+// connection with status 1007 (RFC 6455 §8.1), with a reason; a valid one
+// on the same kind of connection is answered as before. The client library
+// sends text frames as given, so the bytes reach the server unchecked.
+func TestWS_InvalidUTF8Closes1007(t *testing.T) {
+	pool := pgtest.New(t)
+	n := startNode(t, pool, Config{})
+
+	good := dialWS(t, n.srv.URL, nil)
+	if m := good.next(t); m["type"] != "welcome" {
+		t.Fatalf("first message %v", m)
+	}
+	good.send(t, `{"type":"ping"}`)
+	if m := good.next(t); m["type"] != "pong" {
+		t.Fatalf("ping answered with %v", m)
+	}
+
+	bad := dialWS(t, n.srv.URL, nil)
+	if m := bad.next(t); m["type"] != "welcome" {
+		t.Fatalf("first message %v", m)
+	}
+	bad.send(t, "{\"type\":\"ping\",\"x\":\"\xff\xfe\"}")
+	select {
+	case m, ok := <-bad.msgs:
+		if ok {
+			t.Fatalf("invalid UTF-8 answered with %v, want a close", m)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("connection not closed after invalid UTF-8")
+	}
+	var ce websocket.CloseError
+	if !errors.As(bad.err, &ce) || ce.Code != websocket.StatusInvalidFramePayloadData || ce.Reason == "" {
+		t.Fatalf("close = %v, want 1007 with a reason", bad.err)
+	}
+	good.send(t, `{"type":"ping"}`)
+	if m := good.next(t); m["type"] != "pong" {
+		t.Fatalf("other connection: ping answered with %v", m)
 	}
 }

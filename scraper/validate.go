@@ -33,6 +33,15 @@ var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | 
 // MinInterval is the shortest schedule interval accepted for "@every".
 const MinInterval = time.Second
 
+// Bounds on a schedule: its length in bytes, and the comma-separated
+// entries of one cron field ("0,5,10,…"). A real schedule needs a few
+// dozen bytes; a spec of 20,000 entries was once accepted, and every node
+// would parse and hold it.
+const (
+	MaxScheduleLen          = 200
+	MaxScheduleFieldEntries = 60
+)
+
 // ParseSchedule parses a cron spec or "@every <duration>" without
 // panicking (robfig/cron panics on some malformed specs, e.g. a bare
 // "CRON_TZ="). "@every" schedules are aligned to wall-clock multiples of the
@@ -41,6 +50,14 @@ func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		return nil, invalid("schedule is required (a cron spec such as \"*/15 * * * *\" or \"@every 10m\")")
+	}
+	if len(spec) > MaxScheduleLen {
+		return nil, invalid("schedule is %d bytes; at most %d are accepted (use ranges and steps, such as \"*/5 8-18 * * 1-5\")", len(spec), MaxScheduleLen)
+	}
+	for i, f := range strings.Fields(spec) {
+		if n := strings.Count(f, ",") + 1; n > MaxScheduleFieldEntries {
+			return nil, invalid("schedule field %d lists %d values; at most %d are accepted (use ranges and steps such as \"0-30/5\")", i+1, n, MaxScheduleFieldEntries)
+		}
 	}
 	if strings.HasPrefix(spec, "@every") {
 		d, perr := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(spec, "@every")))

@@ -182,7 +182,11 @@ func (a *App) handler() http.Handler {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	// /metrics tells about every source, user count and stream: only to
+	// admins and to BIRJOB_METRICS_ALLOW (loopback and private networks by
+	// default, where Prometheus lives; a client through a trusted proxy is
+	// judged by its own address).
+	mux.Handle("GET /metrics", auth.Restrict(a.cfg.MetricsAllow, promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
 	srv := api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
 		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).WithAuth(a.auth).WithNotifications(a.parts.courier)
 	if a.parts.hub != nil {
@@ -190,7 +194,7 @@ func (a *App) handler() http.Handler {
 	}
 	srv.Routes(mux)
 	a.parts.routes(mux)
-	return a.auth.Middleware(a.httpMetrics.Wrap(mux))
+	return auth.TrustProxies(a.cfg.TrustedProxies, a.auth.Middleware(a.httpMetrics.Wrap(mux)))
 }
 
 func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {

@@ -4,14 +4,19 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // MaxBody is the largest JSON request body accepted.
@@ -38,10 +43,51 @@ func Errorf(w http.ResponseWriter, status int, format string, args ...any) {
 	Error(w, status, fmt.Sprintf(format, args...))
 }
 
-// ServerError logs err and answers 500 without leaking its text.
+// ServerError logs err and answers 500 without leaking its text; when err
+// says the database cannot be reached (Unavailable), it answers 503 with
+// Retry-After instead, since the same request will work once it is back.
 func ServerError(w http.ResponseWriter, r *http.Request, err error) {
+	if Unavailable(err) {
+		slog.Warn("request failed: database unreachable", "method", r.Method, "path", r.URL.Path, "err", err)
+		ServiceUnavailable(w, "the database is unreachable right now; try again in a few seconds")
+		return
+	}
 	slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	Error(w, http.StatusInternalServerError, "internal error; it has been logged")
+}
+
+// RetryAfter is the Retry-After (seconds) of a 503 for an unreachable
+// database: a restart or failover takes seconds.
+const RetryAfter = 5
+
+// ServiceUnavailable answers 503 with Retry-After and msg.
+func ServiceUnavailable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+	Error(w, http.StatusServiceUnavailable, msg)
+}
+
+// Unavailable reports whether err means the database could not be reached
+// or went away (refused or failed connections, a server shutting down or
+// not yet accepting connections, a connection lost mid-query), as opposed
+// to a fault of the request or of birjob.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57P01-57P03: admin or crash
+		// shutdown, cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "failed to connect")
 }
 
 // DecodeJSON reads a JSON object from r's body into v. It answers the client
@@ -79,6 +125,63 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// DecodeObject is DecodeJSON for a body that must be one JSON object whose
+// fields v knows: `null`, an array or a field v has no place for (a typo,
+// or a wrapper such as {"criteria": {...}}) is refused with a 400 that
+// names it, rather than silently read as "nothing said".
+func DecodeObject(w http.ResponseWriter, r *http.Request, v any) bool {
+	var raw json.RawMessage
+	if !DecodeJSON(w, r, &raw) {
+		return false
+	}
+	return unmarshalObject(w, raw, v)
+}
+
+// unmarshalObject decodes raw, which must be a JSON object, over v,
+// refusing unknown fields; it answers the client and returns false when
+// raw is not acceptable.
+func unmarshalObject(w http.ResponseWriter, raw json.RawMessage, v any) bool {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		Errorf(w, http.StatusBadRequest, "request body must be a JSON object, not %s", kindOf(t))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		msg := err.Error()
+		switch {
+		case errors.As(err, &te):
+			Errorf(w, http.StatusBadRequest, "field %q must be a %s", te.Field, te.Type)
+		case strings.HasPrefix(msg, "json: unknown field "):
+			Errorf(w, http.StatusBadRequest, "unknown field %s; send only the documented fields, at the top level",
+				strings.TrimPrefix(msg, "json: unknown field "))
+		default:
+			Errorf(w, http.StatusBadRequest, "request body is not a valid JSON object: %v", err)
+		}
+		return false
+	}
+	return true
+}
+
+// kindOf names the kind of JSON value t starts, for messages.
+func kindOf(t []byte) string {
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case 'n':
+		return "null"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // PathID returns the request's {id} path value, a positive integer. When it

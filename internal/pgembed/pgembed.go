@@ -56,6 +56,9 @@ type Options struct {
 	Params map[string]string
 	// Log receives the server's output (default: Dir/../postgres.log).
 	LogPath string
+	// Port, when not 0, is the port to listen on (default: a free one), so
+	// that a cluster started again is where its clients look.
+	Port int
 }
 
 // RelocateBase is where a root process keeps a cluster whose requested
@@ -311,6 +314,9 @@ func (c *Cluster) start(ctx context.Context, cred *syscall.Credential) error {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
+		if c.opts.Port != 0 {
+			port, err = c.opts.Port, nil
+		}
 		if err != nil {
 			return err
 		}
