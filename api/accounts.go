@@ -22,12 +22,14 @@ type credentials struct {
 	Password string `json:"password"`
 }
 
+// meResponse is the account as signup, login and GET /api/me answer it.
+// The session token stays in its HttpOnly cookie, never in a body a
+// script could read: a script that wants a bearer token asks
+// POST /api/tokens for one of its own.
 type meResponse struct {
 	ID    int64  `json:"id"`
 	Email string `json:"email"`
 	Admin bool   `json:"admin"`
-	// Token is the session token, for clients that prefer a bearer header.
-	Token string `json:"token,omitempty"`
 }
 
 func (s *Server) accountRoutes(mux *http.ServeMux) {
@@ -75,7 +77,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u storage.User
 		return
 	}
 	auth.SetSessionCookie(w, r, tok, exp)
-	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin, Token: tok})
+	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {

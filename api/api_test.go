@@ -115,6 +115,9 @@ func TestAccounts_SignupLoginLogoutMe(t *testing.T) {
 	if me["email"] != "ann@example.com" || me["admin"] != false {
 		t.Fatalf("signup answer %v", me)
 	}
+	if _, ok := me["token"]; ok {
+		t.Fatalf("signup answered the session token in its body (it belongs in the HttpOnly cookie): %v", me)
+	}
 	if got := c.mustDo("GET", "/api/me", nil, 200); got["email"] != "ann@example.com" {
 		t.Fatalf("me = %v", got)
 	}
@@ -123,7 +126,9 @@ func TestAccounts_SignupLoginLogoutMe(t *testing.T) {
 
 	c2 := e.client()
 	c2.mustDo("POST", "/api/login", map[string]string{"email": "ANN@example.com", "password": "wrong password"}, 401)
-	c2.mustDo("POST", "/api/login", map[string]string{"email": "ANN@example.com", "password": "correct horse"}, 200)
+	if got := c2.mustDo("POST", "/api/login", map[string]string{"email": "ANN@example.com", "password": "correct horse"}, 200); got["token"] != nil {
+		t.Fatalf("login answered the session token in its body: %v", got)
+	}
 	c2.mustDo("GET", "/api/me", nil, 200)
 
 	// Duplicate and malformed signups.
