@@ -103,6 +103,8 @@ func resumePosition(r *http.Request) (int64, bool, error) {
 func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *channelError
 	switch {
+	case errors.As(err, &ce) && ce.status == http.StatusServiceUnavailable:
+		httpx.ServiceUnavailable(w, ce.msg) // the session could not be checked: the database is away
 	case errors.As(err, &ce):
 		httpx.Error(w, ce.status, ce.msg)
 	case errors.Is(err, errSessionEnded):

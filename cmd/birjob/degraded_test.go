@@ -97,6 +97,11 @@ func TestDegraded_DatabaseDown(t *testing.T) {
 	unavailable(ann, "POST", "/api/alerts", `{"name":"rust","query":"rust"}`)
 	unavailable(http.DefaultClient, "GET", "/api/jobs", "")
 	unavailable(http.DefaultClient, "POST", "/api/login", `{"email":"ann@example.com","password":"password-1"}`)
+	// The personal stream cannot tell who is asking: 503 to retry, not a
+	// 401 that would sign the page out, on every transport's request.
+	unavailable(ann, "GET", "/api/events/me", "")
+	unavailable(ann, "GET", "/api/events?channels=jobs,me", "")
+	unavailable(ann, "GET", "/api/poll/me?timeout=0", "")
 
 	// Back on the same port: the same node serves again.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Minute)
