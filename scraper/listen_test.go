@@ -12,23 +12,6 @@ import (
 	"github.com/birjob/birjob/internal/pgtest"
 )
 
-// waitBackoff waits until the listener logs a reconnect backoff of at least
-// d.
-func waitBackoff(t *testing.T, ch <-chan time.Duration, d time.Duration) {
-	t.Helper()
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case got := <-ch:
-			if got >= d {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("the reconnect backoff never reached %s", d)
-		}
-	}
-}
-
 // listenerPIDs returns the backends of db's database named app that
 // have run LISTEN to the end (a backend shows up as soon as it connects).
 func listenerPIDs(db *pgxpool.Pool, app string) []int32 {
@@ -64,7 +47,7 @@ func TestScheduler_ListenReconnectAfterOutage(t *testing.T) {
 	waitFor(t, "the listener", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
 
 	restore := pgtest.Outage(t, db)
-	waitBackoff(t, retries, 1600*time.Millisecond)
+	logtest.WaitAtLeast(t, retries, 1600*time.Millisecond)
 	restore()
 	waitFor(t, "the listener to reconnect", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
 

@@ -6,6 +6,7 @@ package logtest
 import (
 	"context"
 	"log/slog"
+	"testing"
 	"time"
 )
 
@@ -38,3 +39,20 @@ func (h durations) Handle(_ context.Context, r slog.Record) error {
 
 func (h durations) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h durations) WithGroup(string) slog.Handler      { return h }
+
+// WaitAtLeast waits, up to a minute, until ch passes a duration of at
+// least d (a retry delay that has grown that far), and fails t otherwise.
+func WaitAtLeast(t testing.TB, ch <-chan time.Duration, d time.Duration) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		select {
+		case got := <-ch:
+			if got >= d {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the logged delay never reached %s", d)
+		}
+	}
+}
