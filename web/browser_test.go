@@ -53,6 +53,8 @@ type fakeBackend struct {
 	alertGate  chan struct{}    // the same for GET /api/alerts
 	sseStatus  int              // when not 0, SSE answers this status
 	user       map[string]any   // /api/me; nil: 401
+	meDown     int              // /api/me answers 503 (Retry-After: 1) this many more times
+	meCalls    int              // GET /api/me requests
 	alerts     []map[string]any
 	notFound   map[string]bool // paths that answer 404 with an error body
 	resumes    []string        // lastEventId of each stream/poll request, in order
@@ -243,6 +245,13 @@ func (b *fakeBackend) handler() http.Handler {
 	mux.HandleFunc("GET /api/me", func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		b.meCalls++
+		if b.meDown > 0 {
+			b.meDown--
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, 503, map[string]string{"error": "your sign-in cannot be checked right now (the database is unreachable); try again in a few seconds"})
+			return
+		}
 		if b.user == nil {
 			writeJSON(w, 401, map[string]string{"error": "sign in first"})
 			return
@@ -763,6 +772,26 @@ func TestBrowser_ForcedTransport(t *testing.T) {
 			t.Fatalf("a %s request despite ?transport=poll", tr)
 		}
 	}
+}
+
+// TestBrowser_MeUnavailableIsNotSignedOut: while the database is away,
+// GET /api/me answers 503; the page shows the public list meanwhile and
+// asks again after the Retry-After, then is signed in, without a reload.
+func TestBrowser_MeUnavailableIsNotSignedOut(t *testing.T) {
+	b := newFakeBackend(t)
+	b.user = map[string]any{"id": 7, "email": "ada@example.com", "admin": false}
+	b.meDown = 2
+	srv := b.start()
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#who") && document.querySelector("#who").textContent === "ada@example.com"`)
+	b.mu.Lock()
+	calls := b.meCalls
+	b.mu.Unlock()
+	if calls != 3 {
+		t.Errorf("GET /api/me %d times, want 3 (two 503s, then the answer)", calls)
+	}
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.meState === "live"`)
 }
 
 func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {

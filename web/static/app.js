@@ -210,14 +210,21 @@ if (new URLSearchParams(location.search).has("alert") && !location.hash) history
 // tab that holds it) or the tab follows the one that does, listening before
 // its lists load so that nothing falls between.
 jobs.load();
-api("GET", "/api/me").then(
-  (user) => signedIn(user, { echo: false }),
-  (err) => {
-    if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
-    renderAccount();
-    link.setChannels(["jobs"]);
-  },
-);
+// Who is signed in. A 503 (the database is away, so the session cannot be
+// checked) is not "signed out": the page asks again after the server's
+// Retry-After, and until then shows the public list only.
+function whoAmI() {
+  api("GET", "/api/me").then(
+    (user) => signedIn(user, { echo: false }),
+    (err) => {
+      if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
+      renderAccount();
+      link.setChannels(["jobs"]);
+      if (err.status === 503) setTimeout(whoAmI, Math.min(Math.max(err.retryAfter, 1), 60) * 1000);
+    },
+  );
+}
+whoAmI();
 link.start();
 // The service worker shows the pushes of the courier (sw.js); registering
 // it on every load also lets the browser check it for updates.

@@ -66,9 +66,11 @@ export const $ = (id) => document.getElementById(id);
 
 /** APIError is a failed API call; message is the server's error text. */
 export class APIError extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfter = 0) {
     super(message);
     this.status = status;
+    /** retryAfter: seconds the server asked to wait (503), else 0. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -100,7 +102,7 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const msg = data && typeof data.error === "string" ? data.error : `${method} ${path} answered ${res.status}`;
-    throw new APIError(res.status, msg);
+    throw new APIError(res.status, msg, Number(res.headers.get("Retry-After")) || 0);
   }
   return data;
 }
