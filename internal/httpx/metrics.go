@@ -55,7 +55,7 @@ func (m *Metrics) Wrap(mux http.Handler) http.Handler {
 		m.inflight.Inc()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			m.inflight.Dec()
+			defer m.inflight.Dec() // last: a request is in flight until it is counted
 			route := r.Pattern
 			if route == "" {
 				route = "unmatched"
