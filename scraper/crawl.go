@@ -186,14 +186,18 @@ func (s *Service) crawl(ctx context.Context, src model.Source, opts crawlOptions
 	defer cr.mu.Unlock()
 	// Checked after the select, not in it: when the deadline cancels the
 	// requests still loading, Wait can return at the same moment, and the
-	// run must still say why it ended.
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		cr.res.CutShort = true
-		cr.errorFirst(fmt.Sprintf("run stopped after %s (the run deadline); the pages still loading were abandoned", opts.runTimeout))
-	case ctx.Err() != nil:
+	// run must still say why it ended. The clock is read too: a request
+	// timeout equal to the run's (it is clamped to it) can fire on a busy
+	// machine before the context's own timer has run, and ctx.Err is
+	// still nil then although the deadline has passed.
+	deadline, _ := ctx.Deadline()
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.Canceled):
 		cr.res.CutShort = true
 		cr.errorFirst("run cancelled (the node is stopping); the pages still loading were abandoned")
+	case err != nil || !time.Now().Before(deadline):
+		cr.res.CutShort = true
+		cr.errorFirst(fmt.Sprintf("run stopped after %s (the run deadline); the pages still loading were abandoned", opts.runTimeout))
 	}
 	cr.closed = true
 	cr.finish()
