@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,23 +14,50 @@ import (
 	"github.com/birjob/birjob/storage"
 )
 
-// The account API: sign up, sign in, sign out, who am I, bearer tokens.
-// Passwords, sessions and the sign-in limits are package auth's; these
-// handlers only speak HTTP for it.
+// The account API: sign up, sign in, sign out, who am I, bearer tokens
+// (this file); email verification, password reset, change and account
+// deletion (account_flows.go); the lists of sessions and API tokens and
+// their revocation (account_sessions.go). Passwords, sessions, mailed
+// tokens and the sign-in limits are package auth's; these handlers only
+// speak HTTP for it. The contract the page is built against is the README's
+// API section.
 
 type credentials struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
-// meResponse is the account as signup, login and GET /api/me answer it.
-// The session token stays in its HttpOnly cookie, never in a body a
-// script could read: a script that wants a bearer token asks
-// POST /api/tokens for one of its own.
+// meResponse is the account as signup, login, GET /api/me, verify and the
+// password routes answer it. The session token stays in its HttpOnly
+// cookie, never in a body a script could read: a script that wants a
+// bearer token asks POST /api/tokens for one of its own.
 type meResponse struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
-	Admin bool   `json:"admin"`
+	ID            int64     `json:"id"`
+	Email         string    `json:"email"`
+	Admin         bool      `json:"admin"`
+	EmailVerified bool      `json:"emailVerified"`
+	CreatedAt     time.Time `json:"createdAt"`
+}
+
+func account(u storage.User) meResponse {
+	return meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin, EmailVerified: u.EmailVerified(), CreatedAt: u.CreatedAt}
+}
+
+// AccountMailer sends the mails of the account flows: the link that
+// confirms an address and the one that resets a password (the app passes
+// courier's AccountMailer: SMTP, or the admin's outbox).
+type AccountMailer interface {
+	MailVerification(ctx context.Context, to, token string) error
+	MailPasswordReset(ctx context.Context, to, token string) error
+}
+
+// WithAccounts sets the mailer of the account flows (nil: no mails; the
+// routes that only send one answer 503) and whether an account must
+// confirm its address before it may create or change alerts and push
+// subscriptions (BIRJOB_REQUIRE_EMAIL_VERIFICATION).
+func (s *Server) WithAccounts(m AccountMailer, requireVerification bool) *Server {
+	s.mailer, s.requireVerification = m, requireVerification
+	return s
 }
 
 func (s *Server) accountRoutes(mux *http.ServeMux) {
@@ -37,7 +65,17 @@ func (s *Server) accountRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/login", s.login)
 	mux.HandleFunc("POST /api/logout", s.logout)
 	mux.HandleFunc("GET /api/me", s.me)
+	mux.HandleFunc("DELETE /api/me", s.deleteAccount)
+	mux.HandleFunc("POST /api/me/verification", s.resendVerification)
+	mux.HandleFunc("POST /api/verify", s.verify)
+	mux.HandleFunc("POST /api/password/forgot", s.forgotPassword)
+	mux.HandleFunc("POST /api/password/reset", s.resetPassword)
+	mux.HandleFunc("PUT /api/me/password", s.changePassword)
+	mux.HandleFunc("GET /api/me/sessions", s.listSessions)
+	mux.HandleFunc("DELETE /api/me/sessions/{id}", s.revokeSession)
+	mux.HandleFunc("GET /api/tokens", s.listTokens)
 	mux.HandleFunc("POST /api/tokens", s.createToken)
+	mux.HandleFunc("DELETE /api/tokens/{id}", s.revokeToken)
 }
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +101,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.signedIn(w, r, u, http.StatusCreated)
+	s.mailVerificationLater(u)
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration) {
@@ -71,13 +110,13 @@ func tooMany(w http.ResponseWriter, wait time.Duration) {
 }
 
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u storage.User, status int) {
-	tok, exp, err := s.auth.StartSession(r.Context(), u.ID)
+	tok, exp, err := s.auth.StartSessionFor(r.Context(), u.ID, r.UserAgent())
 	if err != nil {
 		httpx.ServerError(w, r, err)
 		return
 	}
 	auth.SetSessionCookie(w, r, tok, exp)
-	httpx.WriteJSON(w, status, meResponse{ID: u.ID, Email: u.Email, Admin: u.Admin})
+	httpx.WriteJSON(w, status, account(u))
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +158,12 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, meResponse{ID: p.UserID, Email: p.Email, Admin: p.Admin})
+	u, err := s.store.UserByID(r.Context(), p.UserID)
+	if err != nil {
+		httpx.ServerError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, account(u))
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
@@ -137,10 +181,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "name must be at most 100 characters")
 		return
 	}
-	tok, err := s.auth.CreateAPIToken(r.Context(), p.UserID, body.Name)
+	tok, row, err := s.auth.NewAPIToken(r.Context(), p.UserID, body.Name)
 	if err != nil {
 		httpx.ServerError(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusCreated, map[string]string{"token": tok, "name": body.Name, "type": "Bearer"})
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"id": strconv.FormatInt(row.ID, 10), "token": tok,
+		"name": body.Name, "type": "Bearer", "createdAt": row.CreatedAt})
 }

@@ -60,7 +60,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
+	p, ok := s.requireVerified(w, r)
 	if !ok {
 		return
 	}
@@ -107,6 +107,9 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.requireVerified(w, r); !ok {
+		return
+	}
 	p, id, ok := userAndID(w, r)
 	if !ok {
 		return

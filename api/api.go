@@ -1,7 +1,9 @@
 // Package api serves the JSON API that the page and scripts use: alerts
 // (alerts.go), public feeds (feeds.go), the job list and job ingest
 // (jobs.go), sources with their preview, runs and "run now" (sources.go),
-// accounts: signup, login, logout, me, tokens (accounts.go), publishing an
+// accounts: signup, login, logout, me, tokens (accounts.go), verification,
+// password reset and change, deletion (account_flows.go), sessions and
+// tokens listed and revoked (account_sessions.go), publishing an
 // event (publish.go), the admin's stage counters (stats.go), and push
 // subscriptions, the digest's time zone, mail unsubscribe and the mail
 // outbox (notifications.go). Streams are served by package notify; the app
@@ -68,6 +70,10 @@ type Server struct {
 	// the database).
 	search func(q string) (func(*model.Job) bool, error)
 	notif  *notifications // push and mail routes (notifications.go)
+	// mailer sends the account mails (nil: none); requireVerification
+	// holds unconfirmed accounts back from alerts (accounts.go).
+	mailer              AccountMailer
+	requireVerification bool
 }
 
 // WithSearch makes GET /api/jobs?q= use compile (the matcher's query

@@ -117,7 +117,7 @@ type pushSubscriptionIn struct {
 }
 
 func (s *Server) createPushSubscription(w http.ResponseWriter, r *http.Request) {
-	p, ok := auth.RequireUser(w, r)
+	p, ok := s.requireVerified(w, r)
 	if !ok {
 		return
 	}

@@ -48,6 +48,7 @@ var ErrBadCredentials = errors.New("wrong email or password")
 type Service struct {
 	store    *storage.Store
 	hashCost int
+	now      func() time.Time // nil: time.Now (accounts.go)
 	log      *slog.Logger
 
 	mu       sync.Mutex
@@ -210,10 +211,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := Credential(r)
 		if ok {
-			u, err := s.store.UserByToken(r.Context(), tok)
+			u, sess, err := s.store.SessionByToken(r.Context(), tok)
 			switch {
 			case err == nil:
-				p := Principal{UserID: u.ID, Email: u.Email, Admin: u.Admin, TokenHash: hex.EncodeToString(storage.HashToken(tok))}
+				s.touch(r.Context(), sess)
+				p := Principal{UserID: u.ID, Email: u.Email, Admin: u.Admin, TokenHash: hex.EncodeToString(sess.Hash),
+					EmailVerified: u.EmailVerified(), SessionID: sess.ID, APIToken: sess.Kind == storage.TokenAPI}
 				r = r.WithContext(WithPrincipal(r.Context(), p))
 			case errors.Is(err, storage.ErrNotFound):
 				if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {

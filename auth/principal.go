@@ -20,6 +20,13 @@ type Principal struct {
 	// (storage.HashToken), as the birjob_sessions notification carries it
 	// when the credential ends. Empty when not signed in by a credential.
 	TokenHash string
+	// EmailVerified says the account confirmed its address (see
+	// BIRJOB_REQUIRE_EMAIL_VERIFICATION).
+	EmailVerified bool
+	// SessionID is the public id of that credential's row (0: none), and
+	// APIToken says it is an API token rather than a session cookie.
+	SessionID int64
+	APIToken  bool
 }
 
 type ctxKey struct{}

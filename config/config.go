@@ -100,6 +100,10 @@ type Config struct {
 	SMTPURL    string
 	MailFrom   string
 	DigestHour int
+	// RequireEmailVerification makes an account confirm its address (the
+	// link of the mail sent at signup) before it may create or change
+	// alerts and push subscriptions; it may sign in and read before.
+	RequireEmailVerification bool
 	// TrustedProxies are the networks of the reverse proxies whose
 	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed
 	// (the client's address and scheme); empty: none.
@@ -280,6 +284,8 @@ func settings() []setting {
 	add(mk("BIRJOB_SMTP_URL", "smtp-url", "mail server: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: keep mail in the admin's outbox", true, b, s))
 	b, s = str(func(c *Config) *string { return &c.MailFrom })
 	add(mk("BIRJOB_MAIL_FROM", "mail-from", "From address of alert mails", false, b, s))
+	b, s = boolean(func(c *Config) *bool { return &c.RequireEmailVerification })
+	add(mk("BIRJOB_REQUIRE_EMAIL_VERIFICATION", "require-email-verification", "accounts must confirm their address before creating or changing alerts and push subscriptions", false, b, s))
 	add(mk("BIRJOB_DIGEST_HOUR", "digest-hour", "hour (0-23) of each user's day the daily digest goes out", false,
 		func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

@@ -22,6 +22,13 @@ func TestLoad_EnvThenFlags(t *testing.T) {
 	if c.Keepalive != 5*time.Second || c.Demo != DemoOff || c.Scrape || !c.Web {
 		t.Errorf("env not applied: %+v", c)
 	}
+	if c.RequireEmailVerification {
+		t.Error("email verification is required by default; the default is false")
+	}
+	c, _, err = Load(nil, env(map[string]string{"BIRJOB_REQUIRE_EMAIL_VERIFICATION": "true"}), io.Discard)
+	if err != nil || !c.RequireEmailVerification {
+		t.Errorf("BIRJOB_REQUIRE_EMAIL_VERIFICATION=true not applied (%v)", err)
+	}
 	if c.BacklogMaxAge != DefaultBacklogMaxAge {
 		t.Errorf("backlog max age = %s, want the default %s", c.BacklogMaxAge, DefaultBacklogMaxAge)
 	}
@@ -47,6 +54,7 @@ func TestLoad_Invalid(t *testing.T) {
 		"vapid half":     {"BIRJOB_VAPID_PUBLIC_KEY": "BExyz"},
 		"smtp scheme":    {"BIRJOB_SMTP_URL": "http://mail.example"},
 		"digest hour":    {"BIRJOB_DIGEST_HOUR": "24"},
+		"verification":   {"BIRJOB_REQUIRE_EMAIL_VERIFICATION": "sometimes"},
 		"public url":     {"BIRJOB_PUBLIC_URL": "birjob.example"},
 		"vapid subject":  {"BIRJOB_VAPID_SUBJECT": "admin@example.com"},
 	} {

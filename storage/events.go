@@ -180,6 +180,16 @@ func (s *Store) PurgeEventsUpto(ctx context.Context, upto int64) error {
 	return nil
 }
 
+// DeleteChannelEvents deletes every event of one channel (a deleted
+// account's personal channel). The ids of other channels are untouched, so
+// no client's position moves.
+func (s *Store) DeleteChannelEvents(ctx context.Context, channel string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM events WHERE channel = $1`, channel); err != nil {
+		return fmt.Errorf("delete events of %s: %w", channel, err)
+	}
+	return nil
+}
+
 // CopyEvents appends n events to the log with one COPY; row(i) gives the
 // i-th event's channel, type and data. The rows are asked for one at a
 // time while the COPY streams, each after the previous one is encoded, so

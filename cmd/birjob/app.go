@@ -189,6 +189,9 @@ func (a *App) handler() http.Handler {
 	mux.Handle("GET /metrics", auth.Restrict(a.cfg.MetricsAllow, promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
 	srv := api.New(a.store, a.parts.validate).WithSearch(a.parts.search).
 		WithScraper(a.parts.scraper).WithStats(a.parts.stats()).WithAuth(a.auth).WithNotifications(a.parts.courier)
+	if a.parts.accountMail != nil {
+		srv.WithAccounts(a.parts.accountMail, a.cfg.RequireEmailVerification)
+	}
 	if a.parts.hub != nil {
 		srv.WithHub(a.parts.hub)
 	}
@@ -296,8 +299,8 @@ func (a *App) close() {
 	}
 }
 
-// purgeSessions deletes expired sessions every hour; they are refused
-// anyway, this only keeps the table small.
+// purgeSessions deletes expired sessions and mailed tokens every hour;
+// they are refused anyway, this only keeps the tables small.
 func (a *App) purgeSessions(ctx context.Context) error {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
@@ -306,6 +309,13 @@ func (a *App) purgeSessions(ctx context.Context) error {
 			a.log.Warn("purge expired sessions", "err", err)
 		} else if n > 0 {
 			a.log.Info("purged expired sessions", "count", n)
+		}
+		// Mailed tokens a day past their expiry: kept that long so that a
+		// late click is told "expired", not "not valid".
+		if n, err := a.store.DeleteOldAccountTokens(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge old account tokens", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged old account tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

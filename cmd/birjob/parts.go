@@ -35,6 +35,9 @@ type parts struct {
 	matcher         *matcher.Worker
 	demo            *demoboard.Board
 	courier         courier.Config // also read by the push and mail routes
+	// accountMail sends the account mails (verify, reset) of this web
+	// node, by the courier's route: SMTP, or the admin's outbox.
+	accountMail *courier.AccountMailer
 }
 
 // demoOn decides demo mode: "auto" is on while no source but the demo
@@ -94,6 +97,9 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		p.workers = append(p.workers, worker{"courier", c.Run})
 	}
 	if cfg.Web {
+		if p.accountMail, err = courier.NewAccountMailer(a.store, p.courier); err != nil {
+			return nil, err
+		}
 		p.workers = append(p.workers, worker{"sessions", a.purgeSessions})
 		p.hub = notify.NewHub(a.pool, notify.Config{
 			Keepalive:      cfg.Keepalive,
