@@ -18,8 +18,12 @@ import (
 // their lifetimes and what each flow ends are package auth's (accounts.go);
 // the mails go through the AccountMailer the app passes (WithAccounts).
 
-// mailTimeout bounds one account mail sent in the background.
-const mailTimeout = time.Minute
+// mailTimeout bounds one account mail sent in the background, and
+// signupMailTimeout the one a signup waits for.
+const (
+	mailTimeout       = time.Minute
+	signupMailTimeout = 15 * time.Second
+)
 
 // requireVerified returns the signed-in user, or answers 401/503 like
 // RequireUser, or 403 when addresses must be confirmed
@@ -37,23 +41,23 @@ func (s *Server) requireVerified(w http.ResponseWriter, r *http.Request) (auth.P
 	return p, true
 }
 
-// mailVerificationLater mails u a confirmation link in the background
-// (signup answers at once; a lost mail is asked for again).
-func (s *Server) mailVerificationLater(u storage.User) {
+// mailVerification mails u a confirmation link as part of signup: the
+// answer means the mail is on its way (or in the outbox). A mail that
+// cannot be sent does not undo the signup: it is logged, and the page
+// asks for another (POST /api/me/verification).
+func (s *Server) mailVerification(ctx context.Context, u storage.User) {
 	if s.mailer == nil {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), mailTimeout)
-		defer cancel()
-		tok, err := s.auth.IssueVerification(ctx, u)
-		if err == nil {
-			err = s.mailer.MailVerification(ctx, u.Email, tok)
-		}
-		if err != nil {
-			slog.Warn("verification mail at signup not sent", "user_id", u.ID, "err", err)
-		}
-	}()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signupMailTimeout)
+	defer cancel()
+	tok, err := s.auth.IssueVerification(ctx, u)
+	if err == nil {
+		err = s.mailer.MailVerification(ctx, u.Email, tok)
+	}
+	if err != nil {
+		slog.Warn("verification mail at signup not sent", "user_id", u.ID, "err", err)
+	}
 }
 
 // noMailer answers 503 when this node sends no account mail.

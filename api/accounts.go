@@ -100,8 +100,8 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		httpx.ServerError(w, r, err)
 		return
 	}
+	s.mailVerification(r.Context(), u)
 	s.signedIn(w, r, u, http.StatusCreated)
-	s.mailVerificationLater(u)
 }
 
 func tooMany(w http.ResponseWriter, wait time.Duration) {

@@ -1,6 +1,8 @@
 // Package auth handles accounts: password hashing, session cookies, API
 // tokens, and the middleware that puts the signed-in user on a request's
-// context.
+// context; and the account flows (accounts.go): email verification,
+// password reset and change, ending sessions, deleting an account, with
+// single-use expiring tokens for what is mailed.
 package auth
 
 import (

@@ -99,6 +99,14 @@
 // URL the mails are kept in the mail_outbox table, which an admin reads at
 // GET /api/admin/mail: `make run` shows the feature without a mail server.
 //
+// Account mails (the link that confirms an address, the one that resets a
+// password) take the same route through AccountMailer, which the app hands
+// to the API as a small interface (the API does not call the courier
+// stage): they are sent at once by the web node serving the request, not
+// queued, since a person is waiting for them and asks again when one does
+// not come. Plain text only; the link opens the page, which POSTs the
+// token.
+//
 // # Metrics
 //
 // birjob_push_sent_total, birjob_push_failed_total,
