@@ -58,6 +58,22 @@ func (s *Store) PutJobAudiences(ctx context.Context, as []Audience) error {
 	return nil
 }
 
+// ForgetUserAudiences removes the user from every job's stored audience,
+// keeping Users and AlertIDs parallel, so that a job that expires after
+// the account is deleted writes no event to its channel. A scan of
+// job_audience: it runs only when an account is deleted.
+func (s *Store) ForgetUserAudiences(ctx context.Context, userID int64) error {
+	_, err := s.db.Exec(ctx, `
+		UPDATE job_audience SET
+			users = ARRAY(SELECT u FROM unnest(users, alert_ids) WITH ORDINALITY AS t(u, a, o) WHERE u <> $1 ORDER BY o),
+			alert_ids = ARRAY(SELECT a FROM unnest(users, alert_ids) WITH ORDINALITY AS t(u, a, o) WHERE u <> $1 ORDER BY o)
+		WHERE $1 = ANY(users)`, userID)
+	if err != nil {
+		return fmt.Errorf("forget user %d in audiences: %w", userID, err)
+	}
+	return nil
+}
+
 // emptyIfNil returns s, or an empty slice for nil: the columns are NOT NULL.
 func emptyIfNil[T any](s []T) []T {
 	if s == nil {

@@ -107,8 +107,9 @@ func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) erro
 // DeleteUser deletes the account and everything that is its own: its
 // sessions and tokens (whose deletion ends their streams on every node,
 // migration 007), alerts, push subscriptions, queued mails and pushes,
-// mail settings (columns of users and alerts) and the events of its
-// personal channel.
+// mail settings (columns of users and alerts), its place in the stored
+// audiences of jobs (so no later expiry writes to its channel) and the
+// events of its personal channel.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	return s.Tx(ctx, func(tx *Store) error {
 		tag, err := tx.db.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
@@ -117,6 +118,9 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("delete user %d: %w", id, ErrNotFound)
+		}
+		if err := tx.ForgetUserAudiences(ctx, id); err != nil {
+			return err
 		}
 		return tx.DeleteChannelEvents(ctx, model.UserChannel(id))
 	})
