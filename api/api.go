@@ -127,6 +127,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/feeds/{id}", s.deleteFeed)
 	mux.HandleFunc("GET /api/jobs", s.listJobs)
 	mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
+	mux.HandleFunc("PUT /api/jobs/{id}/saved", s.markJob(storage.MarkSaved, true))
+	mux.HandleFunc("DELETE /api/jobs/{id}/saved", s.markJob(storage.MarkSaved, false))
+	mux.HandleFunc("PUT /api/jobs/{id}/hidden", s.markJob(storage.MarkHidden, true))
+	mux.HandleFunc("DELETE /api/jobs/{id}/hidden", s.markJob(storage.MarkHidden, false))
 	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
 	s.notificationRoutes(mux)
 	if s.scraper != nil {
