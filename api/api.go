@@ -1,6 +1,6 @@
 // Package api serves the JSON API that the page and scripts use: alerts
-// (alerts.go), public feeds (feeds.go), the job list and job ingest
-// (jobs.go), sources with their preview, runs and "run now" (sources.go),
+// (alerts.go), public feeds (feeds.go), the job list with its filters,
+// one job, a user's saved and hidden jobs, and job ingest (jobs.go), sources with their preview, runs and "run now" (sources.go),
 // accounts: signup, login, logout, me, tokens (accounts.go), publishing an
 // event (publish.go), the admin's stage counters (stats.go), and push
 // subscriptions, the digest's time zone, mail unsubscribe and the mail

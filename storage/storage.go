@@ -3,7 +3,8 @@
 // (scrape_runs), jobs.go, job_sources.go (a job's listings, and the
 // scraper's job writes), outbox.go (job_changes), audience.go
 // (job_audience), events.go (events, event_retention), criteria_changes.go,
-// users.go, sessions.go (auth_tokens), alerts.go, feeds.go, and the
+// users.go, sessions.go (auth_tokens), alerts.go, feeds.go, job_marks.go
+// (a user's saved and hidden jobs), and the
 // courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
 // push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
 // (users.time_zone). The pipeline stages meet in PostgreSQL and call
