@@ -80,7 +80,8 @@
 // modal <dialog id="job-details"> (data-complete="true" once GET
 // /api/jobs/{id} answered): the description as text, every source, salary,
 // dates, #job-apply, #job-save and #job-hide (signed out: a prompt to sign
-// in). #jobs[data-user] names whose list was loaded last.
+// in). #jobs[data-user] names whose list was loaded last, and
+// #jobs[data-query] its query string (for tests: which load is shown).
 //
 // The "… ago" labels (time[data-at]) are rewritten by one timer for the
 // whole page (every 5 s; window.birjobAgoInterval in ms overrides it for

@@ -92,7 +92,7 @@ const rowTitles = `[...document.querySelectorAll("#jobs > li .title")].map(e => 
 // listIs waits until the list shows exactly these titles, in this order.
 func listIs(t *testing.T, ctx context.Context, titles ...string) {
 	t.Helper()
-	want, _ := json.Marshal(titles)
+	want, _ := json.Marshal(append([]string{}, titles...))
 	browsertest.WaitTrue(t, ctx, fmt.Sprintf(`JSON.stringify(%s) === %q`, rowTitles, want))
 }
 
@@ -114,6 +114,9 @@ func search(t *testing.T, ctx context.Context, q string) {
 	t.Helper()
 	browsertest.Eval[bool](t, ctx, `(document.querySelector("#q").value = "", true)`)
 	browsertest.Do(t, ctx, chromedp.SendKeys(chromedp.CSS("#q"), q+"\r"))
+	// Until the search's list is shown (a page without #jobs[data-query],
+	// as before issue 15, gives nothing to wait for).
+	browsertest.WaitTrue(t, ctx, fmt.Sprintf(`(d => d === undefined || new URLSearchParams(d).get("q") === %q)(document.querySelector("#jobs").dataset.query)`, q))
 }
 
 // pageQuery is the page's URL query, decoded.
@@ -339,7 +342,19 @@ func TestJobsBrowser_DetailsSaveAndHide(t *testing.T) {
 	}
 	// Out of the saved list again: the hidden job stays out.
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS("#jobs-saved")))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#jobs").dataset.query === ""`)
 	listIs(t, ctx, "Backend engineer")
+	// An event announcing the hidden job again (it came back after
+	// expiring) does not bring it back either.
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs li[data-id="%d"] button.job-open`, id))))
+	browsertest.WaitTrue(t, ctx, `document.querySelector("#job-details").dataset.complete === "true"`)
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS("#job-hide")))
+	listIs(t, ctx)
+	e.announce(id, "Backend engineer")
+	later := e.add("boss.az", model.Job{Title: "Accountant"})
+	e.announce(later, "Accountant")
+	listIs(t, ctx, "Accountant")
 	marks, err := e.store.JobMarks(context.Background(), 1, []int64{id, other})
 	if err != nil || !marks[id].Saved || !marks[other].Hidden {
 		t.Errorf("stored marks %v (%v)", marks, err)

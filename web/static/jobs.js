@@ -38,9 +38,11 @@ export function agoLabel(at, now = Date.now()) {
  * no later than the row's above it: the labels read in the list's order.
  */
 export function refreshAgo(now = Date.now()) {
-  for (const ul of document.querySelectorAll("ul.jobs")) {
+  // Every list of job rows: the job list, each alert's matches.
+  const lists = new Set([...document.querySelectorAll("li.job")].map((li) => li.parentElement));
+  for (const list of lists) {
     let above = Infinity;
-    for (const t of ul.querySelectorAll("time[data-at]")) {
+    for (const t of list.querySelectorAll(":scope > li.job time[data-at]")) {
       const at = Math.min(Number(t.dataset.at), above);
       above = at;
       const text = agoLabel(at, now);
@@ -171,6 +173,7 @@ export class JobList {
     this.rows = new Map(); // job id → <li>
     this.jobs = new Map(); // job id → the job as listed
     this.expired = new Set(); // ids expired by an event before their row came
+    this.hiddenHere = new Set(); // ids the user hid in this page (an event may announce one again)
     this.next = ""; // the API's cursor of the next page
     this.seen = ""; // the last event id the list reflects
     this.waiting = null; // events that came during a first-page load
@@ -219,7 +222,10 @@ export class JobList {
     const id = user ? str(user.id) : "";
     const before = this.user === undefined ? undefined : this.user ? str(this.user.id) : "";
     this.user = user || null;
-    if (before !== undefined && before !== id) this.load();
+    if (before !== undefined && before !== id) {
+      this.hiddenHere.clear();
+      this.load();
+    }
   }
 
   fillForm() {
@@ -298,6 +304,7 @@ export class JobList {
         this.criteria = body?.criteria && typeof body.criteria === "object" ? body.criteria : null;
         this.criteriaFor = f;
         this.ul.dataset.user = user; // whose list this is ("": nobody's, or not known yet)
+        this.ul.dataset.query = qs; // which list this is (the API's query string)
       }
       for (const job of Array.isArray(body?.jobs) ? body.jobs : []) this.add(job, { append: true });
       if (!more) this.settle(str(body?.lastEventId));
@@ -363,6 +370,7 @@ export class JobList {
         }
         return;
       }
+      if (this.hiddenHere.has(str(data.id))) return;
       const li = this.add(data, { receivedAt: Date.now() });
       if (li) {
         li.classList.add("fresh");
@@ -568,6 +576,8 @@ export class JobList {
     }
     const li = this.rows.get(id);
     if (li) li.classList.toggle("saved", job.saved);
+    if (job.hidden) this.hiddenHere.add(id);
+    else this.hiddenHere.delete(id);
     if (this.jobs.has(id)) Object.assign(this.jobs.get(id), { saved: job.saved, hidden: job.hidden });
     if (mark === "hidden" && job.hidden && !this.f.saved) {
       if (this.dialog.open) this.dialog.close();
