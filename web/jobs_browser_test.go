@@ -159,7 +159,7 @@ func TestJobsBrowser_AgoLabelsUpdate(t *testing.T) {
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"] time`)
 	first := browsertest.Text(t, ctx, `#jobs li[data-id="1"] time`)
-	if s := agoSeconds(first); s < 0 || time.Duration(s)*time.Second > time.Since(seen) {
+	if agoSeconds(first) < 20 {
 		t.Fatalf("label %q for a job found %s ago", first, time.Since(seen).Round(time.Second))
 	}
 	// Deadline: the browsertest default (20 s); the label turns within 10 s.

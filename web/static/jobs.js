@@ -519,6 +519,7 @@ export class JobList {
   renderDetails(job, { complete = false } = {}) {
     const d = this.dialog;
     d.dataset.id = str(job.id);
+    d.setAttribute("aria-labelledby", "job-details-title");
     d.dataset.complete = complete ? "true" : "false";
     const salary = formatSalary(job.salary);
     const facts = [
