@@ -188,10 +188,10 @@ export class JobList {
     this.more.addEventListener("click", () => this.load({ more: true }));
     $("search").addEventListener("submit", (e) => {
       e.preventDefault();
-      this.apply_filters(this.readForm());
+      this.applyFilters(this.readForm());
     });
     // A choice in a list applies at once; text applies on Enter.
-    for (const id of ["f-remote", "f-type", "f-sort"]) $(id).addEventListener("change", () => this.apply_filters(this.readForm()));
+    for (const id of ["f-remote", "f-type", "f-sort"]) $(id).addEventListener("change", () => this.applyFilters(this.readForm()));
     this.notice.addEventListener("click", () => this.load());
     $("jobs-clear").addEventListener("click", () => this.clearSearch());
     $("jobs-saved").addEventListener("click", () => this.toggleSaved());
@@ -243,8 +243,8 @@ export class JobList {
     return f;
   }
 
-  /** apply_filters shows the list of filters f, as a new entry of the browser's history. */
-  apply_filters(f) {
+  /** applyFilters shows the list of filters f, as a new entry of the browser's history. */
+  applyFilters(f) {
     if (sameFilters(f, this.f)) return this.load();
     this.f = f;
     this.fillForm();
@@ -261,11 +261,11 @@ export class JobList {
     const f = { ...this.f };
     if (q) f.q = q;
     else delete f.q;
-    return this.apply_filters(f);
+    return this.applyFilters(f);
   }
 
   clearSearch() {
-    return this.apply_filters({});
+    return this.applyFilters({});
   }
 
   toggleSaved() {
@@ -273,7 +273,7 @@ export class JobList {
     const f = { ...this.f };
     if (f.saved) delete f.saved;
     else f.saved = "1";
-    return this.apply_filters(f);
+    return this.applyFilters(f);
   }
 
   /** load fetches the first page (or, with more, the next one). */
