@@ -7,9 +7,22 @@ import (
 
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/httpx"
+	"github.com/birjob/birjob/matcher"
 	"github.com/birjob/birjob/model"
 	"github.com/birjob/birjob/storage"
 )
+
+// createdAlert is the answer to a create: the alert, and how many of the
+// live jobs it matches (among the newest currentMatchesBudget of them;
+// currentMatchesPartial when there were more).
+type createdAlert struct {
+	model.Alert
+	CurrentMatches        *int `json:"currentMatches,omitempty"`
+	CurrentMatchesPartial bool `json:"currentMatchesPartial,omitempty"`
+}
+
+// currentMatchesBudget bounds the live jobs a new alert is counted against.
+const currentMatchesBudget = 10000
 
 type alertView struct {
 	model.Alert
@@ -91,7 +104,18 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 		httpx.ServerError(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusCreated, out)
+	// How many jobs listed now the new alert would have caught, so the
+	// person sees at once whether it is too wide or too narrow.
+	created := createdAlert{Alert: out}
+	if f, err := matcher.NewFilter(out.Criteria); err == nil {
+		n, complete, err := s.store.CountJobs(r.Context(), f.Match, currentMatchesBudget)
+		if err != nil {
+			httpx.ServerError(w, r, err)
+			return
+		}
+		created.CurrentMatches, created.CurrentMatchesPartial = &n, !complete
+	}
+	httpx.WriteJSON(w, http.StatusCreated, created)
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {

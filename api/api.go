@@ -1,6 +1,7 @@
 // Package api serves the JSON API that the page and scripts use: alerts
-// (alerts.go), public feeds (feeds.go), the job list and job ingest
-// (jobs.go), sources with their preview, runs and "run now" (sources.go),
+// (alerts.go), public feeds (feeds.go), the job list with its filters,
+// one job, a user's saved and hidden jobs, and job ingest (jobs.go),
+// sources with their preview, runs and "run now" (sources.go),
 // accounts: signup, login, logout, me, tokens (accounts.go), verification,
 // password reset and change, deletion (account_flows.go), sessions and
 // tokens listed and revoked (account_sessions.go), publishing an
@@ -133,6 +134,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/feeds/{id}", s.deleteFeed)
 	mux.HandleFunc("GET /api/jobs", s.listJobs)
 	mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
+	mux.HandleFunc("PUT /api/jobs/{id}/saved", s.markJob(storage.MarkSaved, true))
+	mux.HandleFunc("DELETE /api/jobs/{id}/saved", s.markJob(storage.MarkSaved, false))
+	mux.HandleFunc("PUT /api/jobs/{id}/hidden", s.markJob(storage.MarkHidden, true))
+	mux.HandleFunc("DELETE /api/jobs/{id}/hidden", s.markJob(storage.MarkHidden, false))
 	mux.HandleFunc("GET /api/admin/stats", s.adminStats)
 	s.notificationRoutes(mux)
 	if s.scraper != nil {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -48,40 +49,106 @@ type JobQuery struct {
 	// case-insensitive).
 	Q string
 	// Before is the cursor: only jobs with a smaller id (0: from newest).
+	// With BySalary, After is the cursor instead.
 	Before int64
+	// After is the cursor of a BySalary list: only jobs after it in that
+	// order (zero: from the top).
+	After JobCursor
 	// Limit is the page size (default 50, at most 200).
 	Limit int
 	// IncludeExpired keeps expired jobs in the list (marked by expiredAt).
 	IncludeExpired bool
 	// Since limits to jobs first seen after this time.
 	Since time.Time
+	// IDs, when set, limits the list to these jobs.
+	IDs []int64
+	// UserID, when set, leaves out the jobs that user hid; with Saved,
+	// the list is the jobs that user saved (expired ones too, hidden or
+	// not).
+	UserID int64
+	Saved  bool
+	// BySalary orders by the most a job pays (its maximum, else its
+	// minimum) converted with Rates and Periods to one currency per month,
+	// highest first; jobs without a salary (or with a currency or period
+	// not in the tables) come last, newest first.
+	BySalary bool
+	// Rates converts one unit of a currency (an ISO code, upper case) to
+	// the common currency; Periods converts an amount per period ("month",
+	// "year", ...) to per month. A salary without a currency is in
+	// DefaultCurrency, one without a period is per month.
+	Rates, Periods  map[string]float64
+	DefaultCurrency string
 	// Match, when set, filters the jobs in Go instead of Q (the API passes
-	// the matcher's query language here). Newest first, at most ScanBudget
-	// jobs are read per call; when the budget ends before the page is full,
-	// the page comes back short, with the cursor to continue from.
+	// the matcher's query language here). In list order, at most
+	// ScanBudget jobs are read per call; when the budget ends before the
+	// page is full, the page comes back short, with the cursor to
+	// continue from.
 	Match func(*model.Job) bool
 	// ScanBudget bounds the jobs a Match call reads (default 2,000).
 	ScanBudget int
 }
 
+// JobCursor is a position in a job list: the last job of a page, and in a
+// BySalary list its salary (nil: it had none).
+type JobCursor struct {
+	ID     int64
+	Salary *float64
+}
+
+// IsZero reports whether c is the start of the list.
+func (c JobCursor) IsZero() bool { return c.ID == 0 }
+
 // DefaultScanBudget is JobQuery.ScanBudget's default: a search costs at
 // most this many rows read and matched, whatever it asks.
 const DefaultScanBudget = 2000
 
-// listSQL selects up to limit jobs of q older than before (0: from the
-// newest), newest first; q.Q's words filter in SQL unless q.Match is set.
-func listSQL(q JobQuery, before int64, limit int) (string, []any) {
+// cursor is where q's list starts.
+func (q JobQuery) cursor() JobCursor {
+	if q.BySalary {
+		return q.After
+	}
+	return JobCursor{ID: q.Before}
+}
+
+// listSQL selects up to limit jobs of q after cursor at (zero: from the
+// top), in q's order, each after its sort key (NULL in the newest-first
+// order); q.Q's words filter in SQL unless q.Match is set.
+func listSQL(q JobQuery, at JobCursor, limit int) (string, []any) {
 	var where []string
 	args := []any{}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if before > 0 {
-		where = append(where, "j.id < "+arg(before))
+	from := `jobs j LEFT JOIN sources s ON s.id = j.source_id`
+	key := "NULL::float8"
+	if q.BySalary {
+		codes, rates := keysValues(q.Rates)
+		names, pers := keysValues(q.Periods)
+		from += ` LEFT JOIN unnest(` + arg(codes) + `::text[], ` + arg(rates) + `::float8[]) cr(code, rate)
+			ON cr.code = upper(COALESCE(NULLIF(j.salary_currency, ''), ` + arg(q.DefaultCurrency) + `))
+			LEFT JOIN unnest(` + arg(names) + `::text[], ` + arg(pers) + `::float8[]) pr(name, per)
+			ON pr.name = lower(COALESCE(NULLIF(j.salary_period, ''), 'month'))`
+		key = `(COALESCE(NULLIF(j.salary_max, 0), NULLIF(j.salary_min, 0)) * cr.rate * pr.per)`
 	}
-	if !q.IncludeExpired {
+	switch {
+	case at.ID == 0:
+	case !q.BySalary:
+		where = append(where, "j.id < "+arg(at.ID))
+	case at.Salary == nil:
+		where = append(where, "("+key+" IS NULL AND j.id < "+arg(at.ID)+")")
+	default:
+		v := arg(*at.Salary)
+		where = append(where, "("+key+" < "+v+" OR ("+key+" = "+v+" AND j.id < "+arg(at.ID)+") OR "+key+" IS NULL)")
+	}
+	if !q.IncludeExpired && !q.Saved {
 		where = append(where, "j.expired_at IS NULL")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "j.first_seen_at > "+arg(q.Since))
+	}
+	if len(q.IDs) > 0 {
+		where = append(where, "j.id = ANY("+arg(q.IDs)+")")
+	}
+	if q.UserID > 0 {
+		where = append(where, marksFilter(arg(q.UserID), q.Saved))
 	}
 	if q.Match == nil {
 		for _, w := range strings.Fields(q.Q) {
@@ -92,17 +159,50 @@ func listSQL(q JobQuery, before int64, limit int) (string, []any) {
 			where = append(where, "(j.title ILIKE "+p+" OR j.company ILIKE "+p+" OR j.location ILIKE "+p+")")
 		}
 	}
-	sql := `SELECT ` + jobColsJ + ` FROM jobs j LEFT JOIN sources s ON s.id = j.source_id`
+	sql := `SELECT ` + key + `, ` + jobColsJ + ` FROM ` + from
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	sql += " ORDER BY j.id DESC LIMIT " + arg(limit)
+	if q.BySalary {
+		sql += " ORDER BY " + key + " DESC NULLS LAST, j.id DESC LIMIT " + arg(limit)
+	} else {
+		sql += " ORDER BY j.id DESC LIMIT " + arg(limit)
+	}
 	return sql, args
 }
 
+// keysValues returns m's keys (sorted) and their values.
+func keysValues(m map[string]float64) ([]string, []float64) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]float64, len(keys))
+	for i, k := range keys {
+		vals[i] = m[k]
+	}
+	return keys, vals
+}
+
+// scanListed scans a row of listSQL: the sort key, then the job.
+func scanListed(row scanner) (model.Job, JobCursor, error) {
+	var key *float64
+	j, err := scanJobInto(row, &key)
+	return j, JobCursor{ID: j.ID, Salary: key}, err
+}
+
 // ListJobs returns jobs newest first, and the cursor of the next page (0
-// when this is the last).
+// when this is the last). It is ListJobsAt for lists in the newest-first
+// order.
 func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, error) {
+	jobs, next, err := s.ListJobsAt(ctx, q)
+	return jobs, next.ID, err
+}
+
+// ListJobsAt returns a page of jobs in q's order, and the cursor of the
+// next page (zero when this is the last).
+func (s *Store) ListJobsAt(ctx context.Context, q JobQuery) ([]model.Job, JobCursor, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
@@ -112,78 +212,112 @@ func (s *Store) ListJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, e
 	if q.Match != nil {
 		return s.searchJobs(ctx, q)
 	}
-	sql, args := listSQL(q, q.Before, q.Limit+1)
+	sql, args := listSQL(q, q.cursor(), q.Limit+1)
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list jobs: %w", err)
+		return nil, JobCursor{}, fmt.Errorf("list jobs: %w", err)
 	}
 	defer rows.Close()
 	jobs := []model.Job{}
+	var at []JobCursor
 	for rows.Next() {
-		j, err := scanJobInto(rows)
+		j, c, err := scanListed(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("list jobs: %w", err)
+			return nil, JobCursor{}, fmt.Errorf("list jobs: %w", err)
 		}
-		jobs = append(jobs, j)
+		jobs, at = append(jobs, j), append(at, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list jobs: %w", err)
+		return nil, JobCursor{}, fmt.Errorf("list jobs: %w", err)
 	}
-	var next int64
+	var next JobCursor
 	if len(jobs) > q.Limit {
 		jobs = jobs[:q.Limit]
-		next = jobs[len(jobs)-1].ID
+		next = at[q.Limit-1]
 	}
 	if err := s.attachSources(ctx, jobs); err != nil {
-		return nil, 0, err
+		return nil, JobCursor{}, err
 	}
 	return jobs, next, nil
 }
 
-// searchJobs is ListJobs with q.Match: pages of jobs read newest first and
-// filtered in Go, within q.ScanBudget rows.
-func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, int64, error) {
+// searchJobs is ListJobsAt with q.Match: pages of jobs read in list order
+// and filtered in Go, within q.ScanBudget rows.
+func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, JobCursor, error) {
 	budget := q.ScanBudget
 	if budget <= 0 {
 		budget = DefaultScanBudget
 	}
 	jobs := []model.Job{}
-	before, scanned := q.Before, 0
+	at, scanned := q.cursor(), 0
+	var last JobCursor // the cursor after the last job kept
 	for scanned < budget {
 		page := min(500, budget-scanned)
-		sql, args := listSQL(q, before, page)
+		sql, args := listSQL(q, at, page)
 		rows, err := s.db.Query(ctx, sql, args...)
 		if err != nil {
-			return nil, 0, fmt.Errorf("search jobs: %w", err)
+			return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
 		}
 		n := 0
 		for rows.Next() {
-			j, err := scanJobInto(rows)
+			j, c, err := scanListed(rows)
 			if err != nil {
 				rows.Close()
-				return nil, 0, fmt.Errorf("search jobs: %w", err)
+				return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
 			}
 			n++
 			scanned++
-			before = j.ID
+			at = c
 			if q.Match(&j) {
-				jobs = append(jobs, j)
-				if len(jobs) > q.Limit {
+				if len(jobs) == q.Limit {
 					rows.Close()
-					jobs = jobs[:q.Limit]
-					return jobs, jobs[q.Limit-1].ID, s.attachSources(ctx, jobs)
+					return jobs, last, s.attachSources(ctx, jobs)
 				}
+				jobs, last = append(jobs, j), c
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, 0, fmt.Errorf("search jobs: %w", err)
+			return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
 		}
 		if n < page {
-			return jobs, 0, s.attachSources(ctx, jobs) // no older jobs
+			return jobs, JobCursor{}, s.attachSources(ctx, jobs) // no further jobs
 		}
 	}
-	return jobs, before, s.attachSources(ctx, jobs) // budget spent: continue below the last job read
+	return jobs, at, s.attachSources(ctx, jobs) // budget spent: continue after the last job read
+}
+
+// CountJobs counts the live jobs match accepts among the newest budget
+// live jobs (all of them when budget is 0); complete is false when there
+// were more live jobs than budget.
+func (s *Store) CountJobs(ctx context.Context, match func(*model.Job) bool, budget int) (n int, complete bool, err error) {
+	q := JobQuery{}
+	sql, args := listSQL(q, JobCursor{}, max(budget, 0)+1)
+	if budget <= 0 {
+		sql, args = listSQL(q, JobCursor{}, 1<<31-1)
+	}
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return 0, false, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	read := 0
+	for rows.Next() {
+		j, _, err := scanListed(rows)
+		if err != nil {
+			return 0, false, fmt.Errorf("count jobs: %w", err)
+		}
+		if read++; budget > 0 && read > budget {
+			return n, false, nil
+		}
+		if match(&j) {
+			n++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("count jobs: %w", err)
+	}
+	return n, true, nil
 }
 
 // GetJob returns one job.

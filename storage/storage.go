@@ -4,7 +4,8 @@
 // scraper's job writes), outbox.go (job_changes), audience.go
 // (job_audience), events.go (events, event_retention), criteria_changes.go,
 // users.go, sessions.go (auth_tokens), account_tokens.go (mailed verify
-// and reset tokens), alerts.go, feeds.go, and the
+// and reset tokens), alerts.go, feeds.go, job_marks.go (a user's saved
+// and hidden jobs), and the
 // courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
 // push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
 // (users.time_zone). The pipeline stages meet in PostgreSQL and call

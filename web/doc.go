@@ -60,8 +60,35 @@
 // came with (GET /api/jobs and GET /api/alerts answer with "lastEventId",
 // read in the rows' snapshot) and apply an event only when its id is above
 // it; events that arrive during a load wait for the answer. The stream
-// starts from those cursors. Job rows are keyed by job id too. While a
-// search is active new jobs are counted, not mixed into the results.
+// starts from those cursors. Job rows are keyed by job id too.
+//
+// # The job list
+//
+// static/jobs.js owns the Jobs tab. The query and the filters beside it
+// (#f-location, #f-remote, #f-salary, #f-type, #f-source, #f-sort, and the
+// "Saved jobs" toggle) are the parameters of GET /api/jobs and live in the
+// page's URL query string under the same names: every change is a
+// history.pushState entry, popstate reloads the list, so a search can be
+// bookmarked and Back works (other parameters, such as ?transport=, are
+// kept). While the list is a search (any filter, the salary order or the
+// saved jobs) it stays as loaded; new-job events are collected and the
+// server is asked which of them match (GET /api/jobs with ids=), and
+// #jobs-notice counts only those (data-count). An empty search says so
+// and offers #jobs-empty-clear and #jobs-empty-alert. #alert-from-search
+// POSTs the answer's "criteria" as an alert and #jobs-status tells its
+// currentMatches (data-matches). A title opens the job's details in the
+// modal <dialog id="job-details"> (data-complete="true" once GET
+// /api/jobs/{id} answered): the description as text, every source, salary,
+// dates, #job-apply, #job-save and #job-hide (signed out: a prompt to sign
+// in). #jobs[data-user] names whose list was loaded last, and
+// #jobs[data-query] its query string (for tests: which load is shown).
+//
+// The "… ago" labels (time[data-at]) are rewritten by one timer for the
+// whole page (every 5 s; window.birjobAgoInterval in ms overrides it for
+// tests), all against one clock reading, rounded down (under 10 s "just
+// now", then tens of seconds), and never younger than the row above: a row
+// shows when birjob found the job (firstSeenAt; for an event without it,
+// when it arrived), not the board's date, which is in the details.
 //
 // # When the page is closed
 //

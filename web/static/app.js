@@ -32,7 +32,11 @@ const link = new Link({
   },
   onAccount: (user, reason) => (user ? signedIn(user, { echo: false }) : signedOutHere(reason, { echo: false })),
 });
-const jobs = new JobList({ loading: () => link.loading("jobs"), loaded: (c) => link.loaded("jobs", c) });
+const jobs = new JobList({
+  loading: () => link.loading("jobs"),
+  loaded: (c) => link.loaded("jobs", c),
+  alertCreated: () => me && alerts.load(),
+});
 const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c) });
 const admin = new Admin();
 const push = new PushSettings();
@@ -153,6 +157,7 @@ function signedIn(user, { echo = true } = {}) {
   const same = !!me && str(me.id) === str(user.id);
   if (me && !same) signedOutHere("", { echo: false });
   me = { id: user.id, email: str(user.email), admin: user.admin === true };
+  jobs.setUser(me);
   renderAccount();
   if (echo) link.account(user);
   if (!same) {
@@ -184,6 +189,7 @@ async function signOut() {
 function signedOutHere(message, { echo = true } = {}) {
   if (!me) return;
   me = null;
+  jobs.setUser(null);
   link.setChannels(["jobs"]);
   link.forget("me");
   alerts.reset();
@@ -218,6 +224,7 @@ function whoAmI() {
     (user) => signedIn(user, { echo: false }),
     (err) => {
       if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
+      if (err.status === 401) jobs.setUser(null);
       renderAccount();
       link.setChannels(["jobs"]);
       if (err.status === 503) setTimeout(whoAmI, Math.min(Math.max(err.retryAfter, 1), 60) * 1000);
