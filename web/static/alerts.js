@@ -8,9 +8,10 @@
 // count ("5 new jobs for “Go developer”"), and one browser notification per
 // alert (tag "alert-<id>", the tag of the courier's push, so the two
 // replace each other) shown NOTIFY_BURST_MS after the first match of the
-// burst. A browser notification is shown only while the user is not
-// looking at the page, and not when this browser receives push (the
-// service worker shows the courier's push then). Expired matches are
+// burst, by the tab that holds the browser's stream only. A browser
+// notification is shown only while the user is not looking at that tab,
+// and not when this browser receives push (the service worker shows the
+// courier's push then). Expired matches are
 // marked in the lists, never toasted. A muted alert ("muted") lists its
 // matches but tells no one. The notification switch (#notify-btn) is kept
 // per browser in localStorage (NOTIFY_PREF): off means no match toasts and
@@ -43,8 +44,9 @@ const EMAIL_MODES = [
  */
 export class Alerts {
   constructor(hooks = {}) {
-    // pushHere: this browser receives the courier's push (no page notifications then).
-    this.hooks = { loading: () => {}, loaded: () => {}, pushHere: () => false, ...hooks };
+    // pushHere: this browser receives the courier's push (no page notifications then);
+    // leader: this tab holds the browser's stream (the one tab that shows notifications).
+    this.hooks = { loading: () => {}, loaded: () => {}, pushHere: () => false, leader: () => true, ...hooks };
     this.seen = ""; // the last event id the list reflects
     this.waiting = null; // events that came during a load
     this.loads = 0; // loads started; a reset ends the ones in flight
@@ -334,7 +336,7 @@ export class Alerts {
         ? toast(`New job for ${whose}: ${what}`, { url: job.url, kind: "match", key })
         : toast(`${b.count} new jobs for ${whose}`, { kind: "match", key, action: { text: "Show", onclick: () => this.reveal(m.id) } });
     this.bursts.set(key, b);
-    if (typeof Notification === "undefined" || Notification.permission !== "granted" || this.hooks.pushHere()) return;
+    if (typeof Notification === "undefined" || Notification.permission !== "granted" || this.hooks.pushHere() || !this.hooks.leader()) return;
     let p = this.pending.get(key);
     if (!p) {
       p = { count: 0, job: null, name: m.name, id: m.id, timer: setTimeout(() => this.flush(key), NOTIFY_BURST_MS) };

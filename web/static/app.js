@@ -36,7 +36,7 @@ const link = new Link({
   onAccount: (user, reason) => (user ? signedIn(user, { echo: false }) : signedOutHere(reason, { echo: false })),
 });
 const jobs = new JobList({ loading: () => link.loading("jobs"), loaded: (c) => link.loaded("jobs", c) });
-const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c), pushHere: () => push.pushHere() });
+const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c), pushHere: () => push.pushHere(), leader: () => link.leader });
 const admin = new Admin();
 const push = new PushSettings();
 const account = new Account({ signedIn: (user) => signedIn(user), signedOut: (message) => signedOutHere(message), push });
