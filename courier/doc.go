@@ -16,7 +16,10 @@
 // is the dedupe key and makes a repeated insert a no-op. Targets: for push
 // each of the user's subscriptions at that moment; for mail 0 (the
 // address is read when the mail is written). A paused alert, or one whose
-// email is off, queues no mail; a paused one queues no push.
+// email is off, queues no mail; a paused one queues no push. A muted alert
+// (alerts.muted, issue 15) queues neither: it still matches, and its
+// matches reach the page, but nobody is told; one muted after its matches
+// were queued has them dropped unsent.
 //
 // It wakes on the events trigger's NOTIFY (NotifyChannel, the one the hubs
 // listen to), on a timer when the next queued group becomes due (burst

@@ -85,8 +85,8 @@ func parseMatch(id int64, ch, typ string, at time.Time, data []byte) (match, boo
 
 // items turns matches into queue rows of kind: for push one per
 // subscription of the user, for mail one per alert that mails (instant or
-// daily). Alerts that are paused, gone, or not the channel owner's are
-// skipped.
+// daily). Alerts that are paused, muted, gone, or not the channel owner's
+// are skipped.
 func (c *Courier) items(ctx context.Context, tx *storage.Store, kind string, matches []match) ([]storage.QueueItem, error) {
 	if len(matches) == 0 {
 		return nil, nil
@@ -111,7 +111,7 @@ func (c *Courier) items(ctx context.Context, tx *storage.Store, kind string, mat
 	for _, m := range matches {
 		for _, aid := range m.alerts {
 			a, ok := alerts[aid]
-			if !ok || a.Paused || a.UserID != m.user {
+			if !ok || a.Paused || a.Muted || a.UserID != m.user {
 				continue
 			}
 			it := storage.QueueItem{Kind: kind, EventID: m.id, AlertID: aid, UserID: m.user,

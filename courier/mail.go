@@ -24,8 +24,8 @@ const maxJobsPerMail = 50
 // mails of at most maxJobsPerMail jobs each, and records the outcome.
 func (c *Courier) sendMail(ctx context.Context, b *batch, group []storage.QueueItem) error {
 	a, ok := b.alerts[group[0].AlertID]
-	if !ok || a.Paused || a.Email == model.EmailOff || a.Email == "" {
-		return c.store.Dequeue(ctx, ids(group)) // paused or unsubscribed since
+	if !ok || a.Paused || a.Muted || a.Email == model.EmailOff || a.Email == "" {
+		return c.store.Dequeue(ctx, ids(group)) // paused, muted or unsubscribed since
 	}
 	for len(group) > 0 {
 		part := group[:min(len(group), maxJobsPerMail)]

@@ -96,8 +96,8 @@ func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 func (c *Courier) sendPush(ctx context.Context, b *batch, group []storage.QueueItem) error {
 	a, ok := b.alerts[group[0].AlertID]
 	sub, subOK := b.subs[group[0].Target]
-	if !ok || a.Paused || !subOK {
-		return c.store.Dequeue(ctx, ids(group)) // paused or gone since: nothing to say
+	if !ok || a.Paused || a.Muted || !subOK {
+		return c.store.Dequeue(ctx, ids(group)) // paused, muted or gone since: nothing to say
 	}
 	payload, err := c.pushPayload(a, group)
 	if err == nil {

@@ -128,6 +128,9 @@ type Alert struct {
 	Name   string `json:"name"`
 	Criteria
 	Paused bool `json:"paused"`
+	// Muted keeps an alert matching (its matches are listed and reach the
+	// page live) but silent: no toast, browser notification, push or mail.
+	Muted bool `json:"muted"`
 	// Email is when matches are mailed: EmailOff (the default), EmailInstant
 	// or EmailDaily.
 	Email     string    `json:"email,omitempty"`

@@ -10,12 +10,12 @@ import (
 	"github.com/birjob/birjob/model"
 )
 
-const alertCols = "id, user_id, name, criteria, paused, email, created_at, updated_at"
+const alertCols = "id, user_id, name, criteria, paused, muted, email, created_at, updated_at"
 
 func scanAlert(row pgx.Row) (model.Alert, error) {
 	var a model.Alert
 	var crit []byte
-	if err := row.Scan(&a.ID, &a.UserID, &a.Name, &crit, &a.Paused, &a.Email, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.UserID, &a.Name, &crit, &a.Paused, &a.Muted, &a.Email, &a.CreatedAt, &a.UpdatedAt); err != nil {
 		return a, notFound(err)
 	}
 	if err := json.Unmarshal(crit, &a.Criteria); err != nil {
@@ -53,8 +53,8 @@ func (s *Store) CreateAlert(ctx context.Context, a model.Alert) (model.Alert, er
 		return a, err
 	}
 	out, err := scanAlert(s.db.QueryRow(ctx,
-		`INSERT INTO alerts (user_id, name, criteria, paused, email) VALUES ($1, $2, $3, $4, $5) RETURNING `+alertCols,
-		a.UserID, a.Name, crit, a.Paused, emailMode(a.Email)))
+		`INSERT INTO alerts (user_id, name, criteria, paused, muted, email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+alertCols,
+		a.UserID, a.Name, crit, a.Paused, a.Muted, emailMode(a.Email)))
 	if err != nil {
 		return out, fmt.Errorf("create alert: %w", err)
 	}
@@ -68,9 +68,9 @@ func (s *Store) UpdateAlert(ctx context.Context, a model.Alert) (model.Alert, er
 		return a, err
 	}
 	out, err := scanAlert(s.db.QueryRow(ctx, `
-		UPDATE alerts SET name = $3, criteria = $4, paused = $5, email = $6, updated_at = now()
+		UPDATE alerts SET name = $3, criteria = $4, paused = $5, muted = $6, email = $7, updated_at = now()
 		WHERE id = $1 AND user_id = $2 RETURNING `+alertCols,
-		a.ID, a.UserID, a.Name, crit, a.Paused, emailMode(a.Email)))
+		a.ID, a.UserID, a.Name, crit, a.Paused, a.Muted, emailMode(a.Email)))
 	if err != nil {
 		return out, fmt.Errorf("update alert %d: %w", a.ID, err)
 	}

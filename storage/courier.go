@@ -204,6 +204,7 @@ type CourierAlert struct {
 	Name     string
 	Email    string // the alert's email mode: off, instant, daily
 	Paused   bool
+	Muted    bool   // matches, but tells no one: no push, no mail
 	To       string // the owner's email address
 	TimeZone string // the owner's IANA time zone
 }
@@ -211,14 +212,14 @@ type CourierAlert struct {
 // CourierAlerts returns the alerts among ids that exist, by id.
 func (s *Store) CourierAlerts(ctx context.Context, ids []int64) (map[int64]CourierAlert, error) {
 	rows, err := s.db.Query(ctx, `
-		SELECT a.id, a.user_id, a.name, a.email, a.paused, u.email, u.time_zone
+		SELECT a.id, a.user_id, a.name, a.email, a.paused, a.muted, u.email, u.time_zone
 		FROM alerts a JOIN users u ON u.id = a.user_id WHERE a.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("courier alerts: %w", err)
 	}
 	out := map[int64]CourierAlert{}
 	var a CourierAlert
-	_, err = pgx.ForEachRow(rows, []any{&a.ID, &a.UserID, &a.Name, &a.Email, &a.Paused, &a.To, &a.TimeZone},
+	_, err = pgx.ForEachRow(rows, []any{&a.ID, &a.UserID, &a.Name, &a.Email, &a.Paused, &a.Muted, &a.To, &a.TimeZone},
 		func() error { out[a.ID] = a; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("courier alerts: %w", err)

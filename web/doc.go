@@ -128,6 +128,32 @@
 // would reach Google's push service, which tests must not. The tests check
 // the toggle's error and make subscriptions through the API instead.
 //
+// # Notifications, first visit and the account page (issue 15)
+//
+// static/alerts.js tells of the matches of the "me" channel once per
+// alert and burst: one toast (key "alert-<id>", updated with the count)
+// and one browser notification (tag "alert-<id>", after NOTIFY_BURST_MS),
+// the latter only while the user is not looking and not where this browser
+// receives push (the worker shows the courier's push there). Expired
+// matches are only marked. A muted alert ("muted", see migrations
+// 014_alert_mute.sql) is listed but silent. #notify-btn is this browser's
+// switch (localStorage "birjob-notifications"); when the browser blocks
+// notifications it explains how to allow them again. static/toast.js
+// keeps at most three toasts (older ones collapse into .toast-more),
+// clears them on sign-out or another user, and shows the unread count in
+// the title and as a badge on the favicon (<html data-unread>, <link
+// rel=icon data-badge>) until the page is visible with focus.
+//
+// static/account.js builds #tab-account from the account API of issue 14
+// (ACCOUNT_API.md): a section whose list answers 404 is hidden
+// (data-unavailable); the write-only ones (password, delete, resend)
+// appear only when GET /api/me carries "emailVerified". It acts on the
+// mail links ?verify=TOKEN (POST /api/verify) and ?reset=TOKEN
+// (#reset-panel, POST /api/password/reset), adds "Forgot your password?"
+// (#forgot-form, POST /api/password/forgot) to the sign-in panel, and
+// shows #welcome on a first visit (signed out, localStorage
+// "birjob-visited" unset).
+//
 // The element #conn shows the browser's stream in every tab; its data-state
 // ("connecting", "live", "reconnecting", "closed"), data-transport ("sse",
 // "ws", "poll"), data-me-state and data-me-transport (present while "me" is

@@ -6,12 +6,15 @@ import { h, clear, show, api, errorText, status, str, $ } from "./dom.js";
 import { TRANSPORT_NAMES } from "./live.js";
 import { Link } from "./tabs.js";
 import { JobList } from "./jobs.js";
-import { Alerts, askNotifications } from "./alerts.js";
+import { Alerts, notificationButton } from "./alerts.js";
 import { Admin } from "./admin.js";
-import { toast } from "./toast.js";
+import { toast, clearToasts, unread } from "./toast.js";
 import { PushSettings, registerWorker } from "./push.js";
+import { Account, handleLinks, forgotPassword, welcome, visited } from "./account.js";
 
-let me = null; // {id, email, admin} when signed in
+let me = null; // {id, email, admin, emailVerified?} when signed in
+let lastUser = ""; // the id of the last user signed in on this page
+let newAlertAfterSignIn = false; // the welcome's "Create an alert" was pressed
 let signingOut = false; // this tab asked for the sign-out: no "session ended" toast
 
 const link = new Link({
@@ -37,9 +40,11 @@ const jobs = new JobList({
   loaded: (c) => link.loaded("jobs", c),
   alertCreated: () => me && alerts.load(),
 });
-const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c) });
+const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c), pushHere: () => push.pushHere(), leader: () => link.leader });
 const admin = new Admin();
 const push = new PushSettings();
+const account = new Account({ signedIn: (user) => signedIn(user), signedOut: (message) => signedOutHere(message), push });
+const closeForgot = forgotPassword();
 
 // ---- connection pill ----
 
@@ -72,11 +77,11 @@ function showConn() {
 
 // ---- tabs ----
 
-const TABS = ["jobs", "alerts", "admin"];
+const TABS = ["jobs", "alerts", "account", "admin"];
 let currentTab = "";
 
 function allowed(tab) {
-  if (tab === "alerts") return !!me;
+  if (tab === "alerts" || tab === "account") return !!me;
   if (tab === "admin") return !!me?.admin;
   return tab === "jobs";
 }
@@ -95,6 +100,7 @@ function route() {
   admin.active(tab === "admin");
   // Entering the admin tab shows fresh sources, feeds and stats.
   if (tab === "admin" && currentTab !== "admin") admin.load();
+  if (tab === "account" && currentTab !== "account") account.load(me);
   currentTab = tab;
 }
 
@@ -105,17 +111,14 @@ function renderAccount() {
   if (!me) {
     box.append(h("button", { type: "button", id: "signin-open", class: "primary", text: "Sign in", onclick: () => openAuth() }));
   } else {
-    const notif = h("button", { type: "button", id: "notify-btn", text: notifLabel() });
-    notif.addEventListener("click", async () => {
-      await askNotifications();
-      notif.textContent = notifLabel();
-    });
+    const who = h("a", { id: "who", class: "who", title: "Your account", text: str(me.email) });
+    who.href = "#account";
     // (Element.append would show a null as the text "null".)
     box.append(
       ...[
-        h("span", { id: "who", class: "who", text: str(me.email) }),
+        who,
         me.admin ? h("span", { class: "badge", text: "admin" }) : null,
-        "Notification" in window ? notif : null,
+        notificationButton(),
         h("button", { type: "button", id: "signout", text: "Sign out", onclick: signOut }),
       ].filter(Boolean),
     );
@@ -123,12 +126,8 @@ function renderAccount() {
   route();
 }
 
-function notifLabel() {
-  if (!("Notification" in window)) return "";
-  return { granted: "Notifications on", denied: "Notifications blocked" }[Notification.permission] || "Enable notifications";
-}
-
 function openAuth() {
+  closeForgot();
   show($("auth-panel"), true);
   status($("auth-error"), "");
   $("auth-email").focus();
@@ -156,14 +155,29 @@ function signedIn(user, { echo = true } = {}) {
   if (!user || typeof user !== "object") return;
   const same = !!me && str(me.id) === str(user.id);
   if (me && !same) signedOutHere("", { echo: false });
+  // Another user than the page's last: nothing of the previous one stays on screen.
+  if (lastUser && lastUser !== str(user.id)) {
+    clearToasts();
+    unread.clear();
+  }
+  lastUser = str(user.id);
   me = { id: user.id, email: str(user.email), admin: user.admin === true };
+  if ("emailVerified" in user) me.emailVerified = user.emailVerified === true;
   jobs.setUser(me);
+  visited();
   renderAccount();
   if (echo) link.account(user);
   if (!same) {
-    alerts.load(); // tells the link it loads "me" before it is asked for
+    // (load tells the link it loads "me" before it is asked for.)
+    alerts.load().then(() => {
+      if (!newAlertAfterSignIn) return;
+      newAlertAfterSignIn = false;
+      location.hash = "#alerts";
+      alerts.edit(null);
+    });
     push.load();
   }
+  if (currentTab === "account") account.load(me);
   link.setChannels(["jobs", "me"]);
   showConn();
 }
@@ -192,8 +206,11 @@ function signedOutHere(message, { echo = true } = {}) {
   jobs.setUser(null);
   link.setChannels(["jobs"]);
   link.forget("me");
+  clearToasts(); // the next user must not read them
+  unread.clear();
   alerts.reset();
   push.reset();
+  account.reset();
   admin.active(false);
   renderAccount();
   showConn();
@@ -226,12 +243,20 @@ function whoAmI() {
       if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
       if (err.status === 401) jobs.setUser(null);
       renderAccount();
+      // A first visit: say what birjob does.
+      if (err.status === 401 && !me)
+        welcome(() => {
+          newAlertAfterSignIn = true;
+          openAuth();
+        });
       link.setChannels(["jobs"]);
       if (err.status === 503) setTimeout(whoAmI, Math.min(Math.max(err.retryAfter, 1), 60) * 1000);
     },
   );
 }
 whoAmI();
+// The links of account mails (?verify=, ?reset=).
+handleLinks({ signedIn: (user) => signedIn(user), refresh: () => api("GET", "/api/me").then((user) => signedIn(user, { echo: false }), () => {}) });
 link.start();
 // The service worker shows the pushes of the courier (sw.js); registering
 // it on every load also lets the browser check it for updates.

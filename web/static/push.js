@@ -41,7 +41,7 @@ function keyBytes(b64url) {
 }
 
 /** zones lists the IANA time zones the browser knows, or []. */
-function zones() {
+export function zones() {
   try {
     return typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   } catch {
@@ -50,7 +50,7 @@ function zones() {
 }
 
 /** browserZone is this browser's time zone, or "UTC". */
-function browserZone() {
+export function browserZone() {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   } catch {
@@ -73,6 +73,8 @@ export class PushSettings {
     this.tzStatus = $("tz-status");
     this.loads = 0;
     this.busy = false;
+    this.here = false; // this browser receives push
+    this.mirrors = []; // other lists of the browsers (the account page's)
     this.toggle.addEventListener("change", () => this.onToggle());
     $("tz-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -94,6 +96,8 @@ export class PushSettings {
   reset() {
     this.loads++;
     clear(this.list);
+    for (const m of this.mirrors) clear(m);
+    this.here = false;
     this.toggle.checked = false;
     status(this.pushStatus, "");
     status(this.tzStatus, "");
@@ -106,6 +110,7 @@ export class PushSettings {
     return reg ? reg.pushManager.getSubscription().catch(() => null) : null;
   }
 
+  /** loadList reads the user's browsers; it resolves to the answer's status. */
   async loadList(n = this.loads) {
     let subs;
     try {
@@ -113,15 +118,29 @@ export class PushSettings {
       subs = Array.isArray(body?.subscriptions) ? body.subscriptions : [];
     } catch (err) {
       if (n === this.loads) status(this.pushStatus, `Could not load your browsers: ${errorText(err)}`);
-      return;
+      return err?.status ?? 0;
     }
     const mine = await this.current();
-    if (n !== this.loads) return;
+    if (n !== this.loads) return 0;
     const here = mine ? subs.find((s) => str(s.endpoint) === mine.endpoint) : null;
+    this.here = !!here;
     if (!this.busy) this.toggle.checked = !!here;
-    clear(this.list);
-    for (const s of subs) this.list.append(this.renderSub(s, s === here));
-    if (!subs.length) this.list.append(h("li", { class: "empty", text: "No browser receives push yet." }));
+    for (const list of [this.list, ...this.mirrors]) {
+      clear(list);
+      for (const s of subs) list.append(this.renderSub(s, s === here));
+      if (!subs.length) list.append(h("li", { class: "empty", text: "No browser receives push yet. Turn it on with “Push on this browser” in My alerts." }));
+    }
+    return 200;
+  }
+
+  /** mirror makes list show the browsers too (the account page), from the next load on. */
+  mirror(list) {
+    if (!this.mirrors.includes(list)) this.mirrors.push(list);
+  }
+
+  /** pushHere tells whether this browser receives the courier's push. */
+  pushHere() {
+    return this.here;
   }
 
   renderSub(s, here) {
