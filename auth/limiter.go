@@ -234,7 +234,7 @@ func addressKey(addr string) string {
 	if err != nil {
 		return addr
 	}
-	if a = a.Unmap(); a.Is6() {
+	if a = a.Unmap().WithZone(""); a.Is6() {
 		p, _ := a.Prefix(64)
 		return p.String()
 	}
