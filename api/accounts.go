@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,8 +83,8 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Email = strings.TrimSpace(c.Email)
-	if ok, wait := s.auth.Allow("signup:" + auth.ClientIP(r)); !ok {
-		tooMany(w, wait)
+	if err := s.auth.AllowAction(r.Context(), "signup", auth.ClientIP(r)); err != nil {
+		limitedOrFailed(w, r, err)
 		return
 	}
 	u, err := s.auth.Signup(r.Context(), c.Email, c.Password)
@@ -109,6 +108,21 @@ func tooMany(w http.ResponseWriter, wait time.Duration) {
 	httpx.Errorf(w, http.StatusTooManyRequests, "too many attempts; try again in %d seconds", int(wait.Seconds())+1)
 }
 
+// limitedOrFailed answers an error of the sign-in limits: 429 with
+// Retry-After when the attempt was refused, else as httpx.ServerError (503
+// with Retry-After when the database is away); nothing when the client
+// left while its sign-in was slowed down.
+func limitedOrFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var le *auth.LimitedError
+	switch {
+	case errors.As(err, &le):
+		tooMany(w, le.Wait)
+	case r.Context().Err() != nil:
+	default:
+		httpx.ServerError(w, r, err)
+	}
+}
+
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u storage.User, status int) {
 	tok, exp, err := s.auth.StartSessionFor(r.Context(), u.ID, r.UserAgent())
 	if err != nil {
@@ -125,20 +139,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Email = strings.TrimSpace(c.Email)
-	for _, key := range []string{"ip:" + auth.ClientIP(r), "email:" + strings.ToLower(c.Email)} {
-		if ok, wait := s.auth.Allow(key); !ok {
-			slog.Warn("login rate limited", "key", key)
-			tooMany(w, wait)
-			return
-		}
-	}
-	u, err := s.auth.Authenticate(r.Context(), c.Email, c.Password)
+	u, err := s.auth.SignIn(r.Context(), auth.ClientIP(r), c.Email, c.Password)
 	if errors.Is(err, auth.ErrBadCredentials) {
 		httpx.Error(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	if err != nil {
-		httpx.ServerError(w, r, err)
+		limitedOrFailed(w, r, err)
 		return
 	}
 	s.signedIn(w, r, u, http.StatusOK)

@@ -147,15 +147,15 @@ func TestProxy_Trusted(t *testing.T) {
 	if !limited {
 		t.Fatal("12 wrong sign-ins from one client were never limited")
 	}
-	if code, body, _ := pcall(t, "POST", e.proxied+"/api/login", map[string]string{"X-Test-Client": "198.51.100.8"}, `{"email":"y@example.com","password":"wrong-password"}`); code != 401 {
-		t.Errorf("another client behind the proxy: %d %s, want 401 (its own bucket)", code, body)
+	if code, body, _ := pcall(t, "POST", e.proxied+"/api/login", map[string]string{"X-Test-Client": "198.51.100.8"}, `{"email":"ann@example.com","password":"wrong-password"}`); code != 401 {
+		t.Errorf("another client behind the proxy, same email: %d %s, want 401 (its own counters)", code, body)
 	}
 }
 
 // TestProxy_Untrusted: a peer outside BIRJOB_TRUSTED_PROXIES (here the
 // proxy on 127.0.0.1 while only 10.0.0.0/8 is trusted) has its forwarding
 // headers ignored: the address is the peer's, the cookie is not Secure,
-// and its clients share the peer's sign-in bucket.
+// and its clients share the peer's sign-in counters.
 func TestProxy_Untrusted(t *testing.T) {
 	e := newProxyEnv(t, "10.0.0.0/8", "")
 	if addr, https := whoami(t, e.proxied, map[string]string{"X-Test-Client": "198.51.100.7"}); addr != "127.0.0.1" || https {
@@ -174,8 +174,8 @@ func TestProxy_Untrusted(t *testing.T) {
 			break
 		}
 	}
-	if code, _, _ := pcall(t, "POST", e.proxied+"/api/login", map[string]string{"X-Test-Client": "198.51.100.8"}, `{"email":"y@example.com","password":"wrong-password"}`); code != 429 {
-		t.Errorf("another client of the untrusted proxy: %d, want 429 (one bucket: the proxy's address)", code)
+	if code, _, _ := pcall(t, "POST", e.proxied+"/api/login", map[string]string{"X-Test-Client": "198.51.100.8"}, `{"email":"ann@example.com","password":"wrong-password"}`); code != 429 {
+		t.Errorf("another client of the untrusted proxy, same email: %d, want 429 (one set of counters: the proxy's address)", code)
 	}
 }
 

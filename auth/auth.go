@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
 
 	"github.com/birjob/birjob/internal/httpx"
 	"github.com/birjob/birjob/storage"
@@ -32,10 +30,6 @@ const (
 	DefaultHashCost = 11
 	// MinPasswordLen is the shortest password accepted.
 	MinPasswordLen = 8
-	// loginRate and loginBurst bound sign-in attempts per client address
-	// and per email: a burst of 10, then one every 6 s.
-	loginRate  = rate.Limit(1.0 / 6)
-	loginBurst = 10
 )
 
 // ErrBadCredentials is returned for a wrong email or password (one error
@@ -43,21 +37,15 @@ const (
 var ErrBadCredentials = errors.New("wrong email or password")
 
 // Service is the account system: it hashes passwords, issues and resolves
-// session cookies and API tokens, and limits sign-in attempts. The account
-// API on top of it is served by package api (accounts.go).
+// session cookies and API tokens, and limits sign-in attempts (limiter.go).
+// The account API on top of it is served by package api (accounts.go).
 type Service struct {
 	store    *storage.Store
 	hashCost int
 	now      func() time.Time // nil: time.Now (accounts.go)
 	log      *slog.Logger
 
-	mu       sync.Mutex
-	limiters map[string]*limiterEntry
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
+	limits *Limiter
 }
 
 // Option configures a Service.
@@ -66,11 +54,19 @@ type Option func(*Service)
 // WithHashCost sets the bcrypt cost (tests use bcrypt.MinCost).
 func WithHashCost(cost int) Option { return func(s *Service) { s.hashCost = cost } }
 
+// WithLimits sets the sign-in limits (default DefaultLimits).
+func WithLimits(l Limits) Option {
+	return func(s *Service) { s.limits = NewLimiter(s.store, l, s.log) }
+}
+
 // NewService returns the account service.
 func NewService(store *storage.Store, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{store: store, hashCost: DefaultHashCost, log: log, limiters: map[string]*limiterEntry{}}
+	s := &Service{store: store, hashCost: DefaultHashCost, log: log}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.limits == nil {
+		s.limits = NewLimiter(store, DefaultLimits(), log)
 	}
 	return s
 }
@@ -241,31 +237,40 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return cop.Handler(inner)
 }
 
-// Allow takes one sign-in attempt from the bucket of key (an address or an
-// email); when the bucket is empty it says how long to wait.
-func (s *Service) Allow(key string) (bool, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if len(s.limiters) > 10000 { // forget idle buckets (a full bucket is the same as none)
-		for k, e := range s.limiters {
-			if now.Sub(e.seen) > time.Hour {
-				delete(s.limiters, k)
-			}
+// SignIn checks an email and password for a client at addr (ClientIP)
+// within the sign-in limits (limiter.go): a *LimitedError when the
+// attempt is refused, ErrBadCredentials when the email or password is
+// wrong, the database's error when it cannot be reached.
+func (s *Service) SignIn(ctx context.Context, addr, email, pw string) (storage.User, error) {
+	att, err := s.limits.Attempt(ctx, addr, email)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if att.Delay > 0 {
+		t := time.NewTimer(att.Delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return storage.User{}, ctx.Err()
+		case <-t.C:
 		}
 	}
-	e, ok := s.limiters[key]
-	if !ok {
-		e = &limiterEntry{lim: rate.NewLimiter(loginRate, loginBurst)}
-		s.limiters[key] = e
+	u, err := s.Authenticate(ctx, email, pw)
+	if err != nil {
+		return storage.User{}, err
 	}
-	e.seen = now
-	res := e.lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
+	if err := att.Succeeded(ctx); err != nil {
+		// The sign-in stands; only its count stays, until the window ends.
+		s.log.Warn("auth: sign-in count not taken back", "err", err)
 	}
-	return true, 0
+	return u, nil
+}
+
+// AllowAction counts an account action (such as "signup") from addr
+// (ClientIP) and returns a *LimitedError when that address has made too
+// many in the window (Limits.PerAddressAction), or the database's error.
+func (s *Service) AllowAction(ctx context.Context, action, addr string) error {
+	return s.limits.Action(ctx, action, addr)
 }
 
 // ClientIP is the address sign-in attempts are counted by: the client's

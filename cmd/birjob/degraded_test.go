@@ -20,7 +20,7 @@ import (
 // answers 503 with Retry-After and a message instead of 500 (and not 401,
 // which would sign the page out), a stream opened before stays open, and
 // once the cluster is back on the same port everything works again
-// without a restart, the open stream included.
+// without a restart, sign-in and the open stream included.
 func TestDegraded_DatabaseDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster; skipped with -short")
@@ -123,6 +123,8 @@ func TestDegraded_DatabaseDown(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // polling the condition, with a deadline
 	}
 	post(t, ann, a.URL()+"/api/alerts", `{"name":"rust","query":"rust"}`, 201)
+	// Sign-in (whose limits are counted in the database) works again too.
+	post(t, http.DefaultClient, a.URL()+"/api/login", `{"email":"ann@example.com","password":"password-1"}`, 200)
 	post(t, admin, a.URL()+"/api/jobs", `{"title":"Golang developer after the outage","url":"https://example.com/jobs/after"}`, 201)
 	waitFrame(t, frames, 30*time.Second, "new-job on the stream opened before the outage", func(f sseFrame) bool {
 		return f.event == "new-job" && strings.Contains(f.data, "after the outage")
