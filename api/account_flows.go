@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +78,10 @@ func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) {
 	if !ok || s.noMailer(w) {
 		return
 	}
+	if err := s.auth.AllowAction(r.Context(), "verify-mail", auth.ClientIP(r)); err != nil {
+		limitedOrFailed(w, r, err)
+		return
+	}
 	u, err := s.store.UserByID(r.Context(), p.UserID)
 	if err != nil {
 		httpx.ServerError(w, r, err)
@@ -141,6 +146,12 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// Per address too (the per-account limit is IssueReset's): one
+	// address cannot send reset mails to a whole list of accounts.
+	if err := s.auth.AllowAction(r.Context(), "forgot", auth.ClientIP(r)); err != nil {
+		limitedOrFailed(w, r, err)
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), mailTimeout)
 		defer cancel()
@@ -186,6 +197,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !httpx.DecodeObject(w, r, &b) {
 		return
 	}
+	if !s.allowPasswordCheck(w, r, p) {
+		return
+	}
 	u, err := s.auth.ChangePassword(r.Context(), p, b.Current, b.New)
 	if s.accountError(w, r, err) {
 		return
@@ -207,12 +221,27 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	if !httpx.DecodeObject(w, r, &b) {
 		return
 	}
+	if !s.allowPasswordCheck(w, r, p) {
+		return
+	}
 	if s.accountError(w, r, s.auth.DeleteAccount(r.Context(), p.UserID, b.Password)) {
 		return
 	}
 	slog.Info("account deleted", "user_id", p.UserID)
 	auth.ClearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowPasswordCheck counts a check of the account's password by a
+// signed-in client (change, delete) against the per-action limit, keyed
+// by the account: a stolen session cannot be used to guess the password
+// faster than sign-in could. It answers 429 (or 503) when not.
+func (s *Server) allowPasswordCheck(w http.ResponseWriter, r *http.Request, p auth.Principal) bool {
+	if err := s.auth.AllowAction(r.Context(), "password-check", "user:"+strconv.FormatInt(p.UserID, 10)); err != nil {
+		limitedOrFailed(w, r, err)
+		return false
+	}
+	return true
 }
 
 // accountError answers an error of the account flows; it returns true

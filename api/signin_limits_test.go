@@ -222,3 +222,60 @@ func TestSignInLimits_DatabaseDown(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // polling the condition, with a deadline
 	}
 }
+
+// TestSignInLimits_PasswordChecksOfASession: a signed-in client (a stolen
+// session, say) cannot guess the account's password through password
+// change or account deletion faster than the per-action limit: the 21st
+// check in the window is refused with 429, even with the right password,
+// and the account is still there.
+func TestSignInLimits_PasswordChecksOfASession(t *testing.T) {
+	base, _ := startNode(t, pgtest.NewURL(t), quickLimits())
+	su := from(t, "192.0.2.60", base, "/api/signup", loginBody("cat@example.com", "password-1"))
+	if su.code != 201 {
+		t.Fatalf("signup: %+v", su)
+	}
+	jar := loginJar(t, base, "cat@example.com", "password-1")
+	check := func(method, path, body string) answer {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for _, c := range jar {
+			req.AddCookie(c)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b)}
+	}
+	for i := range auth.DefaultLimits().PerAddressAction {
+		var got answer
+		if i%2 == 0 {
+			got = check("PUT", "/api/me/password", fmt.Sprintf(`{"currentPassword":"guess-%d","newPassword":"password-2"}`, i))
+		} else {
+			got = check("DELETE", "/api/me", fmt.Sprintf(`{"password":"guess-%d"}`, i))
+		}
+		if got.code != 403 {
+			t.Fatalf("check %d: %+v, want 403", i+1, got)
+		}
+	}
+	refused(t, "21st password check of the session, right password", check("DELETE", "/api/me", `{"password":"password-1"}`))
+	if got := from(t, "192.0.2.61", base, "/api/login", loginBody("cat@example.com", "password-1")); got.code != 200 {
+		t.Fatalf("the account is gone or locked for sign-in: %+v", got)
+	}
+}
+
+// loginJar signs in and returns the session cookies.
+func loginJar(t *testing.T, base, email, pw string) []*http.Cookie {
+	t.Helper()
+	resp, err := http.Post(base+"/api/login", "application/json", strings.NewReader(loginBody(email, pw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(resp.Cookies()) == 0 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	return resp.Cookies()
+}
