@@ -223,12 +223,22 @@ func (r *rig) finish() []logEvent {
 		log = jobsLog(r.t, r.pool, r.base)
 		return len(log) >= accepted
 	})
+	// Until the log stops growing (the matcher may still be writing
+	// events of the last jobs): every client has its last event, and the
+	// log has nothing newer.
+	for len(log) > 0 {
+		if !r.waitDeliveredOrReport(log[len(log)-1].id) {
+			break
+		}
+		again := jobsLog(r.t, r.pool, r.base)
+		if len(again) == len(log) {
+			break
+		}
+		log = again
+	}
 	want := make([]int64, len(log))
 	for i, e := range log {
 		want[i] = e.id
-	}
-	if len(want) > 0 {
-		r.waitDeliveredOrReport(want[len(want)-1])
 	}
 	bad := 0
 	for i, c := range r.clients {
@@ -250,7 +260,7 @@ func (r *rig) finish() []logEvent {
 
 // waitDeliveredOrReport waits for the last event at every client, and
 // says who lacks it instead of failing outright (finish compares next).
-func (r *rig) waitDeliveredOrReport(id int64) {
+func (r *rig) waitDeliveredOrReport(id int64) bool {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		all := true
@@ -261,7 +271,7 @@ func (r *rig) waitDeliveredOrReport(id int64) {
 			}
 		}
 		if all {
-			return
+			return true
 		}
 		time.Sleep(20 * time.Millisecond) // polling the condition, with a deadline
 	}
@@ -272,6 +282,7 @@ func (r *rig) waitDeliveredOrReport(id int64) {
 		}
 	}
 	r.t.Errorf("%d of %d clients lack event %d a minute after ingest stopped", lacking, len(r.clients), id)
+	return false
 }
 
 // diffIDs says how got differs from want.
