@@ -275,6 +275,29 @@ func (n *node) logCount(s string) int {
 	return c
 }
 
+// metric returns the value of an unlabelled metric of the node's /metrics.
+func (n *node) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(n.URL() + "/metrics")
+	if err != nil {
+		t.Fatalf("%s /metrics: %v", n.name, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s %s: %v", n.name, name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s: no %s in /metrics", n.name, name)
+	return 0
+}
+
 // logEvent is one event of the log.
 type logEvent struct {
 	id      int64

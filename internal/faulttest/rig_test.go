@@ -34,12 +34,12 @@ type rig struct {
 	ing *ingester
 }
 
-func newRig(t *testing.T, name string, nodes int) *rig {
+func newRig(t *testing.T, name string, nodes int, env ...string) *rig {
 	t.Helper()
 	r := &rig{t: t, name: name, pg: startPostgres(t)}
 	r.pool = r.pg.pool()
 	for i := range nodes {
-		r.nodes = append(r.nodes, startNode(t, r.pg, fmt.Sprintf("%s-node%d", name, i+1)))
+		r.nodes = append(r.nodes, startNode(t, r.pg, fmt.Sprintf("%s-node%d", name, i+1), env...))
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	t.Cleanup(func() { r.cancel(); r.wg.Wait() })
