@@ -253,11 +253,12 @@ func (c *client) ws(ctx context.Context, base string) (wasUp bool) {
 }
 
 // poll long-polls GET /api/poll/jobs from the last id until a request
-// fails.
+// fails. The first poll on a node does not wait (timeout=0), so that its
+// answer says at once that the client is served there.
 func (c *client) poll(ctx context.Context, base string) (wasUp bool) {
-	for ctx.Err() == nil {
+	for hold := "0"; ctx.Err() == nil; hold = "15000" {
 		rctx, cancel := context.WithTimeout(ctx, 40*time.Second)
-		req, _ := http.NewRequestWithContext(rctx, "GET", base+"/api/poll/jobs?timeout=15000&lastEventId="+itoa(c.lastID()), nil)
+		req, _ := http.NewRequestWithContext(rctx, "GET", base+"/api/poll/jobs?timeout="+hold+"&lastEventId="+itoa(c.lastID()), nil)
 		resp, err := clientHTTP.Do(req)
 		if err != nil {
 			cancel()

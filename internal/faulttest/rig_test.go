@@ -124,9 +124,9 @@ func (r *rig) waitDelivered(id int64, d time.Duration) {
 	})
 }
 
-// ingester posts a job every interval to the nodes in turn, moving on to
-// the next node when one fails (down, or its database away) and posting
-// the same job again, so a job refused is not a job lost.
+// ingester posts a job every interval to the nodes in turn; a job refused
+// (its node down, or the database away) is posted again to the next node,
+// so a job refused is not a job lost.
 type ingester struct {
 	r        *rig
 	mu       sync.Mutex
@@ -158,13 +158,13 @@ func (r *rig) startIngest(interval time.Duration) *ingester {
 			g.mu.Unlock()
 			body := fmt.Sprintf(`{"title":"Fault job %d","url":"https://example.com/fault/%s/%d"}`, k, r.name, k)
 			err := r.call(r.nodes[node%len(r.nodes)], "POST", "/api/jobs", body, 201, nil)
+			node++
 			g.mu.Lock()
 			if err == nil {
 				g.next++
 				g.accepted = append(g.accepted, time.Now())
 			} else {
 				g.failures++
-				node++
 			}
 			g.mu.Unlock()
 		}
