@@ -257,22 +257,55 @@ func (n *node) dumpLog() {
 	n.t.Logf("%s log (end):\n%s", n.name, b)
 }
 
-// logCount counts the lines of the node's log containing s.
-func (n *node) logCount(s string) int {
+// longestRetry returns the longest retry_in= of the node's log lines
+// containing msg, and how many such lines there are.
+func (n *node) longestRetry(t *testing.T, msg string) (longest time.Duration, lines int) {
+	t.Helper()
 	f, err := os.Open(n.logPath)
 	if err != nil {
-		return 0
+		t.Fatal(err)
 	}
 	defer f.Close()
-	c := 0
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if bytes.Contains(sc.Bytes(), []byte(s)) {
-			c++
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte(msg)) {
+			continue
+		}
+		_, v, ok := bytes.Cut(line, []byte("retry_in="))
+		if !ok {
+			continue
+		}
+		v, _, _ = bytes.Cut(v, []byte(" "))
+		d, err := time.ParseDuration(string(v))
+		if err != nil {
+			t.Fatalf("%s: retry_in=%s: %v", n.name, v, err)
+		}
+		lines++
+		longest = max(longest, d)
+	}
+	return longest, lines
+}
+
+// checkRetries fails the test when the matcher or the hub of a node waited
+// more than a second between two attempts to reconnect: matching and
+// delivery must resume within about a second of the database's return,
+// whatever the outage's length. (The time itself is logged, not asserted:
+// on a busy machine it may exceed a second without anything wrong.)
+func checkRetries(t *testing.T, nodes ...*node) {
+	t.Helper()
+	for _, n := range nodes {
+		for _, msg := range []string{"matcher session ended", "event log listener lost"} {
+			longest, lines := n.longestRetry(t, msg)
+			if lines == 0 {
+				t.Errorf("%s: no %q in its log: did the database go away?", n.name, msg)
+			}
+			if longest > time.Second {
+				t.Errorf("%s: %q with retry_in=%s; want at most 1s", n.name, msg, longest)
+			}
 		}
 	}
-	return c
 }
 
 // metric returns the value of an unlabelled metric of the node's /metrics.

@@ -53,6 +53,7 @@ func TestFault_PostgresRestartDuringDelivery(t *testing.T) {
 	accepted := g.firstAcceptedAfter(back)
 	g.waitAccepted(20, time.Minute)
 	log := r.finish()
+	checkRetries(t, r.nodes...)
 	drops := 0
 	for _, c := range r.clients {
 		drops += c.drops

@@ -88,6 +88,7 @@ func TestFault_PostgresRestartDuringScrape(t *testing.T) {
 	})
 	r.waitDelivered(log[len(log)-1].id, time.Minute)
 	log = r.finish()
+	checkRetries(t, r.nodes...)
 	// The run itself is recorded as it went: ok, every posting new.
 	if err := r.call(r.nodes[0], "GET", fmt.Sprintf("/api/sources/%d/runs", created.ID), "", 200, &out); err != nil {
 		t.Fatalf("runs: %v", err)
