@@ -67,19 +67,39 @@ func (p *postgres) stop() {
 }
 
 // start starts the stopped server on its old port and returns the moment
-// it accepted a connection again.
+// it was ready to accept connections, from its own log (Start returns
+// later: it polls, then checks the database, slowly on a busy machine).
 func (p *postgres) start() time.Time {
 	p.t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := pgembed.Start(ctx, pgembed.Options{Dir: p.c.Dir(), Fast: true, Port: p.c.Port()})
+	c, err := pgembed.Start(ctx, pgembed.Options{Dir: p.c.Dir(), Fast: true, Port: p.c.Port(),
+		Params: map[string]string{"log_timezone": "UTC", "log_line_prefix": "%m [%p] "}})
 	if err != nil {
 		p.t.Fatalf("start PostgreSQL again: %v", err)
 	}
+	started := time.Now()
 	p.c = c
-	return time.Now()
+	// pgembed's default log: beside the data folder.
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(c.Dir()), filepath.Base(c.Dir())+".log"))
+	if err != nil {
+		p.t.Fatalf("PostgreSQL's log: %v", err)
+	}
+	const ready = "database system is ready to accept connections"
+	i := bytes.LastIndex(b, []byte(ready))
+	if i < 0 {
+		p.t.Fatalf("no %q in PostgreSQL's log", ready)
+	}
+	line := b[bytes.LastIndexByte(b[:i], '\n')+1 : i]
+	stamp, _, _ := bytes.Cut(line, []byte(" ["))
+	at, err := time.Parse("2006-01-02 15:04:05.000 MST", string(stamp))
+	if err != nil {
+		p.t.Fatalf("PostgreSQL's log: %q: %v", line, err)
+	}
+	p.t.Logf("PostgreSQL ready to accept connections %s before pgembed.Start returned", started.Sub(at).Round(time.Millisecond))
+	return at
 }
 
 // pool opens a pool on the cluster's database for the test's own queries.
