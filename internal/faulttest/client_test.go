@@ -53,6 +53,7 @@ type client struct {
 	down     time.Time       // when the last stream ended (zero while up)
 	gaps     []time.Duration // from a stream's end to the next subscription
 	drops    int
+	refused  int // attempts to subscribe that failed (node down, refused, error status)
 }
 
 func newClient(tr string, from int64, nodes ...string) *client {
@@ -72,6 +73,9 @@ func (c *client) run(ctx context.Context) {
 		if c.up {
 			c.up, c.down = false, time.Now()
 			c.drops++
+		}
+		if !wasUp {
+			c.refused++
 		}
 		c.mu.Unlock()
 		cur = (cur + 1) % len(c.nodes)

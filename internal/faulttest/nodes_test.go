@@ -36,8 +36,8 @@ func TestFault_NodeKilled(t *testing.T) {
 		t.Errorf("%d reconnections; want one for each of the %d clients of the killed node at least", n, len(r.clients)/2)
 	}
 	_, refused := g.count()
-	t.Logf("one of 2 nodes killed (SIGKILL) under %d clients (%s): %d reconnected to the other, all subscribed again %s after the kill; time from a stream's end to the next subscription p50 %s, p99 %s, max %s; %d posts refused by the dead node; %d events each",
-		len(r.clients), r.clientsByTransport(), n, allUp.Round(time.Millisecond), p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond), refused, len(log))
+	t.Logf("one of 2 nodes killed (SIGKILL) under %d clients (%s): %d reconnected to the other (streams ended: %s), all subscribed again %s after the kill; time from a stream's end to the next subscription p50 %s, p99 %s, max %s; %d posts refused by the dead node; %d events each",
+		len(r.clients), r.clientsByTransport(), n, r.dropsByTransport(), allUp.Round(time.Millisecond), p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond), refused, len(log))
 }
 
 // TestFault_RollingRestart restarts two nodes one after the other
@@ -73,6 +73,6 @@ func TestFault_RollingRestart(t *testing.T) {
 	if n < 1000 {
 		t.Errorf("%d reconnections; want at least one for each of the 1,000 clients", n)
 	}
-	t.Logf("rolling restart of 2 nodes (stop to ready: %v) under 1,000 clients, then 30 latecomers (%s): %d reconnections, time from a stream's end to the next subscription p50 %s, p99 %s, max %s; %d events each",
-		roundAll(restarts), r.clientsByTransport(), n, p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond), len(log))
+	t.Logf("rolling restart of 2 nodes (stop to ready: %v) under 1,000 clients, then 30 latecomers (%s): %d reconnections (streams ended: %s), time from a stream's end to the next subscription p50 %s, p99 %s, max %s; %d events each",
+		roundAll(restarts), r.clientsByTransport(), n, r.dropsByTransport(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond), len(log))
 }

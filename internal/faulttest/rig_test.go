@@ -340,7 +340,20 @@ func (r *rig) firstArrival(id int64) time.Time {
 	return first
 }
 
-// clientsOn counts the clients per transport.
+// dropsByTransport counts the streams that ended under the clients, per
+// transport.
+func (r *rig) dropsByTransport() string {
+	m, refused := map[string]int{}, 0
+	for _, c := range r.clients {
+		c.mu.Lock()
+		m[c.tr] += c.drops
+		refused += c.refused
+		c.mu.Unlock()
+	}
+	return fmt.Sprintf("%d SSE, %d WebSocket, %d long poll; %d attempts to subscribe failed", m[trSSE], m[trWS], m[trPoll], refused)
+}
+
+// clientsByTransport counts the clients per transport.
 func (r *rig) clientsByTransport() string {
 	m := map[string]int{}
 	for _, c := range r.clients {
