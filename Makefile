@@ -32,7 +32,7 @@ test-short: ## the tests that need neither PostgreSQL nor Chromium
 # separate processes against PostgreSQL clusters of their own (never
 # DATABASE_URL's: they stop and kill the server) and need BIRJOB_FAULT=1,
 # so make test compiles them and skips them. The test process runs with
-# the race detector, the birjob binaries without. About 2-3 minutes.
+# the race detector, the birjob binaries without. One to three minutes.
 test-fault: ## fault tests: PostgreSQL stopped, LISTEN killed, nodes killed and restarted under 1,000 clients
 	BIRJOB_FAULT=1 $(GO) test -race -count=1 -v -run '^TestFault_' -timeout 10m ./internal/faulttest/
 
