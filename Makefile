@@ -5,7 +5,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test test-short lint bench fmt clean
+.PHONY: help run build test test-short test-fault lint bench fmt clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -27,6 +27,14 @@ test: ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, el
 # matcher's index and fan-out plan, the frames, the layout rule. Seconds.
 test-short: ## the tests that need neither PostgreSQL nor Chromium
 	$(GO) test -short -count=1 -timeout 10m $(PKGS)
+
+# The fault tests build bin/birjob into a temporary folder, run it as
+# separate processes against PostgreSQL clusters of their own (never
+# DATABASE_URL's: they stop and kill the server) and need BIRJOB_FAULT=1,
+# so make test compiles them and skips them. The test process runs with
+# the race detector, the birjob binaries without. One to three minutes.
+test-fault: ## fault tests: PostgreSQL stopped, LISTEN killed, nodes killed and restarted under 1,000 clients
+	BIRJOB_FAULT=1 $(GO) test -race -count=1 -v -run '^TestFault_' -timeout 10m ./internal/faulttest/
 
 lint: ## gofmt, go vet, staticcheck (pinned as a tool in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -127,7 +127,8 @@
 // Worker runs on every matching node. It loads all active alerts and feeds
 // into memory, then LISTENs on birjob_jobs and birjob_alerts (with a
 // polling safety net, and a fresh LISTEN and catch-up after a lost
-// connection). Alert and feed edits are logged by triggers into
+// connection, tried again at least every second, so matching resumes
+// within about a second of the database's return). Alert and feed edits are logged by triggers into
 // criteria_changes in commit order (migration 003); each node applies the
 // rows after its cursor, and does so again right after claiming jobs, so a
 // job is never matched against an index older than the alerts committed

@@ -46,7 +46,7 @@ func TestWorker_ListenReconnectAfterOutage(t *testing.T) {
 	}
 
 	restore := pgtest.Outage(t, f.pool)
-	logtest.WaitAtLeast(t, retries, 1600*time.Millisecond)
+	logtest.WaitAtLeast(t, retries, retryMax)
 	restore()
 	f.waitFor("the listener to reconnect", func() bool { return len(f.listenerPIDs()) == 1 })
 	// Reconnected and caught up: the outage is over.

@@ -156,10 +156,14 @@ const ListenAppName = "birjob-matcher"
 
 // Reconnect backoff: from retryMin, doubling while sessions keep failing,
 // back to retryMin after a session that listened and caught up (an old
-// outage must not slow the recovery from a new one).
+// outage must not slow the recovery from a new one). retryMax bounds how
+// long matching waits after the database is back: at most a second (a
+// longer cap left jobs unmatched for up to 10 s after a restart; see
+// internal/faulttest). A refused connection a second is nothing to a
+// database that is away.
 const (
 	retryMin = 100 * time.Millisecond
-	retryMax = 10 * time.Second
+	retryMax = time.Second
 )
 
 // Run matches until ctx ends, then returns nil. A lost database connection

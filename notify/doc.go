@@ -27,8 +27,10 @@
 // are for users connected to another node, or to none, and are never
 // encoded here); every connection shares those bytes. When the
 // LISTEN connection is lost (network, server restart, pg_terminate_backend)
-// Run reconnects with backoff, LISTENs again and reads from its cursor, so
-// events committed meanwhile are delivered late but never lost.
+// Run reconnects with backoff (100 ms doubling, at most a second apart, so
+// delivery resumes within about a second of the database's return),
+// LISTENs again and reads from its cursor, so events committed meanwhile
+// are delivered late but never lost.
 //
 // # Subscribing: replay, then live, with no gap and no duplicate
 //

@@ -121,11 +121,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); h.purgeLoop(ctx) }()
 	defer wg.Wait()
 
-	backoff := 100 * time.Millisecond
+	backoff := listenRetryMin
 	for {
 		err := h.follow(ctx)
 		if h.listening.Swap(false) {
-			backoff = 100 * time.Millisecond // it had been up: retry soon
+			backoff = listenRetryMin // it had been up: retry soon
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -137,9 +137,18 @@ func (h *Hub) Run(ctx context.Context) error {
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		backoff = min(backoff*2, listenRetryMax)
 	}
 }
+
+// The LISTEN connection's reconnect backoff: from listenRetryMin, doubling
+// while connecting fails, up to listenRetryMax, so events committed after
+// the database comes back reach the streams within about a second (a 5 s
+// cap held them up to 5 s; see internal/faulttest).
+const (
+	listenRetryMin = 100 * time.Millisecond
+	listenRetryMax = time.Second
+)
 
 // follow runs one LISTEN connection until it fails.
 func (h *Hub) follow(ctx context.Context) error {

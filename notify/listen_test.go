@@ -48,7 +48,7 @@ func TestHub_ListenReconnectAfterOutage(t *testing.T) {
 	}
 
 	restore := pgtest.Outage(t, pool)
-	logtest.WaitAtLeast(t, delays, 1600*time.Millisecond)
+	logtest.WaitAtLeast(t, delays, listenRetryMax)
 	restore()
 	// Listening again: connected, LISTEN done, sessions re-checked.
 	deadline := time.After(time.Minute)

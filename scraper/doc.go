@@ -116,7 +116,9 @@
 // # Runs, expiry and suspect runs
 //
 // Every run is recorded in scrape_runs (pages, found, new, updated,
-// expired, error samples). Status: "backoff" when no request was made
+// expired, error samples). A run whose database went away while it crawled
+// (a restart, a failover) waits for it, up to 30 s, before storing what it
+// found and recording itself. Status: "backoff" when no request was made
 // because the board's host is backing off (see Back-off; the errors say
 // until when), "failed" when the first page could not be fetched or parsed,
 // "not-modified" when the first page answered 304 to the stored ETag /
