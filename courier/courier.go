@@ -222,7 +222,7 @@ func (c *Courier) Run(ctx context.Context) error {
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 10*time.Second)
+		backoff = min(backoff*2, time.Second) // as the matcher and the hub: back within a second of the database
 	}
 }
 

@@ -194,7 +194,7 @@
 // trigger on sources notifies birjob_sources; every node LISTENs and
 // reloads its entries (remove and add: cron has no update) within moments,
 // and every 30 s as a safety net. A lost LISTEN connection is retried after
-// 100 ms, doubling while it keeps failing (up to 30 s), and back to 100 ms
+// 100 ms, doubling while it keeps failing (up to 1 s), and back to 100 ms
 // once a connection has listened.
 //
 // One run of a source at a time, cluster-wide: a run (scheduled or by hand)

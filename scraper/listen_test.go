@@ -47,7 +47,7 @@ func TestScheduler_ListenReconnectAfterOutage(t *testing.T) {
 	waitFor(t, "the listener", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
 
 	restore := pgtest.Outage(t, db)
-	logtest.WaitAtLeast(t, retries, 1600*time.Millisecond)
+	logtest.WaitAtLeast(t, retries, listenRetryMax)
 	restore()
 	waitFor(t, "the listener to reconnect", func() bool { return len(listenerPIDs(db, ListenAppName)) == 1 })
 

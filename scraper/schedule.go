@@ -110,7 +110,7 @@ const ListenAppName = "birjob-scheduler"
 // listened (an old outage must not slow the recovery from a new one).
 const (
 	listenRetryMin = 100 * time.Millisecond
-	listenRetryMax = 30 * time.Second
+	listenRetryMax = time.Second // one attempt a second is cheap; a longer wait is a slower recovery
 )
 
 // listen LISTENs on SourcesChannel and calls notify for each notification
