@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -107,6 +108,13 @@ func idleMain(ctx context.Context, args []string) error {
 		total, *hold, pct(cpu, *hold), machineNow().since(m0))
 	if stopped != "" {
 		fmt.Printf("stopped: %s\n", stopped)
+		c := http.Client{Timeout: 5 * time.Second}
+		if resp, err := c.Get(n.url + "/healthz"); err != nil {
+			fmt.Printf("the node's /healthz at this point: no answer within 5 s (%v)\n", reason(err))
+		} else {
+			resp.Body.Close()
+			fmt.Printf("the node's /healthz at this point: %s\n", resp.Status)
+		}
 	}
 	if total > 0 && total < *clients {
 		fmt.Printf("extrapolated to %d streams: node RSS %s, descriptors %d\n", *clients,
@@ -121,11 +129,13 @@ func idleMain(ctx context.Context, args []string) error {
 type nodeSample struct {
 	streams, fds, goroutines int
 	rss, heap, slab, tcp     int64
+	answered                 bool // the node answered /metrics
 }
 
 func sampleNode(n *node, streams int) nodeSample {
 	m := n.metrics()
-	return nodeSample{streams: streams, fds: fdCount(n.pid()), goroutines: int(m["go_goroutines"]),
+	_, ok := m["go_goroutines"]
+	return nodeSample{streams: streams, fds: fdCount(n.pid()), goroutines: int(m["go_goroutines"]), answered: ok,
 		rss: rss(n.pid()), heap: int64(m["go_memstats_heap_inuse_bytes"]), slab: slab(), tcp: tcpMem()}
 }
 
@@ -135,7 +145,11 @@ func (s nodeSample) print(base nodeSample) {
 		per = fmt.Sprintf("%.2f KB", float64(s.rss-base.rss)/float64(s.streams)/1024)
 		slabPer = fmt.Sprintf("%.2f KB", float64(s.slab-base.slab)/float64(s.streams)/1024)
 	}
-	fmt.Printf("| %d | %d | %s | %s | %s | %d | %s | %s |\n", s.streams, s.fds, mib(s.rss), per, mib(s.heap), s.goroutines, slabPer, mib(s.tcp))
+	heap, gor := mib(s.heap), fmt.Sprint(s.goroutines)
+	if !s.answered {
+		heap, gor = "no answer", "no answer"
+	}
+	fmt.Printf("| %d | %d | %s | %s | %s | %s | %s | %s |\n", s.streams, s.fds, mib(s.rss), per, heap, gor, slabPer, mib(s.tcp))
 }
 
 // clientProc is one sse-clients process.

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/birjob/birjob/matcher/alertgen"
+	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 // startupMain measures a node's start-up with -alerts saved alerts in
@@ -45,13 +48,12 @@ func startupMain(ctx context.Context, args []string) error {
 	var size int64
 	pool.QueryRow(ctx, `SELECT pg_total_relation_size('alerts')`).Scan(&size)
 	loadTook := time.Since(t)
-	pool.Close()
 
 	header(fmt.Sprintf("Node start-up with %d saved alerts", *nAlerts))
 	fmt.Printf("fixtures: %d alerts of %d users written in %s (alerts table %s); node: web and matcher roles\n\n",
 		*nAlerts, (*nAlerts+2)/3, loadTook.Round(time.Second), mib(size))
-	fmt.Println("| start | serving HTTP after | matcher index built after | of which loading (matcher's took_ms) | alerts loaded | node RSS | Go heap in use | machine |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| start | serving HTTP after | matcher index built after | of which loading (matcher's took_ms) | node CPU until built | alerts loaded | node RSS | Go heap in use | machine |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for run := 1; run <= *repeat; run++ {
 		m0 := machineNow()
 		n, err := startNode(ctx, "cap-startup", dbURL, map[string]string{"BIRJOB_MATCH": "true"})
@@ -64,17 +66,58 @@ func startupMain(ctx context.Context, args []string) error {
 			n.stop()
 			return err
 		}
+		cpu := procCPU(n.pid())
 		took, _ := n.attrOf("matcher loaded criteria", "took_ms").(float64)
 		alerts, _ := n.attrOf("matcher loaded criteria", "alerts").(float64)
 		mach := machineNow().since(m0)
 		time.Sleep(2 * time.Second)
 		m := n.metrics()
-		fmt.Printf("| %d | %s | %s | %.2f s | %.0f | %s | %s | %s |\n", run,
+		fmt.Printf("| %d | %s | %s | %.2f s | %.2f s | %.0f | %s | %s | %s |\n", run,
 			serving.Sub(n.started).Round(time.Millisecond), loaded.Sub(n.started).Round(time.Millisecond), took/1000,
-			alerts, mib(rss(n.pid())), mib(int64(m["go_memstats_heap_inuse_bytes"])), mach)
+			cpu.Seconds(), alerts, mib(rss(n.pid())), mib(int64(m["go_memstats_heap_inuse_bytes"])), mach)
 		n.stop()
 	}
+	return loadPhases(ctx, pool, *repeat)
+}
+
+// loadPhases times, in this process, the first two steps of the matcher's
+// load: reading every alert through storage (EachActiveAlert, the query
+// the matcher runs) and also decoding each one's criteria, so that the
+// index build is the rest.
+func loadPhases(ctx context.Context, pool *pgxpool.Pool, repeat int) error {
+	st := storage.New(pool)
+	fmt.Println("\n| the matcher's load, step by step (in this process) | wall | CPU of this process |")
+	fmt.Println("|---|---|---|")
+	for range repeat {
+		for _, decode := range []bool{false, true} {
+			t, c := time.Now(), selfCPU()
+			var k int
+			err := st.EachActiveAlert(ctx, func(a storage.AlertCriteria) error {
+				k++
+				if decode {
+					var c model.Criteria
+					return json.Unmarshal(a.Criteria, &c)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			what := fmt.Sprintf("read %d alerts (EachActiveAlert)", k)
+			if decode {
+				what += " and decode their criteria (json.Unmarshal)"
+			}
+			fmt.Printf("| %s | %.2f s | %.2f s |\n", what, time.Since(t).Seconds(), (selfCPU() - c).Seconds())
+		}
+	}
 	return nil
+}
+
+// selfCPU is this process's CPU time (user + system), all threads.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAlerts writes n alerts of n/3 users with one COPY. The alerts'

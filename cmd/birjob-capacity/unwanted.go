@@ -104,12 +104,24 @@ func unwantedMain(ctx context.Context, args []string) error {
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	st := storage.New(pool)
 	data := sampleEventData()
+	var fits []string
 	for run := 1; run <= *repeat; run++ {
 		idle := make([]time.Duration, len(nodes))
+		var xs, ys, pgs []float64 // rate; CPU share above idle averaged over nodes; PostgreSQL's per node
+		var pgIdle float64
 		for _, rate := range append([]int{0}, rates...) {
 			w, err := unwantedWindow(ctx, st, pool, nodes, markers, rate, *window, *tick, data)
 			if err != nil {
 				return err
+			}
+			share, pgShare := 0.0, w.pgCPU.Seconds()/w.wall.Seconds()/float64(len(nodes))
+			for i := range nodes {
+				share += (w.cpu[i] - idle[i]).Seconds() / w.wall.Seconds() / float64(len(nodes))
+			}
+			if rate == 0 {
+				pgIdle = pgShare
+			} else {
+				xs, ys, pgs = append(xs, float64(rate)), append(ys, share), append(pgs, pgShare-pgIdle)
 			}
 			for i, n := range nodes {
 				extra := "—"
@@ -126,6 +138,17 @@ func unwantedMain(ctx context.Context, args []string) error {
 					mib(w.rss[i]), w.marker[i], pg, w.machine)
 			}
 		}
+		if len(xs) >= 2 {
+			a, b := fit(xs, ys)
+			pa, pb := fit(xs, pgs)
+			commits := 1 / tick.Seconds()
+			fits = append(fits, fmt.Sprintf("run %d: a node pays %.1f µs of CPU per event and %.2f ms per wake-up (commit); PostgreSQL %.1f µs per event and %.2f ms per wake-up for each node that reads",
+				run, b*1e6, a/commits*1e3, pb*1e6, pa/commits*1e3))
+		}
+	}
+	fmt.Printf("\nCPU above idle = per wake-up × %.0f commits/s + per event × events/s, fitted over the rates (nodes averaged):\n\n", 1/tick.Seconds())
+	for _, f := range fits {
+		fmt.Println("- " + f)
 	}
 	for _, n := range nodes {
 		if es := n.errors(); len(es) > 0 {
@@ -239,6 +262,21 @@ func readMarkers(c net.Conn, out chan<- string) {
 			}
 		}
 	}
+}
+
+// fit is the least-squares line y = a + b·x.
+func fit(xs, ys []float64) (a, b float64) {
+	n := float64(len(xs))
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx, sy, sxx, sxy = sx+xs[i], sy+ys[i], sxx+xs[i]*xs[i], sxy+xs[i]*ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0, 0
+	}
+	b = (n*sxy - sx*sy) / d
+	return (sy - b*sx) / n, b
 }
 
 // nodeBackends are the PostgreSQL backends serving the nodes (everything
