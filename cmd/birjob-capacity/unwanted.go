@@ -98,8 +98,8 @@ func unwantedMain(ctx context.Context, args []string) error {
 		go readMarkers(c, markers[i])
 	}
 	header(fmt.Sprintf("Events no client wants: %d nodes on one database", len(nodes)))
-	fmt.Printf("each node: web role only, %d idle SSE clients on jobs; events on user channels of users connected nowhere, one AppendEvents call every %s; %s windows\n\n",
-		*clients, *tick, *window)
+	fmt.Printf("each node: web role only, %d idle SSE clients on jobs; events on user channels of users connected nowhere, one AppendEvents call every %s; %s windows; the nodes hold %d PostgreSQL connections in all\n\n",
+		*clients, *tick, *window, len(nodeBackends(ctx, pool)))
 	fmt.Println("| run | events/s | node | node CPU (% of a core) | above idle, per 1,000 events/s | RSS | marker delivered after | PostgreSQL, the nodes' backends (% of a core) | machine |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	st := storage.New(pool)
