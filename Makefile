@@ -5,7 +5,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test test-short test-fault lint bench fmt clean
+.PHONY: help run build test test-short test-fault lint bench capacity fmt clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -56,6 +56,16 @@ bench: ## benchmarks and load runs (long: about 45 min; results go in BENCHMARKS
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
 	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
+
+# The capacity model of the README (operations, Capacity): the real binary as
+# nodes on scratch databases of the local PostgreSQL (DATABASE_URL, else
+# postgres://postgres@127.0.0.1:5432/postgres), loopback only. About 20 min.
+capacity: build ## capacity figures: event log appends, unwanted events on 3 nodes, idle streams, start-up with 1M alerts (~20 min)
+	$(GO) build -o bin/birjob-capacity ./cmd/birjob-capacity
+	bin/birjob-capacity append   -writers 1,4,16 -batch 1,100 -duration 15s -repeat 2
+	bin/birjob-capacity unwanted -nodes 3 -rates 1000,2000,4000 -window 20s -repeat 2
+	bin/birjob-capacity idle     -clients 100000 -step 5000 -hold 30s
+	bin/birjob-capacity startup  -alerts 1000000 -repeat 2
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin

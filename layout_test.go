@@ -223,6 +223,7 @@ var sqlAllowed = map[string]string{
 	"internal/pgtest":     "creates and drops test databases",
 	"cmd/birjob-load":     "a benchmark tool: creates its database, reads pg_stat_statements",
 	"cmd/birjob-alertgen": "a benchmark tool: bulk fixtures with generate_series",
+	"cmd/birjob-capacity": "a measurement tool: scratch databases, bulk fixtures, the event log's lock switched off for comparison",
 }
 
 // TestLayout_SQLOnlyInStorage fails when SQL text appears in a non-test
