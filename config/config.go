@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -84,6 +85,10 @@ type Config struct {
 	// PauseAfterFailures disables a source after this many failed runs in
 	// a row (0: never).
 	PauseAfterFailures int
+	// MaxStreams caps the open streams (SSE, WebSocket, long polls) of a
+	// node; past it a new one is answered 503 with Retry-After. 0: from
+	// the open-file limit (notify.DefaultMaxStreams); -1: no cap.
+	MaxStreams int
 	// Courier is the role that sends alerts by Web Push and mail (once
 	// cluster-wide, whatever the number of nodes with the role).
 	Courier bool
@@ -213,6 +218,19 @@ func boolean(p func(*Config) *bool) (func(*Config, string) error, func(*Config) 
 		func(c *Config) string { return strconv.FormatBool(*p(c)) }
 }
 
+// whole binds a whole number within [lo, hi]; what says which in errors.
+func whole(p func(*Config) *int, lo, hi int, what string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				return fmt.Errorf("must be %s, got %q", what, v)
+			}
+			*p(c) = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(*p(c)) }
+}
+
 func settings() []setting {
 	mk := func(env, fl, usage string, secret bool, b func(*Config, string) error, s func(*Config) string) setting {
 		return setting{env: env, flag: fl, usage: usage, secret: secret, bind: b, show: s}
@@ -267,6 +285,8 @@ func settings() []setting {
 			return nil
 		},
 		func(c *Config) string { return strconv.Itoa(c.PauseAfterFailures) }))
+	b, s = whole(func(c *Config) *int { return &c.MaxStreams }, -1, math.MaxInt, "a whole number ≥ -1 (0: from the open-file limit, -1: no cap)")
+	add(mk("BIRJOB_MAX_STREAMS", "max-streams", "open streams a node holds before answering new ones 503 (0: the open-file limit less a reserve; -1: no cap)", false, b, s))
 	add(mk("BIRJOB_ALLOWED_ORIGINS", "allowed-origins", "extra origins (comma-separated) allowed to open WebSockets", false,
 		func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil },
 		func(c *Config) string { return strings.Join(c.AllowedOrigins, ",") }))
@@ -286,16 +306,8 @@ func settings() []setting {
 	add(mk("BIRJOB_MAIL_FROM", "mail-from", "From address of alert mails", false, b, s))
 	b, s = boolean(func(c *Config) *bool { return &c.RequireEmailVerification })
 	add(mk("BIRJOB_REQUIRE_EMAIL_VERIFICATION", "require-email-verification", "accounts must confirm their address before creating or changing alerts and push subscriptions", false, b, s))
-	add(mk("BIRJOB_DIGEST_HOUR", "digest-hour", "hour (0-23) of each user's day the daily digest goes out", false,
-		func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 23 {
-				return fmt.Errorf("must be an hour 0-23, got %q", v)
-			}
-			c.DigestHour = n
-			return nil
-		},
-		func(c *Config) string { return strconv.Itoa(c.DigestHour) }))
+	b, s = whole(func(c *Config) *int { return &c.DigestHour }, 0, 23, "an hour 0-23")
+	add(mk("BIRJOB_DIGEST_HOUR", "digest-hour", "hour (0-23) of each user's day the daily digest goes out", false, b, s))
 	b, s = cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })
 	add(mk("BIRJOB_TRUSTED_PROXIES", "trusted-proxies", "networks (CIDRs, comma-separated) of reverse proxies whose Forwarded/X-Forwarded-* headers give the client's address and scheme", false, b, s))
 	b, s = cidrs(func(c *Config) *[]netip.Prefix { return &c.MetricsAllow })

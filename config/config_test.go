@@ -111,3 +111,17 @@ func TestLoad_PauseAfterFailures(t *testing.T) {
 		t.Fatalf("flag 0 over env 3: %d %v", c.PauseAfterFailures, err)
 	}
 }
+
+// TestLoad_MaxStreams: the stream cap takes a whole number ≥ -1 and
+// refuses anything else by name.
+func TestLoad_MaxStreams(t *testing.T) {
+	c, _, err := Load([]string{"-max-streams", "500"}, env(nil), io.Discard)
+	if err != nil || c.MaxStreams != 500 {
+		t.Fatalf("max-streams 500: %v %v", c.MaxStreams, err)
+	}
+	for _, bad := range []string{"-2", "many", "1.5"} {
+		if _, _, err := Load(nil, env(map[string]string{"BIRJOB_MAX_STREAMS": bad}), io.Discard); err == nil || !strings.Contains(err.Error(), "BIRJOB_MAX_STREAMS") {
+			t.Errorf("BIRJOB_MAX_STREAMS=%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

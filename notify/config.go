@@ -71,6 +71,12 @@ type Config struct {
 	// RingBytes bounds the memory of those events, each counted with the
 	// frames the transports may make of it (ringCost).
 	RingBytes int64
+	// MaxStreams caps the open streams of the node (SSE, WebSocket and long
+	// polls together): past it a new one is answered 503 with Retry-After
+	// before its connection is taken over, so that the node keeps the
+	// descriptors it needs for its database, its API and /healthz. 0: from
+	// the open-file limit (DefaultMaxStreams); negative: no cap.
+	MaxStreams int
 }
 
 func (c Config) withDefaults() Config {
@@ -101,6 +107,9 @@ func (c Config) withDefaults() Config {
 	if c.RingBytes <= 0 {
 		c.RingBytes = DefaultRingBytes
 	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = DefaultMaxStreams()
+	}
 	return c
 }
 
@@ -114,4 +123,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("notify: retention %s is too short (at least 1m)", c.Retention)
 	}
 	return nil
+}
+
+// streamsWithin is the stream cap for an open-file limit of n: n less a
+// reserve of a tenth, at least 256; 0 (no cap) when n leaves nothing or
+// is beyond what an int holds.
+func streamsWithin(n uint64) int {
+	if n > 1<<40 {
+		return 0 // unlimited, for all purposes
+	}
+	reserve := max(n/10, 256)
+	if n <= reserve {
+		return 0
+	}
+	return int(n - reserve)
 }

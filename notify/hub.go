@@ -52,8 +52,9 @@ type Hub struct {
 	clients   [kaBuckets]map[*client]struct{}
 	nextBkt   int
 	closing   bool
-	conns     [3]int   // by transport index
-	sess      sessions // connections by the credential they were opened with
+	conns     [3]int       // by transport index
+	open      atomic.Int64 // sum of conns, read without mu by admit
+	sess      sessions     // connections by the credential they were opened with
 
 	shutdownCh chan struct{}
 	shutOnce   sync.Once
@@ -302,6 +303,22 @@ func (h *Hub) waitReady(ctx context.Context) error {
 	}
 }
 
+// errFull refuses a stream when the node holds Config.MaxStreams.
+var errFull = errors.New("notify: this node holds as many streams as it may")
+
+// admit refuses a new stream when the node holds Config.MaxStreams open
+// ones. It is checked before a connection is hijacked or upgraded, so the
+// refusal is an ordinary 503; streams admitted at the same moment may
+// pass the cap by a few, which is what the reserve below the open-file
+// limit is for.
+func (h *Hub) admit() error {
+	if h.cfg.MaxStreams > 0 && h.open.Load() >= int64(h.cfg.MaxStreams) {
+		h.m.refused.Inc()
+		return errFull
+	}
+	return nil
+}
+
 // addClient registers a connection (metrics, keepalive wheel), opened
 // with credential session ("" for none; see sessionOf).
 func (h *Hub) addClient(c *client, session string) error {
@@ -317,6 +334,7 @@ func (h *Hub) addClient(c *client, session string) error {
 	h.nextBkt = (h.nextBkt + 1) % kaBuckets
 	h.clients[c.bucket][c] = struct{}{}
 	h.conns[transportIndex(c.transport)]++
+	h.open.Add(1)
 	h.m.connections.WithLabelValues(c.transport).Inc()
 	return nil
 }
@@ -328,6 +346,7 @@ func (h *Hub) forget(c *client) {
 	if _, ok := h.clients[c.bucket][c]; ok {
 		delete(h.clients[c.bucket], c)
 		h.conns[transportIndex(c.transport)]--
+		h.open.Add(-1)
 		h.m.connections.WithLabelValues(c.transport).Dec()
 	}
 	h.sess.untrackLocked(c)

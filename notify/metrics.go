@@ -10,6 +10,7 @@ type metrics struct {
 	slow        *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	reconnects  prometheus.Counter
+	refused     prometheus.Counter
 
 	// By transport index (see transportIndex), to skip label lookups on
 	// the delivery path.
@@ -44,6 +45,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from an event's insert to its write to a client, by transport.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"transport"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "birjob_notify_streams_refused_total",
+			Help: "New streams answered 503 because the node held its maximum (BIRJOB_MAX_STREAMS).",
+		}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "birjob_notify_listen_reconnects_total",
 			Help: "Times the LISTEN connection to PostgreSQL was lost and re-established.",
@@ -56,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.deliveredBy[transportIndex(t)] = m.delivered.WithLabelValues(t)
 		m.latencyBy[transportIndex(t)] = m.latency.WithLabelValues(t)
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.published, m.delivered, m.replayed, m.slow, m.latency, m.reconnects} {
+	for _, c := range []prometheus.Collector{m.connections, m.published, m.delivered, m.replayed, m.slow, m.latency, m.reconnects, m.refused} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if ok := asAlreadyRegistered(err, &are); !ok {

@@ -37,6 +37,9 @@ func (h *Hub) handlePoll(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.waitReady(r.Context())
 	}
+	if err == nil {
+		err = h.admit()
+	}
 	if err != nil {
 		writeChannelError(w, r, err)
 		return

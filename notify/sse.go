@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -109,6 +110,9 @@ func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 		httpx.Error(w, ce.status, ce.msg)
 	case errors.Is(err, errSessionEnded):
 		writeSessionEnded(w)
+	case errors.Is(err, errFull):
+		w.Header().Set("Retry-After", strconv.Itoa(5+mrand.IntN(10))) // spread the retries
+		httpx.Error(w, http.StatusServiceUnavailable, "this node holds as many live connections as it may (BIRJOB_MAX_STREAMS); retry in a few seconds, or on another node")
 	case errors.Is(err, ErrShuttingDown):
 		w.Header().Set("Retry-After", "1")
 		httpx.Error(w, http.StatusServiceUnavailable, "this node is shutting down; reconnect")
@@ -263,6 +267,9 @@ func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
 	names, channels, err := h.streamChannels(r)
 	if err == nil {
 		err = h.waitReady(r.Context())
+	}
+	if err == nil {
+		err = h.admit()
 	}
 	if err != nil {
 		writeChannelError(w, r, err)

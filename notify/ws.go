@@ -248,7 +248,11 @@ func rawID(raw json.RawMessage) (int64, bool, error) {
 // handleWS serves GET /api/ws: JSON text messages, see the package
 // documentation ("WebSocket").
 func (h *Hub) handleWS(w http.ResponseWriter, r *http.Request) {
-	if err := h.waitReady(r.Context()); err != nil {
+	err := h.waitReady(r.Context())
+	if err == nil {
+		err = h.admit()
+	}
+	if err != nil {
 		writeChannelError(w, r, err)
 		return
 	}

@@ -105,6 +105,7 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 			Keepalive:      cfg.Keepalive,
 			Retention:      cfg.Retention,
 			AllowedOrigins: cfg.AllowedOrigins,
+			MaxStreams:     cfg.MaxStreams,
 		}, a.log.With("component", "notify"), a.reg)
 		p.workers = append(p.workers, worker{"notify", p.hub.Run})
 		p.shutdownStreams = p.hub.Shutdown
