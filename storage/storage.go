@@ -6,7 +6,8 @@
 // users.go, sessions.go (auth_tokens), alerts.go, feeds.go, and the
 // courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
 // push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
-// (users.time_zone). The pipeline stages meet in PostgreSQL and call
+// (users.time_zone); stats_samples.go, the nodes' counters for the admin
+// page. The pipeline stages meet in PostgreSQL and call
 // storage for every read and write; they keep their decisions and their
 // transactions. Outside this package and migrations/ the only SQL is
 // LISTEN.
