@@ -414,9 +414,25 @@ func WaitTrue(t testing.TB, ctx context.Context, expression string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool]("!!("+expression+")")); err != nil {
-		fail(t, ctx, "wait for "+expression, err)
+	for {
+		_, err := chromedp.Run(tctx, chromedp.Poll[bool]("!!("+expression+")"))
+		// A page that is still replacing its document loses the context
+		// the poll runs in: poll the new one.
+		if err != nil && tctx.Err() == nil && contextGone(err) {
+			continue
+		}
+		if err != nil {
+			fail(t, ctx, "wait for "+expression, err)
+		}
+		return
 	}
+}
+
+// contextGone reports whether err says the page's JavaScript context went
+// away under a call (a navigation in progress).
+func contextGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 // Eval evaluates a JavaScript expression and returns its value.

@@ -10,6 +10,7 @@ import { Alerts, askNotifications } from "./alerts.js";
 import { Admin } from "./admin.js";
 import { toast } from "./toast.js";
 import { PushSettings, registerWorker } from "./push.js";
+import { initMenu } from "./menu.js";
 
 let me = null; // {id, email, admin} when signed in
 let signingOut = false; // this tab asked for the sign-out: no "session ended" toast
@@ -77,9 +78,10 @@ function allowed(tab) {
   return tab === "jobs";
 }
 
-/** route shows the tab named by the URL's #fragment. */
+/** route shows the tab named by the URL's #fragment ("#admin/stats": a part of a tab). */
 function route() {
-  let tab = location.hash.replace(/^#/, "") || "jobs";
+  let [tab, part] = location.hash.replace(/^#/, "").split("/");
+  tab ||= "jobs";
   if (!TABS.includes(tab) || !allowed(tab)) tab = "jobs";
   for (const t of TABS) {
     show($(`tab-${t}`), t === tab);
@@ -88,7 +90,7 @@ function route() {
     if (t === tab) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  admin.active(tab === "admin");
+  admin.active(tab === "admin", part);
   // Entering the admin tab shows fresh sources, feeds and stats.
   if (tab === "admin" && currentTab !== "admin") admin.load();
   currentTab = tab;
@@ -202,6 +204,7 @@ $("auth-form").addEventListener("submit", (e) => {
   submitAuth(e.submitter?.value === "signup" ? "signup" : "login");
 });
 $("auth-close").addEventListener("click", () => show($("auth-panel"), false));
+initMenu();
 window.addEventListener("hashchange", route);
 // A push for several matches opens "/?alert=<id>": that alert's card.
 if (new URLSearchParams(location.search).has("alert") && !location.hash) history.replaceState(null, "", "#alerts");
