@@ -5,7 +5,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test test-short lint bench fmt clean
+.PHONY: help run build test test-short lint bench fmt clean axe screenshots
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ build: ## build bin/birjob
 run: build ## run everything on :8080 (embedded PostgreSQL and demo board unless configured)
 	./$(BIN)
 
-test: ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, else a throwaway cluster; real Chromium)
+test: axe ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, else a throwaway cluster; real Chromium, axe-core)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 2 -timeout 20m $(PKGS)
 
@@ -48,6 +48,18 @@ bench: ## benchmarks and load runs (long: about 45 min; results go in BENCHMARKS
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channel me
 	bin/birjob-load -transport sse  -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
 	bin/birjob-load -transport ws   -clients 10000 -rate 1 -duration 30s -repeat 2 -channels jobs,me
+
+# axe-core, pinned in internal/browsertest/axe/package-lock.json, for the
+# browser tests' accessibility checks; installed once (npm ci reads the
+# lock file only, and uses npm's cache when it has the package).
+AXE := internal/browsertest/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE) ## install axe-core for the browser tests (npm ci, when missing)
+$(AXE): internal/browsertest/axe/package-lock.json
+	cd internal/browsertest/axe && npm ci --no-audit --no-fund --prefer-offline
+	@touch $@
+
+screenshots: axe ## write docs/screenshots/*.png from the browser tests (desktop light and dark, phone)
+	BIRJOB_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestBrowser_Screenshots$$' -timeout 10m ./cmd/birjob
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin

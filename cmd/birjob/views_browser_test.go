@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/birjob/birjob/api"
 	"github.com/birjob/birjob/config"
 	"github.com/birjob/birjob/internal/browsertest"
 	"github.com/birjob/birjob/model"
+	"github.com/birjob/birjob/storage"
 )
 
 // pageView is one view of the page, as its people see it: who is signed
@@ -43,6 +46,22 @@ var pageViews = []pageView{
 	{name: "admin-sources", who: "admin", path: "/#admin/sources", ready: `document.querySelector("#sources-list tr[data-id]")`},
 	{name: "admin-stats", who: "admin", path: "/#admin/stats", ready: `document.querySelector("#stats-charts figure svg")`},
 	{name: "admin-feeds", who: "admin", path: "/#admin/feeds", ready: `document.querySelector("#feeds-list li[data-id]")`},
+	{name: "admin-source-form", who: "admin", path: "/#admin/sources", ready: `document.querySelector("#sources-list tr[data-id]")`,
+		open: `document.querySelector("#source-new").click()`, shown: `document.querySelector("#source-form form")`},
+	{name: "admin-feed-form", who: "admin", path: "/#admin/feeds", ready: `document.querySelector("#feeds-list li[data-id]")`,
+		open: `document.querySelector("#feed-new").click()`, shown: `document.querySelector("#feed-form form")`},
+	{name: "menu", who: "admin", path: "/#jobs", ready: `document.querySelector("#who") && document.querySelector("#jobs li.job")`,
+		open: `document.querySelector("#menu-toggle").click()`, shown: `document.querySelector("#top.open")`},
+}
+
+// view returns the view of pageViews named name.
+func view(name string) pageView {
+	for _, v := range pageViews {
+		if v.name == name {
+			return v
+		}
+	}
+	panic("no view " + name)
 }
 
 // viewFixture is a node with jobs, an alert with matches, sources with
@@ -98,7 +117,7 @@ func newViewFixture(t *testing.T) *viewFixture {
 	for i, s := range []model.Source{
 		{Name: "board.example.com", Kind: model.SourceRSS, URL: board.URL + "/feed.xml", Schedule: "@every 1h", Enabled: true},
 		{Name: "jobs.example.az — a source whose name is long enough to wrap", Kind: model.SourceHTML, URL: board.URL + "/list?page=1&category=it",
-			Schedule: "*/30 8-20 * * 1-5", Enabled: true, Selectors: map[string]string{"item": "article.job", "title": "h2", "url": "a@href", "detail": "true"}},
+			Schedule: "30 4 * * 1", Enabled: true, Selectors: map[string]string{"item": "article.job", "title": "h2", "url": "a@href", "detail": "true"}},
 		{Name: "broken board", Kind: model.SourceJSONLD, URL: board.URL + "/broken", Schedule: "@every 6h", Enabled: false},
 	} {
 		src, err := f.app.parts.scraper.CreateSource(ctx, s)
@@ -185,6 +204,84 @@ func TestBrowser_Views(t *testing.T) {
 		}
 	})
 	t.Run("bugs", func(t *testing.T) { testViewBugs(t, f) })
+	t.Run("admin", func(t *testing.T) { testAdminViews(t, f) })
+}
+
+// testAdminViews: the statistics are the cluster's, in words; the source
+// form sends every setting; each source shows its health at a glance.
+func testAdminViews(t *testing.T, f *viewFixture) {
+	t.Run("stats are the cluster's, in words", func(t *testing.T) {
+		// Another node of the cluster, with streams of its own.
+		if err := f.app.store.AddStatsSample(context.Background(), storage.StatsSample{Node: "web-2", ConnWS: 3, Subscriptions: 3}, api.StatsKeep); err != nil {
+			t.Fatal(err)
+		}
+		tab := f.show(t, view("admin-stats"), browsertest.Desktop)
+		browsertest.WaitTrue(t, tab, `document.querySelector("#stats-charts").textContent.includes("on 2 nodes")`)
+		text := browsertest.Text(t, tab, "#stats-charts")
+		for _, want := range []string{"3 WebSocket", "events/", "over the last hour", "runs over the last hour: ", " ok, ", " failed", "Matching a new job against the alerts took"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the charts do not say %q: %s", want, text)
+			}
+		}
+		if n := browsertest.Eval[int](t, tab, `document.querySelectorAll("#stats-charts figure svg[role=img][aria-labelledby]").length`); n != 4 {
+			t.Errorf("%d labelled charts, want 4", n)
+		}
+		// Another range asks the server again.
+		browsertest.Do(t, tab, chromedp.SetValue(chromedp.CSS("#stats-range"), "24h"))
+		browsertest.Eval[any](t, tab, `(document.querySelector("#stats-range").dispatchEvent(new Event("change")), null)`)
+		browsertest.WaitTrue(t, tab, `document.querySelector("#stats-charts").textContent.includes("over the last day")`)
+	})
+	t.Run("source form sends every setting", func(t *testing.T) {
+		tab := f.show(t, view("admin-source-form"), browsertest.Desktop)
+		set := func(sel, v string) {
+			browsertest.Do(t, tab, chromedp.SetValue(chromedp.CSS("#source-form "+sel), v))
+		}
+		set("input[name=name]", "form board")
+		set("input[name=url]", "https://jobs.example.org/list")
+		set("input[name=sel-item]", "li.job")
+		set("input[name=sel-title]", "h3")
+		set("input[name=sel-url]", "a@href")
+		set("input[name=sel-validThrough]", "time.until@datetime")
+		set("input[name=sel-remote]", ".remote")
+		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS("#source-form details.settings summary")))
+		set("input[name=set-maxPages]", "5")
+		set("input[name=set-maxDetailPages]", "40")
+		set("input[name=set-delay]", "1500ms")
+		set("input[name=set-requestTimeout]", "15s")
+		set("input[name=set-suspectRatio]", "0.25")
+		browsertest.Eval[any](t, tab, `(document.querySelector("#source-form input[name=detail]").click(), document.querySelector("#source-form input[name=enabled]").click(), null)`)
+		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS(`#source-form button[type=submit]`)))
+		browsertest.WaitTrue(t, tab, sourceRow("form board"))
+		var src model.Source
+		for _, s := range f.listSources(t) {
+			if s.Name == "form board" {
+				src = s
+			}
+		}
+		sel := src.Selectors
+		if sel["item"] != "li.job" || sel["validThrough"] != "time.until@datetime" || sel["remote"] != ".remote" || sel["detail"] != "true" || src.Enabled {
+			t.Errorf("saved source: selectors %v, enabled %v", sel, src.Enabled)
+		}
+		var saved map[string]any
+		_ = json.Unmarshal(src.Settings, &saved)
+		delay, _ := time.ParseDuration(fmt.Sprint(saved["delay"]))
+		if len(saved) != 5 || saved["maxPages"] != 5.0 || saved["maxDetailPages"] != 40.0 || delay != 1500*time.Millisecond || saved["requestTimeout"] != "15s" || saved["suspectRatio"] != 0.25 {
+			t.Errorf("saved settings %s", src.Settings)
+		}
+		if n := browsertest.Eval[int](t, tab, `document.querySelectorAll("#sources-list tr[data-id] .dot[role=img][aria-label]").length`); n < 4 {
+			t.Errorf("%d sources with a health dot, want every one", n)
+		}
+	})
+}
+
+// listSources reads the sources from the database.
+func (f *viewFixture) listSources(t *testing.T) []model.Source {
+	t.Helper()
+	srcs, err := f.app.store.ListSources(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srcs
 }
 
 // overflowCheck is "" when the page fits the viewport's width and the
@@ -227,7 +324,7 @@ func TestBrowser_Screenshots(t *testing.T) {
 // testViewBugs: the bugs issue 15 found on the page, each checked where it
 // was seen.
 func testViewBugs(t *testing.T, f *viewFixture) {
-	sources := pageViews[4]
+	sources := view("admin-sources")
 	t.Run("phone runs table shows Status", func(t *testing.T) {
 		tab := f.show(t, sources, browsertest.Phone)
 		browsertest.Eval[any](t, tab, clickButton(sourceRow("board.example.com"), "Runs"))
@@ -241,7 +338,8 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 		got := browsertest.Eval[string](t, tab, `[...document.querySelectorAll("#sources-list tr[data-id]")].flatMap(tr => {
 			const out = [];
 			const h = tr.getBoundingClientRect().height;
-			if (h > 240) out.push(tr.querySelector("strong").textContent + " is " + Math.round(h) + " px tall: " + [...tr.children].map(td => Math.round(td.getBoundingClientRect().height)).join("+"));
+			const healthy = tr.querySelector(".dot.ok");
+			if (h > (healthy ? 200 : 280)) out.push(tr.querySelector("strong").textContent + " is " + Math.round(h) + " px tall: " + [...tr.children].map(td => Math.round(td.getBoundingClientRect().height)).join("+"));
 			for (const b of tr.querySelectorAll("button")) {
 				const r = b.getBoundingClientRect();
 				if (r.left < 0 || r.right > innerWidth) out.push(b.textContent + " at x " + Math.round(r.left) + "-" + Math.round(r.right));
@@ -253,7 +351,7 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 		}
 	})
 	t.Run("phone toasts leave the page usable", func(t *testing.T) {
-		tab := f.show(t, pageViews[0], browsertest.Phone)
+		tab := f.show(t, view("jobs"), browsertest.Phone)
 		h := browsertest.Run(t, tab, chromedp.Evaluate[float64](`(async () => {
 			const url = performance.getEntriesByType("resource").map(e => e.name).find(n => /\/static\/toast\.[0-9a-f]+\.js$/.test(n));
 			const { toast } = await import(url);
@@ -278,7 +376,7 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 		}
 	})
 	t.Run("feed name pattern matches the server", func(t *testing.T) {
-		tab := f.show(t, pageViews[6], browsertest.Desktop)
+		tab := f.show(t, view("admin-feeds"), browsertest.Desktop)
 		browsertest.Eval[any](t, tab, `(document.querySelector("#feed-new").click(), null)`)
 		browsertest.WaitVisible(t, tab, "#feed-form input[name=name]")
 		for name, valid := range map[string]bool{"job_alerts_baku": true, "job-alerts-2": true, "Jobs in Baku": false, "-x": false, "me": false, "jobs": false} {
@@ -292,7 +390,7 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 		}
 	})
 	t.Run("Escape closes the sign-in panel", func(t *testing.T) {
-		tab := f.show(t, pageViews[1], browsertest.Desktop)
+		tab := f.show(t, view("sign-in"), browsertest.Desktop)
 		browsertest.Do(t, tab, chromedp.KeyEvent("\x1b"))
 		browsertest.WaitTrue(t, tab, `document.querySelector("#auth-panel").hidden`)
 		if got := browsertest.Eval[string](t, tab, `document.activeElement.id`); got != "signin-open" {

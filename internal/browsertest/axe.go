@@ -16,18 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// # Accessibility and devices
-//
-// Axe runs axe-core (the npm package, pinned in axe/package.json and
-// installed into axe/node_modules by `npm ci`, which `make test`, `make
-// axe` and .ci/run do) in the tab's page and returns its violations;
-// CheckAxe fails the test on any. The script is injected through the
-// DevTools protocol (Runtime.evaluate), so the page's Content-Security-
-// Policy, which allows no inline or foreign script, stays as it is.
-//
-// Emulate sets the tab's viewport and its prefers-color-scheme, for the
-// phone and dark-mode views.
-
 // AxeScript is where axe.min.js is looked for: $BIRJOB_AXE, else
 // axe/node_modules/axe-core/axe.min.js beside this package's source.
 func AxeScript() string {
