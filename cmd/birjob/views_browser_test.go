@@ -368,7 +368,6 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 			browsertest.Eval[any](t, tab, `(scrollTo(0, 0), null)`)
 			browsertest.Eval[any](t, tab, clickButton(sourceRow("broken board"), action))
 			browsertest.WaitTrue(t, tab, `(o => o && !o.hidden && o.querySelector("p, table"))(document.querySelector("#source-output"))`)
-			// Scrolling may be smooth: wait until the output is on screen.
 			browsertest.WaitTrue(t, tab, `(r => r.top >= 0 && r.top < innerHeight - 100)(document.querySelector("#source-output").getBoundingClientRect())`)
 			if in := browsertest.Eval[bool](t, tab, `document.querySelector("#source-output").contains(document.activeElement)`); !in {
 				t.Errorf("%s: the focus is on %s, not in the output", action, browsertest.Eval[string](t, tab, `document.activeElement.outerHTML.slice(0, 80)`))

@@ -117,15 +117,19 @@ export class Admin {
       h("td", { "data-label": "Next run", class: "small" }, nextRun(s)),
       h(
         "td",
-        { class: "actions" },
-        btn("Edit", () => this.editSource(s)),
-        btn("Preview", () => this.preview(s, id, row)),
-        btn("Run now", () => this.run(s, id, row)),
-        btn("Runs", () => this.runs(s, id, row)),
-        // Resuming a paused source is enabling it: the server forgets the
-        // pause and the failure streak.
-        btn(s.enabled ? "Disable" : s.health?.paused ? "Resume" : "Enable", () => this.saveSource(s, { enabled: !s.enabled }), s.health?.paused && !s.enabled ? "primary" : null),
-        // Delete is in the edit form: rare, and one button fewer per row.
+        { class: "actions-cell" },
+        h(
+          "div",
+          { class: "actions" },
+          btn("Edit", () => this.editSource(s)),
+          btn("Preview", () => this.preview(s, id, row)),
+          btn("Run now", () => this.run(s, id, row)),
+          btn("Runs", () => this.runs(s, id, row)),
+          // Resuming a paused source is enabling it: the server forgets the
+          // pause and the failure streak.
+          btn(s.enabled ? "Disable" : s.health?.paused ? "Resume" : "Enable", () => this.saveSource(s, { enabled: !s.enabled }), s.health?.paused && !s.enabled ? "primary" : null),
+          // Delete is in the edit form: rare, and one button fewer per row.
+        ),
       ),
     );
     return row;
@@ -205,8 +209,8 @@ export class Admin {
       (at || this.sourceForm).after(this.sourceOut);
     }
     show(this.sourceOut, true);
-    const reduce = matchMedia("(prefers-reduced-motion: reduce)").matches;
-    this.sourceOut.scrollIntoView({ block: "nearest", behavior: reduce ? "auto" : "smooth" });
+    // (At once, not smoothly: a click that follows must land where it aims.)
+    this.sourceOut.scrollIntoView({ block: "nearest" });
     heading.focus({ preventScroll: true });
   }
 
