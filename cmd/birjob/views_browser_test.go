@@ -388,6 +388,26 @@ func testViewBugs(t *testing.T, f *viewFixture) {
 			t.Errorf("the name's hint %q does not mention '_'", hint)
 		}
 	})
+	t.Run("phone menu opens, leads and closes with Escape", func(t *testing.T) {
+		tab := f.show(t, view("jobs-signed-in"), browsertest.Phone)
+		if shown := browsertest.Eval[bool](t, tab, `!!document.querySelector("#signout").getClientRects().length`); shown {
+			t.Error("the account is in the header row at 390 px, not in the menu")
+		}
+		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS("#menu-toggle")))
+		browsertest.WaitVisible(t, tab, `#nav a[data-tab="alerts"]`)
+		if got := browsertest.Eval[string](t, tab, `document.querySelector("#menu-toggle").getAttribute("aria-expanded") + " " + document.activeElement.textContent`); got != "true Jobs" {
+			t.Errorf("open menu: aria-expanded and focus %q, want \"true Jobs\"", got)
+		}
+		browsertest.Do(t, tab, chromedp.KeyEvent("\x1b"))
+		browsertest.WaitTrue(t, tab, `!document.querySelector("#signout").getClientRects().length`)
+		if got := browsertest.Eval[string](t, tab, `document.activeElement.id + " " + document.querySelector("#menu-toggle").getAttribute("aria-expanded")`); got != "menu-toggle false" {
+			t.Errorf("after Escape: focus and aria-expanded %q, want \"menu-toggle false\"", got)
+		}
+		// A section chosen in the menu is shown, and the menu closes.
+		browsertest.Do(t, tab, chromedp.Click(chromedp.CSS("#menu-toggle")), chromedp.Click(chromedp.CSS(`#nav a[data-tab="alerts"]`)))
+		browsertest.WaitVisible(t, tab, "#tab-alerts")
+		browsertest.WaitTrue(t, tab, `!document.querySelector("#top.open")`)
+	})
 	t.Run("Escape closes the sign-in panel", func(t *testing.T) {
 		tab := f.show(t, view("sign-in"), browsertest.Desktop)
 		browsertest.Do(t, tab, chromedp.KeyEvent("\x1b"))
