@@ -5,7 +5,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run build test test-short test-fault lint bench capacity fmt clean
+.PHONY: help run build test test-short test-fault lint bench capacity fmt clean axe screenshots
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ build: ## build bin/birjob
 run: build ## run everything on :8080 (embedded PostgreSQL and demo board unless configured)
 	./$(BIN)
 
-test: ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, else a throwaway cluster; real Chromium)
+test: axe ## run all tests with the race detector (real PostgreSQL: DATABASE_URL, else a throwaway cluster; real Chromium, axe-core)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -p 2 -timeout 20m $(PKGS)
 
@@ -66,6 +66,18 @@ capacity: build ## capacity figures: event log appends, unwanted events on 3 nod
 	bin/birjob-capacity unwanted -nodes 3 -rates 1000,2000,4000 -window 20s -repeat 2
 	bin/birjob-capacity idle     -clients 100000 -step 5000 -hold 30s
 	bin/birjob-capacity startup  -alerts 1000000 -repeat 2
+
+# axe-core, pinned in internal/browsertest/axe/package-lock.json, for the
+# browser tests' accessibility checks; installed once (npm ci reads the
+# lock file only, and uses npm's cache when it has the package).
+AXE := internal/browsertest/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE) ## install axe-core for the browser tests (npm ci, when missing)
+$(AXE): internal/browsertest/axe/package-lock.json
+	cd internal/browsertest/axe && npm ci --no-audit --no-fund --prefer-offline
+	@touch $@
+
+screenshots: axe ## write docs/screenshots/*.png from the browser tests (desktop light and dark, phone)
+	BIRJOB_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestBrowser_Screenshots$$' -timeout 10m ./cmd/birjob
 
 clean: ## remove build output (not the data folder)
 	rm -rf bin

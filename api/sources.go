@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/birjob/birjob/auth"
 	"github.com/birjob/birjob/internal/httpx"
@@ -59,10 +60,16 @@ type SourceView struct {
 	// and its reason, and the back-off of the source's host (when it
 	// resumes). Absent for the manual source.
 	Health *scraper.Health `json:"health,omitempty"`
+	// NextRunAt is the source's next scheduled tick, while it is enabled.
+	NextRunAt *time.Time `json:"nextRunAt,omitempty"`
 }
 
 func (s *Server) view(ctx context.Context, src model.Source) (SourceView, error) {
 	v := SourceView{Source: src}
+	if sched, err := scraper.ParseSchedule(src.Schedule); err == nil && src.Enabled {
+		next := sched.Next(time.Now())
+		v.NextRunAt = &next
+	}
 	runs, err := s.store.ListRuns(ctx, src.ID, 1)
 	if err != nil {
 		return v, err

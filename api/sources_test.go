@@ -189,9 +189,18 @@ func TestAPI_SourcesCRUD(t *testing.T) {
 	if code := call(t, "GET", srv.URL+"/api/sources/"+id, nil, &got); code != 200 || got.Enabled || got.Schedule != "*/10 * * * *" {
 		t.Errorf("get: %d %+v", code, got)
 	}
+	if got.NextRunAt != nil {
+		t.Errorf("a disabled source runs next at %v, want no nextRunAt", got.NextRunAt)
+	}
 	var list struct{ Sources []api.SourceView }
 	if code := call(t, "GET", srv.URL+"/api/sources", nil, &list); code != 200 || len(list.Sources) != 2 {
 		t.Errorf("list: %d %d", code, len(list.Sources))
+	}
+	// The enabled rss source ("@every 5m") runs next within five minutes.
+	for _, v := range list.Sources {
+		if v.Name == "Feed" && (v.NextRunAt == nil || time.Until(*v.NextRunAt) <= 0 || time.Until(*v.NextRunAt) > 5*time.Minute) {
+			t.Errorf("nextRunAt of an @every 5m source = %v", v.NextRunAt)
+		}
 	}
 	var runs struct{ Runs []storage.Run }
 	if code := call(t, "GET", srv.URL+"/api/sources/"+id+"/runs", nil, &runs); code != 200 || runs.Runs == nil && len(runs.Runs) != 0 {

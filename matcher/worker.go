@@ -86,18 +86,20 @@ type Worker struct {
 	newIndex  func() Matcher
 
 	// Touched only by the Run goroutine, except through atomics.
-	alerts     atomic.Pointer[matcherBox]
-	feeds      atomic.Pointer[matcherBox]
-	feedNames  map[int64]string // feed id → channel name
-	hitBuf     []Hit            // reused from job to job
-	cursor     int64
-	loaded     bool
-	lastPrune  time.Time
-	ready      chan struct{}
-	readyOnce  bool
-	matched    atomic.Int64
-	eventsSent atomic.Int64
-	metrics    *metrics
+	alerts      atomic.Pointer[matcherBox]
+	feeds       atomic.Pointer[matcherBox]
+	feedNames   map[int64]string // feed id → channel name
+	hitBuf      []Hit            // reused from job to job
+	cursor      int64
+	loaded      bool
+	lastPrune   time.Time
+	ready       chan struct{}
+	readyOnce   bool
+	matched     atomic.Int64
+	eventsSent  atomic.Int64
+	jobsMatched atomic.Int64 // new jobs matched against the alerts
+	matchNanos  atomic.Int64 // time spent matching them
+	metrics     *metrics
 }
 
 type matcherBox struct{ m Matcher }
@@ -134,6 +136,10 @@ type Stats struct {
 	Feeds   int   // feeds held
 	Changes int64 // job changes processed
 	Events  int64 // events written
+	// Matched counts the new jobs matched against the alerts, and
+	// MatchTime the time that took (the admin page's matching time).
+	Matched   int64
+	MatchTime time.Duration
 }
 
 // Stats returns the worker's counters.
@@ -147,6 +153,8 @@ func (w *Worker) Stats() Stats {
 	}
 	s.Changes = w.matched.Load()
 	s.Events = w.eventsSent.Load()
+	s.Matched = w.jobsMatched.Load()
+	s.MatchTime = time.Duration(w.matchNanos.Load())
 	return s
 }
 
@@ -392,7 +400,10 @@ func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 		} else {
 			hits = alerts.Match(j)
 		}
-		w.metrics.matchDuration.Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		w.metrics.matchDuration.Observe(took.Seconds())
+		w.jobsMatched.Add(1)
+		w.matchNanos.Add(int64(took))
 		w.metrics.matchesPerJob.Observe(float64(len(hits)))
 		var feedNames []string
 		for _, h := range feeds.Match(j) {

@@ -209,3 +209,24 @@ func (s *Store) CopyEvents(ctx context.Context, n int, row func(i int) (channel,
 	}
 	return nil
 }
+
+// TimeCount is a count of rows in one time bucket.
+type TimeCount struct {
+	At time.Time
+	N  int64
+}
+
+// EventCounts counts the events written since from (every row of the log:
+// the public job events and each delivery to a user or a feed) in buckets
+// of step aligned on from, oldest first; empty buckets are absent.
+func (s *Store) EventCounts(ctx context.Context, from time.Time, step time.Duration) ([]TimeCount, error) {
+	rows, _ := s.db.Query(ctx, `
+		SELECT date_bin(make_interval(secs => $2), created_at, $1) AS bucket, count(*)
+		FROM events WHERE created_at >= $1
+		GROUP BY 1 ORDER BY 1`, from, step.Seconds())
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TimeCount])
+	if err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	return out, nil
+}

@@ -135,3 +135,24 @@ func (s *Store) MarkInterruptedRuns(ctx context.Context, node string, olderThan 
 	}
 	return nil
 }
+
+// RunCount is the number of runs of one status started in one time bucket.
+type RunCount struct {
+	At     time.Time
+	Status string
+	N      int64
+}
+
+// RunCountsByStatus counts the scrape runs started since from, by status,
+// in buckets of step aligned on from, oldest first.
+func (s *Store) RunCountsByStatus(ctx context.Context, from time.Time, step time.Duration) ([]RunCount, error) {
+	rows, _ := s.db.Query(ctx, `
+		SELECT date_bin(make_interval(secs => $2), started_at, $1) AS bucket, status, count(*)
+		FROM scrape_runs WHERE started_at >= $1
+		GROUP BY 1, 2 ORDER BY 1, 2`, from, step.Seconds())
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RunCount])
+	if err != nil {
+		return nil, fmt.Errorf("count runs: %w", err)
+	}
+	return out, nil
+}

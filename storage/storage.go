@@ -9,7 +9,8 @@
 // courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
 // push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
 // (users.time_zone); signin_attempts.go holds the sign-in limits' counters
-// (auth/limiter.go). The pipeline stages meet in PostgreSQL and call
+// (auth/limiter.go); stats_samples.go, the nodes' counters for the admin
+// page. The pipeline stages meet in PostgreSQL and call
 // storage for every read and write; they keep their decisions and their
 // transactions. Outside this package and migrations/ the only SQL is
 // LISTEN.

@@ -288,7 +288,15 @@ func (b *fakeBackend) handler() http.Handler {
 		writeJSON(w, 200, []map[string]any{{"id": 1, "name": "job-alerts-baku", "title": "Jobs in Baku", "location": "Baku"}})
 	})
 	mux.HandleFunc("GET /api/admin/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"clients": map[string]int{"sse": 3, "ws": 1, "poll": 0}, "eventsPerSecond": 2.5, "node": "a"})
+		now := time.Now().Truncate(time.Minute)
+		writeJSON(w, 200, map[string]any{
+			"notify": map[string]any{"connections": map[string]int{"sse": 3, "ws": 1, "poll": 0}, "eventsPerSecond": 2.5},
+			"range":  "1h", "step": 60, "now": now.Add(30 * time.Second),
+			"cluster": map[string]any{"nodes": []string{"a", "b"}, "connections": map[string]int{"sse": 5, "ws": 1, "poll": 0}, "subscriptions": 8},
+			"series": map[string]any{"at": []time.Time{now.Add(-time.Minute), now}, "events": []int{120, 30},
+				"connections": map[string][]any{"sse": {4, 5}, "ws": {1, nil}, "poll": {0, 0}},
+				"runs":        map[string][]int{"ok": {2, 1}, "failed": {0, 1}}, "matched": []int{10, 0}, "matchMs": []any{0.25, nil}},
+		})
 	})
 	mux.HandleFunc("GET /api/events/{channel}", b.serveSSE)
 	mux.HandleFunc("GET /api/events", b.serveSSE)
@@ -823,14 +831,20 @@ func TestBrowser_SignedInAlertsAndAdmin(t *testing.T) {
 
 	// Admin: sources answer 404, the error shows, feeds and stats still render.
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#admin"))
-	browsertest.WaitVisible(t, ctx, `#feeds-list li[data-id="1"]`)
 	browsertest.WaitVisible(t, ctx, `#sources-error`)
 	if got := browsertest.Text(t, ctx, "#sources-error"); !strings.Contains(got, "no route /api/sources") {
 		t.Errorf("sources error = %q", got)
 	}
-	browsertest.WaitVisible(t, ctx, `#stats .stat`)
-	if got := browsertest.Text(t, ctx, "#stats"); !strings.Contains(got, "clients.sse") || !strings.Contains(got, "2.5") {
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#admin/feeds"))
+	browsertest.WaitVisible(t, ctx, `#feeds-list li[data-id="1"]`)
+	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/#admin/stats"))
+	browsertest.WaitVisible(t, ctx, `#stats-charts figure svg`)
+	if got := browsertest.Text(t, ctx, "#stats-charts"); !strings.Contains(got, "1.67 events/s over the last hour (150 events), peak 2 events/s") ||
+		!strings.Contains(got, "6 open connections now: 5 SSE, 1 WebSocket, 0 long poll, on 2 nodes") || !strings.Contains(got, "4 runs over the last hour: 3 ok, 1 failed") {
 		t.Errorf("stats = %q", got)
+	}
+	if got := browsertest.Text(t, ctx, "#stats"); !strings.Contains(got, "notify.connections.sse") || !strings.Contains(got, "2.5") {
+		t.Errorf("node counters = %q", got)
 	}
 	browsertest.Screenshot(t, ctx, "/tmp/birjob-admin.png")
 

@@ -154,6 +154,32 @@
 // shows #welcome on a first visit (signed out, localStorage
 // "birjob-visited" unset).
 //
+// # Layout and the admin tab
+//
+// The header is one row at every width: below 40rem a signed-in header
+// keeps the brand, the connection pill and a Menu button (#menu-toggle,
+// static/menu.js) that opens the sections and the account (#menu); signed
+// out it keeps the brand, the pill and "Sign in". Escape closes the menu or
+// the sign-in panel and gives the focus back to the button that opened it.
+//
+// The admin tab has three parts with URLs of their own: #admin/sources
+// (the default; each source with a health dot, its last and next run and,
+// when something is wrong, why; on a phone a card), #admin/stats
+// (static/charts.js: the cluster's GET /api/admin/stats drawn as inline
+// SVG charts, each with a sentence that is also its accessible name;
+// refreshed every 10 s while shown) and #admin/feeds. The source form
+// (static/sourceform.js) has every selector of each kind and every setting
+// of scraper.Settings, with examples; keys it does not know are kept.
+// Preview, "Run now" and the run history open in one panel
+// (#source-output) right under the source's row (or the form), scrolled
+// into view, with the focus on its heading. A feed name's pattern is the
+// server's rule (model.ValidFeedName) written for the "v" flag that
+// Chromium compiles pattern attributes with.
+//
+// The page needs no npm; the browser tests do, for axe-core (see package
+// internal/browsertest), which they run on every view of the table
+// pageViews in cmd/birjob, in light and dark mode.
+//
 // The element #conn shows the browser's stream in every tab; its data-state
 // ("connecting", "live", "reconnecting", "closed"), data-transport ("sse",
 // "ws", "poll"), data-me-state and data-me-transport (present while "me" is

@@ -130,8 +130,9 @@ func TestBrowser_AdminPages(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#auth-login")),
 	)
 	browsertest.WaitVisible(t, ctx, `#nav a[data-tab="admin"]`)
-	browsertest.Do(t, ctx, chromedp.Navigate(base+"/#admin"))
-	browsertest.WaitVisible(t, ctx, "#stats .stat")
+	browsertest.Do(t, ctx, chromedp.Navigate(base+"/#admin/stats"))
+	browsertest.WaitVisible(t, ctx, "#stats-charts figure svg")
+	browsertest.Do(t, ctx, chromedp.Navigate(base+"/#admin/sources"))
 
 	browsertest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS("#source-new")),
@@ -155,6 +156,7 @@ func TestBrowser_AdminPages(t *testing.T) {
 
 	// A click in the page (not at coordinates): the "Source created." toast
 	// may still cover the button's place in the corner.
+	browsertest.Do(t, ctx, chromedp.Navigate(base+"/#admin/feeds"))
 	browsertest.Eval[bool](t, ctx, `(document.querySelector("#feed-new").click(), true)`)
 	browsertest.Do(t, ctx,
 		chromedp.SendKeys(chromedp.CSS("#feed-form input[name=name]"), "job-alerts-baku"),

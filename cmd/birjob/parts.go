@@ -146,6 +146,8 @@ func buildParts(ctx context.Context, a *App) (*parts, error) {
 		}
 	}
 
+	p.workers = append(p.workers, worker{"stats", p.sampleStats(a)})
+
 	page := web.Handler(web.Options{Logger: a.log})
 	p.routes = func(mux *http.ServeMux) {
 		if p.hub != nil {

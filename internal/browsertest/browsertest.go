@@ -33,8 +33,26 @@
 // Every helper fails the test (t.Fatal) on error or timeout, after saving a
 // screenshot. At the end of the test, uncaught exceptions and unhandled
 // promise rejections of the page fail the test; console.error calls are
-// logged. Screenshots go to $BIRJOB_SCREENSHOTS when set, else to
+// logged. Failure screenshots go to $BIRJOB_FAILURE_SCREENSHOTS when set
+// (or $BIRJOB_SCREENSHOTS when it names a folder), else to
 // os.TempDir()/birjob-screenshots.
+//
+// # Accessibility, devices and screenshots
+//
+// Axe runs axe-core in the tab's page and returns its violations; CheckAxe
+// fails the test on any (t.Errorf, so a table of views reports them all).
+// axe-core is the npm package pinned in axe/package.json and
+// axe/package-lock.json, installed into axe/node_modules by `npm ci` (`make
+// axe`, which `make test` and .ci/run run); a test that needs it and does
+// not find it is skipped, or fails under BIRJOB_REQUIRE_BROWSER=1. The
+// script goes into the page through the DevTools protocol
+// (Runtime.evaluate), so the page keeps its Content-Security-Policy, which
+// allows no inline or foreign script.
+//
+// Emulate gives the tab a viewport and a prefers-color-scheme: Desktop
+// (1280×900), Phone (390×844, mobile), and either WithDark().
+// CaptureViewport saves a PNG of what the viewport shows (the README's
+// pictures, docs/screenshots/, come from cmd/birjob's TestBrowser_Screenshots).
 package browsertest
 
 import (
@@ -414,9 +432,25 @@ func WaitTrue(t testing.TB, ctx context.Context, expression string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(tctx, chromedp.Poll[bool]("!!("+expression+")")); err != nil {
-		fail(t, ctx, "wait for "+expression, err)
+	for {
+		_, err := chromedp.Run(tctx, chromedp.Poll[bool]("!!("+expression+")"))
+		// A page that is still replacing its document loses the context
+		// the poll runs in: poll the new one.
+		if err != nil && tctx.Err() == nil && contextGone(err) {
+			continue
+		}
+		if err != nil {
+			fail(t, ctx, "wait for "+expression, err)
+		}
+		return
 	}
+}
+
+// contextGone reports whether err says the page's JavaScript context went
+// away under a call (a navigation in progress).
+func contextGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 // Eval evaluates a JavaScript expression and returns its value.
@@ -440,9 +474,13 @@ func Screenshot(t testing.TB, ctx context.Context, path string) {
 	}
 }
 
-// ScreenshotDir is where failure screenshots go.
+// ScreenshotDir is where failure screenshots go. (BIRJOB_SCREENSHOTS=1
+// asks for the documentation's screenshots instead; it is no folder.)
 func ScreenshotDir() string {
-	if d := os.Getenv("BIRJOB_SCREENSHOTS"); d != "" {
+	if d := os.Getenv("BIRJOB_FAILURE_SCREENSHOTS"); d != "" {
+		return d
+	}
+	if d := os.Getenv("BIRJOB_SCREENSHOTS"); d != "" && d != "1" && d != "0" {
 		return d
 	}
 	return filepath.Join(os.TempDir(), "birjob-screenshots")

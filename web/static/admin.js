@@ -1,33 +1,48 @@
-// admin.js — the admin tab: scrape sources (edit, preview, run now, run
-// history), public feeds, and live stats of the notification hub. Each part
-// loads on its own, so an endpoint that is missing or failing shows its
-// error and leaves the others working.
+// admin.js — the admin tab, in three parts with their own URLs:
+// #admin/sources (scrape sources at a glance: health, last and next run;
+// edit with every setting, preview, run now, run history), #admin/stats
+// (the cluster's statistics over time, charts.js) and #admin/feeds (public
+// feeds). Each part loads on its own, so an endpoint that is missing or
+// failing shows its error and leaves the others working.
 
 import { h, clear, show, api, errorText, status, str, field, dateTime, ago, $ } from "./dom.js";
 import { criteriaFields, summary } from "./criteria.js";
 import { renderJob } from "./jobs.js";
 import { toast } from "./toast.js";
+import { sourceForm } from "./sourceform.js";
+import { statsCharts } from "./charts.js";
 
-const KINDS = ["html", "jsonld", "rss", "json"];
-const HTML_SELECTORS = ["item", "title", "url", "company", "location", "salary", "postedAt", "description", "externalId", "employmentType", "next", "detail"];
-const JSON_SELECTORS = ["items", ...HTML_SELECTORS.filter((k) => k !== "item" && k !== "next" && k !== "detail"), "next"];
-const STATS_MS = 5000;
+const STATS_MS = 10000;
+const PARTS = ["sources", "stats", "feeds"];
+
+// A public feed's name: the server's rule (model.ValidFeedName), written
+// for the browser's pattern attribute, which is compiled with the "v"
+// flag (so "-" is escaped inside a class).
+const FEED_NAME_PATTERN = "(?!(?:jobs|me)$)[a-z0-9][a-z0-9_\\-]{0,62}";
+const FEED_NAME_HINT = "1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit; not “jobs” or “me”";
 
 /** Admin is the admin tab. */
 export class Admin {
   constructor() {
     this.sources = $("sources-list");
     this.sourcesErr = $("sources-error");
+    this.sourcesSummary = $("sources-summary");
     this.sourceForm = $("source-form");
-    this.sourceOut = $("source-output");
+    // One output panel (preview, run, runs), shown next to what asked for it.
+    this.sourceOut = h("div", { id: "source-output", class: "card output", role: "region", "aria-label": "Source output", hidden: true });
+    this.outRow = null;
     this.feeds = $("feeds-list");
     this.feedsErr = $("feeds-error");
     this.feedForm = $("feed-form");
     this.stats = $("stats");
     this.statsErr = $("stats-error");
+    this.statsRange = $("stats-range");
     this.statsTimer = null;
+    this.part = "sources";
+    this.on = false;
     $("source-new").addEventListener("click", () => this.editSource(null));
     $("feed-new").addEventListener("click", () => this.editFeed(null));
+    this.statsRange.addEventListener("change", () => this.loadStats());
   }
 
   /** load fetches all parts; each failure stays in its part. */
@@ -37,10 +52,22 @@ export class Admin {
     this.loadStats();
   }
 
-  /** active starts or stops the stats refresh (while the tab is shown). */
-  active(on) {
+  /**
+   * active says whether the tab is shown, and which part (the URL's
+   * "#admin/<part>"); the stats refresh while they are on screen.
+   */
+  active(on, part) {
+    this.on = on;
+    if (on) {
+      this.part = PARTS.includes(part) ? part : "sources";
+      for (const p of PARTS) show($(`admin-${p}`), p === this.part);
+      for (const a of document.querySelectorAll("#admin-nav a")) {
+        if (a.dataset.admin === this.part) a.setAttribute("aria-current", "page");
+        else a.removeAttribute("aria-current");
+      }
+    }
     clearInterval(this.statsTimer);
-    this.statsTimer = on ? setInterval(() => this.loadStats(), STATS_MS) : null;
+    this.statsTimer = on && this.part === "stats" ? setInterval(() => this.loadStats(), STATS_MS) : null;
   }
 
   // ---- sources ----
@@ -50,8 +77,10 @@ export class Admin {
       const body = await api("GET", "/api/sources");
       const list = Array.isArray(body) ? body : Array.isArray(body?.sources) ? body.sources : [];
       clear(this.sources);
-      if (!list.length) this.sources.append(h("tr", {}, h("td", { colspan: "5", class: "empty", text: "No sources yet." })));
+      this.outRow = null;
+      if (!list.length) this.sources.append(h("tr", {}, h("td", { colspan: "5", class: "empty", text: "No sources yet. “New source” adds a job board to scrape." })));
       for (const s of list) this.sources.append(this.sourceRow(s));
+      this.sourcesSummary.textContent = sourcesSummary(list);
       status(this.sourcesErr, "");
     } catch (err) {
       status(this.sourcesErr, `Sources: ${errorText(err)}`);
@@ -60,100 +89,87 @@ export class Admin {
 
   sourceRow(s) {
     const id = encodeURIComponent(str(s.id));
+    const row = h("tr", { "data-id": str(s.id) });
     const btn = (text, fn, cls) => h("button", { type: "button", class: cls || null, text, onclick: fn });
-    return h(
-      "tr",
-      { "data-id": str(s.id) },
-      h("td", {}, h("strong", { text: str(s.name) }), h("div", { class: "muted small", text: str(s.url) })),
-      h("td", { text: str(s.kind) }),
-      h("td", { text: str(s.schedule) }),
-      h("td", {}, h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" }), health(s.lastRun), sourceHealth(s.health)),
+    const dot = healthDot(s);
+    if (s.kind === "manual") {
+      // Jobs an admin posts with POST /api/jobs: nothing to schedule or run.
+      row.append(
+        h("td", { class: "source-name" }, h("div", { class: "name-line" }, dot, h("strong", { text: str(s.name) })), h("div", { class: "muted small", text: "jobs posted through POST /api/jobs" })),
+        h("td"),
+        h("td"),
+        h("td"),
+        h("td"),
+      );
+      return row;
+    }
+    row.append(
       h(
         "td",
-        { class: "actions" },
-        btn("Edit", () => this.editSource(s)),
-        btn("Preview", () => this.preview(s, id)),
-        btn("Run now", () => this.run(s, id)),
-        btn("Runs", () => this.runs(s, id)),
-        // Resuming a paused source is enabling it: the server forgets the
-        // pause and the failure streak.
-        btn(s.enabled ? "Disable" : s.health?.paused ? "Resume" : "Enable", () => this.saveSource(s, { enabled: !s.enabled }), s.health?.paused && !s.enabled ? "primary" : null),
-        btn("Delete", () => this.deleteSource(s, id), "danger"),
+        { class: "source-name" },
+        h("div", { class: "name-line" }, dot, h("strong", { text: str(s.name) }), " ", h("span", { class: s.enabled ? "badge ok" : "badge", text: s.enabled ? "enabled" : "disabled" })),
+        h("div", { class: "muted small url", text: `${str(s.kind)} · ${str(s.url)}` }),
+        // Health in words when something is wrong (the dot says "healthy").
+        ["ok", "new"].includes(s.health?.state) ? null : sourceHealth(s.health),
+      ),
+      h("td", { class: "schedule", "data-label": "Schedule" }, h("code", { text: str(s.schedule) })),
+      h("td", { "data-label": "Last run", class: "last-run" }, lastRun(s.lastRun)),
+      h("td", { "data-label": "Next run", class: "small" }, nextRun(s)),
+      h(
+        "td",
+        { class: "actions-cell" },
+        h(
+          "div",
+          { class: "actions" },
+          btn("Edit", () => this.editSource(s)),
+          btn("Preview", () => this.preview(s, id, row)),
+          btn("Run now", () => this.run(s, id, row)),
+          btn("Runs", () => this.runs(s, id, row)),
+          // Resuming a paused source is enabling it: the server forgets the
+          // pause and the failure streak.
+          btn(s.enabled ? "Disable" : s.health?.paused ? "Resume" : "Enable", () => this.saveSource(s, { enabled: !s.enabled }), s.health?.paused && !s.enabled ? "primary" : null),
+          // Delete is in the edit form: rare, and one button fewer per row.
+        ),
       ),
     );
+    return row;
   }
 
   editSource(s) {
-    const kind = h("select", { name: "kind" }, KINDS.map((k) => h("option", { value: k, text: k })));
-    kind.value = KINDS.includes(s?.kind) ? s.kind : "html";
-    const name = h("input", { type: "text", name: "name", required: true, value: str(s?.name) });
-    const url = h("input", { type: "url", name: "url", required: true, value: str(s?.url), placeholder: "https://jobs.example.com/" });
-    const schedule = h("input", { type: "text", name: "schedule", value: str(s?.schedule || "@every 10m"), placeholder: "@every 10m or */15 * * * *" });
-    const enabled = h("input", { type: "checkbox", name: "enabled" });
-    enabled.checked = s ? !!s.enabled : true;
-    const robots = h("input", { type: "checkbox", name: "respectRobots" });
-    robots.checked = s ? s.respectRobots !== false : true;
-    const existing = s?.selectors && typeof s.selectors === "object" ? s.selectors : {};
-    const selBox = h("fieldset", { class: "selectors" });
-    let selInputs = {};
-    const drawSelectors = () => {
-      const keys = kind.value === "json" ? JSON_SELECTORS : kind.value === "html" ? HTML_SELECTORS : [];
-      // Keep what was typed when the kind changes.
-      const typed = Object.fromEntries(Object.entries(selInputs).map(([k, el]) => [k, el.value]));
-      selInputs = {};
-      clear(selBox).append(h("legend", { text: kind.value === "json" ? "JSON paths (dotted)" : kind.value === "html" ? "CSS selectors" : "Selectors" }));
-      if (!keys.length) selBox.append(h("p", { class: "muted", text: `A source of kind ${kind.value} needs no selectors.` }));
-      for (const k of keys) {
-        selInputs[k] = h("input", { type: "text", name: `sel-${k}`, value: str(typed[k] ?? existing[k] ?? "") });
-        selBox.append(field(k, selInputs[k]));
-      }
-    };
-    kind.addEventListener("change", drawSelectors);
-    drawSelectors();
     const msg = h("p", { class: "status", role: "alert", hidden: true });
-    const form = h(
-      "form",
-      { class: "card", "aria-label": s ? "Edit source" : "New source" },
-      h("h3", { text: s ? `Edit source “${str(s.name)}”` : "New source" }),
-      h("div", { class: "row" }, field("Name", name), field("Kind", kind)),
-      field("URL", url),
-      field("Schedule", schedule, "cron spec (5 fields) or @every 10m"),
-      h("div", { class: "row" }, h("label", { class: "check" }, enabled, "Enabled"), h("label", { class: "check" }, robots, "Respect robots.txt")),
-      selBox,
-      msg,
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: s ? "Save" : "Create source" }), h("button", { type: "button", text: "Cancel", onclick: () => show(clear(this.sourceForm), false) })),
-    );
-    const read = () => {
-      // Unknown selector keys of the stored source are kept.
-      const selectors = { ...existing };
-      for (const [k, el] of Object.entries(selInputs)) {
-        if (el.value.trim()) selectors[k] = el.value.trim();
-        else delete selectors[k];
-      }
-      return { name: name.value.trim(), kind: kind.value, url: url.value.trim(), schedule: schedule.value.trim(), enabled: enabled.checked, respectRobots: robots.checked, selectors };
+    let read = null;
+    const close = () => {
+      show(clear(this.sourceForm), false);
+      this.hideOutput();
     };
-    // Try the form's settings without saving them.
-    form.querySelector(".actions").append(
-      h("button", { type: "button", text: "Preview these settings", onclick: () => this.showPreview(read().name || "new source", "/api/sources/preview", read()) }),
+    const buttons = h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "primary", text: s ? "Save" : "Create source" }),
+      h("button", { type: "button", text: "Preview these settings", onclick: () => this.showPreview(read().name || "new source", "/api/sources/preview", read(), this.sourceForm) }),
+      h("button", { type: "button", text: "Cancel", onclick: close }),
+      s ? h("button", { type: "button", class: "danger push-right", text: "Delete source", onclick: () => this.deleteSource(s, encodeURIComponent(str(s.id))).then((gone) => gone && close()) }) : null,
     );
-    form.addEventListener("submit", async (e) => {
+    const f = sourceForm(s, [msg, buttons]);
+    read = f.read;
+    f.form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const body = read();
       try {
         if (s) await api("PUT", `/api/sources/${encodeURIComponent(s.id)}`, body);
         else await api("POST", "/api/sources", body);
-        show(clear(this.sourceForm), false);
+        close();
         toast(s ? "Source saved." : "Source created.");
         this.loadSources();
       } catch (err) {
         status(msg, errorText(err));
       }
     });
-    clear(this.sourceForm).append(form);
+    clear(this.sourceForm).append(f.form);
     show(this.sourceForm, true);
-    name.focus();
+    this.sourceForm.scrollIntoView({ block: "start" });
+    f.focus();
   }
-
   async saveSource(s, change) {
     try {
       await api("PUT", `/api/sources/${encodeURIComponent(s.id)}`, change);
@@ -164,68 +180,95 @@ export class Admin {
   }
 
   async deleteSource(s, id) {
-    if (!confirm(`Delete the source “${str(s.name)}”? Its jobs stay.`)) return;
+    if (!confirm(`Delete the source “${str(s.name)}”? Its jobs that no other source lists expire.`)) return false;
     try {
       await api("DELETE", `/api/sources/${id}`);
       this.loadSources();
+      return true;
     } catch (err) {
       status(this.sourcesErr, errorText(err));
+      return false;
     }
   }
 
-  output(title, ...nodes) {
+  /**
+   * output shows title and nodes in the output panel, placed next to what
+   * asked for it (after the source's row, or after the form), scrolled
+   * into view and focused, so the answer is seen where the click was.
+   */
+  output(title, at, ...nodes) {
     nodes = nodes.filter((n) => n !== null && n !== undefined);
-    clear(this.sourceOut).append(
-      h("div", { class: "card-head" }, h("h3", { text: title }), h("button", { type: "button", text: "Close", onclick: () => show(clear(this.sourceOut), false) })),
-      ...nodes,
-    );
+    const heading = h("h3", { text: title, tabindex: "-1" });
+    clear(this.sourceOut).append(h("div", { class: "card-head" }, heading, h("button", { type: "button", text: "Close", onclick: () => this.hideOutput(at) })), ...nodes);
+    if (at instanceof HTMLTableRowElement) {
+      if (!this.outRow) this.outRow = h("tr", { class: "output-row" }, h("td", { colspan: "5" }));
+      this.outRow.firstChild.append(this.sourceOut);
+      at.after(this.outRow);
+    } else {
+      this.outRow?.remove();
+      (at || this.sourceForm).after(this.sourceOut);
+    }
     show(this.sourceOut, true);
+    // (At once, not smoothly: a click that follows must land where it aims.)
+    this.sourceOut.scrollIntoView({ block: "nearest" });
+    heading.focus({ preventScroll: true });
   }
 
-  preview(s, id) {
-    return this.showPreview(str(s.name), `/api/sources/${id}/preview`);
+  /** hideOutput closes the output panel; the focus goes back to its row. */
+  hideOutput(at) {
+    const wasOpen = !this.sourceOut.hidden;
+    show(clear(this.sourceOut), false);
+    this.outRow?.remove();
+    if (wasOpen && at instanceof HTMLElement) at.querySelector("button")?.focus();
+  }
+
+  preview(s, id, row) {
+    return this.showPreview(str(s.name), `/api/sources/${id}/preview`, undefined, row);
   }
 
   /** showPreview asks path (with the unsaved source def, if any) what it extracts. */
-  async showPreview(name, path, def) {
-    const s = { name };
-    this.output(`Preview of “${str(s.name)}”`, h("p", { class: "muted", text: "Fetching… (nothing is saved)" }));
+  async showPreview(name, path, def, at) {
+    const title = `Preview of “${str(name)}”`;
+    this.output(title, at, h("p", { class: "muted", text: "Fetching… (nothing is saved)" }));
     try {
       const body = await api("POST", path, def);
       const jobs = Array.isArray(body?.jobs) ? body.jobs : [];
       const errors = Array.isArray(body?.errors) ? body.errors : [];
       this.output(
-        `Preview of “${str(s.name)}”`,
+        title,
+        at,
         h("p", { text: `${jobs.length} job${jobs.length === 1 ? "" : "s"} from ${Number(body?.pages) || 0} page(s)` }),
         errors.length ? h("ul", { class: "errors" }, errors.map((e) => h("li", { text: typeof e === "string" ? e : JSON.stringify(e) }))) : null,
         h("ul", { class: "jobs" }, jobs.map((j, i) => renderJob({ ...j, id: j.id ?? `preview-${i}` }, { compact: true }))),
       );
     } catch (err) {
-      this.output(`Preview of “${str(s.name)}”`, h("p", { class: "status error", text: errorText(err) }));
+      this.output(title, at, h("p", { class: "status error", text: errorText(err) }));
     }
   }
 
-  async run(s, id) {
+  async run(s, id, row) {
     try {
       await api("POST", `/api/sources/${id}/run`);
       toast(`Run of “${str(s.name)}” started.`);
-      this.runs(s, id);
+      this.runs(s, id, row);
     } catch (err) {
-      status(this.sourcesErr, `Run now: ${errorText(err)}`);
+      this.output(`Run of “${str(s.name)}”`, row, h("p", { class: "status error", text: `Run now: ${errorText(err)}` }));
     }
   }
 
-  async runs(s, id) {
+  async runs(s, id, row) {
     try {
       const body = await api("GET", `/api/sources/${id}/runs`);
       const runs = Array.isArray(body) ? body : Array.isArray(body?.runs) ? body.runs : [];
       const num = (v) => h("td", { class: "num", text: Number.isFinite(Number(v)) ? String(Number(v)) : "" });
       this.output(
         `Runs of “${str(s.name)}”`,
+        row,
         runs.length
           ? h(
               "div",
-              { class: "scroll" },
+              // Scrolls sideways on a phone: focusable, so a keyboard can scroll it.
+              { class: "scroll", tabindex: "0", role: "region", "aria-label": `Runs of ${str(s.name)}` },
               h(
                 "table",
                 { class: "runs" },
@@ -254,7 +297,7 @@ export class Admin {
           : h("p", { class: "muted", text: "No runs yet." }),
       );
     } catch (err) {
-      this.output(`Runs of “${str(s.name)}”`, h("p", { class: "status error", text: errorText(err) }));
+      this.output(`Runs of “${str(s.name)}”`, row, h("p", { class: "status error", text: errorText(err) }));
     }
   }
 
@@ -294,7 +337,7 @@ export class Admin {
   }
 
   editFeed(f) {
-    const name = h("input", { type: "text", name: "name", required: true, value: str(f?.name), placeholder: "job-alerts-baku", pattern: "[a-z0-9][a-z0-9-]*" });
+    const name = h("input", { type: "text", name: "name", required: true, value: str(f?.name), placeholder: "job-alerts-baku", pattern: FEED_NAME_PATTERN, autocomplete: "off", spellcheck: "false" });
     const title = h("input", { type: "text", name: "title", value: str(f?.title), placeholder: "Jobs in Baku" });
     const crit = criteriaFields(f || {});
     const msg = h("p", { class: "status", role: "alert", hidden: true });
@@ -302,7 +345,7 @@ export class Admin {
       "form",
       { class: "card", "aria-label": f ? "Edit feed" : "New feed" },
       h("h3", { text: f ? `Edit feed “${str(f.name)}”` : "New public feed" }),
-      h("div", { class: "row" }, field("Channel name", name, "lower-case letters, digits and dashes"), field("Title", title)),
+      h("div", { class: "row" }, field("Channel name", name, FEED_NAME_HINT), field("Title", title)),
       crit.node,
       msg,
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: f ? "Save" : "Create feed" }), h("button", { type: "button", text: "Cancel", onclick: () => show(clear(this.feedForm), false) })),
@@ -339,32 +382,70 @@ export class Admin {
 
   async loadStats() {
     try {
-      const body = await api("GET", "/api/admin/stats");
+      const body = await api("GET", `/api/admin/stats?range=${encodeURIComponent(this.statsRange.value || "1h")}`);
+      const { summary: line, figures } = statsCharts(body);
+      $("stats-summary").textContent = line;
+      clear($("stats-charts")).append(...figures);
       const rows = [];
-      flatten(body, "", rows);
+      for (const k of ["notify", "matcher"]) if (body && k in body) flatten(body[k], k, rows);
       clear(this.stats);
       if (!rows.length) this.stats.append(h("p", { class: "muted", text: "No numbers reported." }));
       for (const [k, v] of rows) this.stats.append(h("div", { class: "stat" }, h("dt", { text: k }), h("dd", { text: v })));
       status(this.statsErr, "");
     } catch (err) {
-      status(this.statsErr, `Stats: ${errorText(err)}`);
+      status(this.statsErr, `Statistics: ${errorText(err)}`);
     }
   }
 }
 
-/** health summarises a source's last run, when the API gives it. */
-function health(run) {
-  if (!run || typeof run !== "object") return null;
+// Health states at a glance: the dot's class and words.
+const DOT = {
+  ok: ["ok", "healthy"],
+  new: ["idle", "not run yet"],
+  disabled: ["idle", "disabled"],
+  failing: ["bad", "failing"],
+  paused: ["bad", "paused after failures"],
+  empty: ["warn", "finding nothing"],
+  backoff: ["warn", "host backing off"],
+  manual: ["idle", "posted by hand"],
+};
+
+/** healthDot is a source's state as a coloured dot with its words for screen readers. */
+function healthDot(s) {
+  const state = s.kind === "manual" ? "manual" : str(s.health?.state) || (s.enabled ? "ok" : "disabled");
+  const [cls, words] = DOT[state] || ["warn", state];
+  return h("span", { class: `dot ${cls}`, role: "img", "aria-label": words, title: words, "data-state": state });
+}
+
+/** sourcesSummary says in words how the sources are doing. */
+function sourcesSummary(list) {
+  if (!list.length) return "";
+  const by = {};
+  for (const s of list) {
+    const state = s.kind === "manual" ? "manual" : str(s.health?.state) || (s.enabled ? "ok" : "disabled");
+    const words = (DOT[state] || [null, state])[1];
+    by[words] = (by[words] || 0) + 1;
+  }
+  const parts = Object.entries(by).map(([w, n]) => `${n} ${w}`);
+  return `${list.length} source${list.length === 1 ? "" : "s"}: ${parts.join(", ")}.`;
+}
+
+/** lastRun is a source's last run: its status, when, and what it found. */
+function lastRun(run) {
+  if (!run || typeof run !== "object") return h("span", { class: "muted small", text: "never ran" });
   const st = str(run.status);
   const errs = Number(run.errorCount) || (Array.isArray(run.errors) ? run.errors.length : 0);
-  const when = ago(run.finishedAt || run.startedAt);
-  return h(
-    "div",
-    { class: "health small" },
-    h("span", { class: `badge ${st}`, text: st || "?" }),
-    " ",
-    h("span", { class: "muted", text: [when, Number.isFinite(Number(run.found)) ? `${Number(run.found)} found` : "", errs ? `${errs} error${errs === 1 ? "" : "s"}` : ""].filter(Boolean).join(" · ") }),
-  );
+  const facts = [ago(run.finishedAt || run.startedAt), Number.isFinite(Number(run.found)) ? `${Number(run.found)} found` : "", Number(run.new) ? `${Number(run.new)} new` : "", errs ? `${errs} error${errs === 1 ? "" : "s"}` : ""];
+  return h("div", { class: "health small" }, h("span", { class: `badge ${st}`, text: st || "?" }), " ", h("span", { class: "muted", text: facts.filter(Boolean).join(" · ") }));
+}
+
+/** nextRun is when a source runs next, or why it does not. */
+function nextRun(s) {
+  if (!s.enabled) return h("span", { class: "muted", text: s.health?.paused ? "paused" : "disabled" });
+  if (s.health?.running) return h("span", { text: "running now" });
+  if (s.health?.resumesAt && new Date(s.health.resumesAt) > new Date()) return h("span", { text: `after the back-off, ${ago(s.health.resumesAt)}` });
+  if (!s.nextRunAt) return h("span", { class: "muted", text: "—" });
+  return h("time", { datetime: str(s.nextRunAt), title: dateTime(s.nextRunAt), text: ago(s.nextRunAt) });
 }
 
 // Badge classes for health states; the rest look like a suspect run.
@@ -395,7 +476,7 @@ function sourceHealth(hl) {
     hl.resumesAt
       ? h("div", { class: "muted", text: `host ${str(hl.host?.host)} is backing off until ${dateTime(hl.resumesAt)} (${ago(hl.resumesAt)})${hl.host?.reason ? `: ${str(hl.host.reason)}` : ""}` })
       : null,
-    streak && hl.lastError && !hl.paused ? h("div", { class: "muted", text: `last error: ${str(hl.lastError)}` }) : null,
+    streak && hl.lastError && !hl.paused ? h("div", { class: "muted last-error", title: str(hl.lastError), text: `last error: ${str(hl.lastError)}` }) : null,
   );
 }
 

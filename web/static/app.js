@@ -11,6 +11,7 @@ import { Admin } from "./admin.js";
 import { toast, clearToasts, unread } from "./toast.js";
 import { PushSettings, registerWorker } from "./push.js";
 import { Account, handleLinks, forgotPassword, welcome, visited } from "./account.js";
+import { initMenu } from "./menu.js";
 
 let me = null; // {id, email, admin, emailVerified?} when signed in
 let lastUser = ""; // the id of the last user signed in on this page
@@ -86,9 +87,10 @@ function allowed(tab) {
   return tab === "jobs";
 }
 
-/** route shows the tab named by the URL's #fragment. */
+/** route shows the tab named by the URL's #fragment ("#admin/stats": a part of a tab). */
 function route() {
-  let tab = location.hash.replace(/^#/, "") || "jobs";
+  let [tab, part] = location.hash.replace(/^#/, "").split("/");
+  tab ||= "jobs";
   if (!TABS.includes(tab) || !allowed(tab)) tab = "jobs";
   for (const t of TABS) {
     show($(`tab-${t}`), t === tab);
@@ -97,7 +99,7 @@ function route() {
     if (t === tab) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  admin.active(tab === "admin");
+  admin.active(tab === "admin", part);
   // Entering the admin tab shows fresh sources, feeds and stats.
   if (tab === "admin" && currentTab !== "admin") admin.load();
   if (tab === "account" && currentTab !== "account") account.load(me);
@@ -225,6 +227,7 @@ $("auth-form").addEventListener("submit", (e) => {
   submitAuth(e.submitter?.value === "signup" ? "signup" : "login");
 });
 $("auth-close").addEventListener("click", () => show($("auth-panel"), false));
+initMenu();
 window.addEventListener("hashchange", route);
 // A push for several matches opens "/?alert=<id>": that alert's card.
 if (new URLSearchParams(location.search).has("alert") && !location.hash) history.replaceState(null, "", "#alerts");
