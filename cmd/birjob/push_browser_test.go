@@ -56,6 +56,7 @@ func workerScope(t *testing.T, tab context.Context) string {
 
 // pageFetch makes an API call from the page (with its session) and
 // returns the status and the decoded body.
+// An answer that is a JSON array comes back as {"items": [...]}.
 func pageFetch(t *testing.T, tab context.Context, method, path string, body any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
@@ -67,7 +68,7 @@ func pageFetch(t *testing.T, tab context.Context, method, path string, body any)
 		Body   map[string]any `json:"body"`
 	}
 	expr := fmt.Sprintf(`fetch(%q, {method: %q, headers: {"Content-Type": "application/json"}, body: (b => b === undefined ? undefined : JSON.stringify(b))(%s)})
-		.then(async r => ({status: r.status, body: r.status === 204 ? {} : await r.json()}))`, path, method, b)
+		.then(async r => ({status: r.status, body: r.status === 204 ? {} : (j => Array.isArray(j) ? {items: j} : j)(await r.json())}))`, path, method, b)
 	out := browsertest.Run(t, tab, chromedp.Evaluate[answer](expr, chromedp.EvalAwaitPromise))
 	return out.Status, out.Body
 }
