@@ -48,6 +48,11 @@ func TestBrowser_AccountPageRealBackend(t *testing.T) {
 		}
 	}
 
+	// A sign-in is named as people know it, the whole User-Agent in its title.
+	if who := browsertest.Eval[string](t, tab, `(w => w.textContent + " | " + w.title)(document.querySelector("#acct-sessions li .badge").parentElement.querySelector(".who"))`); !strings.HasPrefix(who, "Chrome on Linux | Mozilla/5.0") {
+		t.Errorf("this browser's sign-in reads %q, want \"Chrome on Linux\" with the User-Agent as its title", who)
+	}
+
 	first := browsertest.Eval[string](t, tab, `document.querySelector("#acct-push-list li[data-id]").dataset.id`)
 	browsertest.Do(t, tab, chromedp.Click(chromedp.CSS(`#acct-push-list li[data-id] button`)))
 	browsertest.WaitTrue(t, tab, fmt.Sprintf(`document.querySelectorAll("#acct-push-list li[data-id]").length === 1 && !document.querySelector('#acct-push-list li[data-id="%s"]')`, first))

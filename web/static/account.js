@@ -180,12 +180,12 @@ export class Account {
   }
 
   sessionRow(s, msg) {
-    const what = str(s.userAgent) || "A browser";
+    const what = describeAgent(str(s.userAgent));
     const when = [s.lastUsedAt ? `last used ${dateTime(s.lastUsedAt)}` : "", s.createdAt ? `signed in ${dateTime(s.createdAt)}` : ""].filter(Boolean).join(", ");
     return h(
       "li",
       { "data-id": str(s.id) },
-      h("span", { class: "who", text: what }),
+      h("span", { class: "who", text: what, title: str(s.userAgent) }),
       s.current ? h("span", { class: "badge", text: "this browser" }) : null,
       when ? h("small", { class: "muted", text: ` ${when}` }) : null,
       " ",
@@ -502,4 +502,31 @@ export function welcome(start) {
 export function visited() {
   remember(VISITED, "1");
   $("welcome")?.remove();
+}
+
+/**
+ * describeAgent names a sign-in by its User-Agent the way people know it
+ * ("Chrome on Linux", "Safari on iPhone"); a script's agent (curl, a Go
+ * client) is shown as it is, the whole string staying in the row's title.
+ */
+export function describeAgent(ua) {
+  if (!ua) return "A browser";
+  const browser = [
+    [/Edg\//, "Edge"],
+    [/OPR\/|Opera/, "Opera"],
+    [/Firefox\//, "Firefox"],
+    [/Chrome\/|CriOS\//, "Chrome"],
+    [/Safari\//, "Safari"],
+  ].find(([re]) => re.test(ua));
+  if (!browser || !/^Mozilla\//.test(ua)) return ua.length > 60 ? ua.slice(0, 57) + "…" : ua;
+  const os = [
+    [/iPhone/, "iPhone"],
+    [/iPad/, "iPad"],
+    [/Android/, "Android"],
+    [/Windows/, "Windows"],
+    [/Mac OS X|Macintosh/, "macOS"],
+    [/CrOS/, "ChromeOS"],
+    [/Linux/, "Linux"],
+  ].find(([re]) => re.test(ua));
+  return os ? `${browser[1]} on ${os[1]}` : browser[1];
 }
