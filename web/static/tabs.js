@@ -124,8 +124,8 @@ export class Link {
    * replacingSession says that a tab of this browser is about to replace the
    * session (a password reset ends every session of the account, this
    * browser's too, and answers with a fresh cookie): the session-ended of
-   * the old one only pauses the stream. sessionReplaced(ok) says it is done
-   * (ok: the new cookie is set); the stream reopens.
+   * the old one only pauses the stream. sessionReplaced says it is done
+   * (the new cookie is set, or the reset failed); the stream reopens.
    */
   replacingSession() {
     this.replacing = true;
@@ -138,9 +138,15 @@ export class Link {
     this.resume();
   }
 
-  /** resume (leader) reopens a stream that a replaced session paused. */
+  /**
+   * resume (leader) reopens the stream with the new cookie: the old one's
+   * session-ended may come after the reset's answer, and is then dropped
+   * with the old stream's callbacks.
+   */
   resume() {
-    if (this.leader && !this.sub) this.sync();
+    if (!this.leader) return;
+    this.stop();
+    this.sync();
   }
 
   /** account tells the other tabs that this one signed in (user) or out (null). */
