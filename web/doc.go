@@ -53,7 +53,11 @@
 // without a gap); a tab whose list was read before it reloads that list.
 // Sign-in, sign-out and a session ended by the server (session-ended, or a
 // 401 from a stream request) are broadcast, and every tab follows; the
-// stream then reopens with or without "me". Without Web Locks or
+// stream then reopens with or without "me". A tab that ends its own
+// session (sign-out, deleting the account, revoking this browser's
+// session) says so first, with the reason the other tabs show; a password
+// reset, which ends every session and signs this browser in afresh, only
+// pauses the stream until the new cookie is set. Without Web Locks or
 // BroadcastChannel each tab runs its own stream.
 //
 // The lists (static/jobs.js, static/alerts.js) keep the cursor their load
@@ -145,14 +149,20 @@
 // rel=icon data-badge>) until the page is visible with focus.
 //
 // static/account.js builds #tab-account from the account API of issue 14
-// (ACCOUNT_API.md): a section whose list answers 404 is hidden
+// (README, API): a section whose list answers 404 is hidden
 // (data-unavailable); the write-only ones (password, delete, resend)
 // appear only when GET /api/me carries "emailVerified". It acts on the
 // mail links ?verify=TOKEN (POST /api/verify) and ?reset=TOKEN
 // (#reset-panel, POST /api/password/reset), adds "Forgot your password?"
 // (#forgot-form, POST /api/password/forgot) to the sign-in panel, and
 // shows #welcome on a first visit (signed out, localStorage
-// "birjob-visited" unset).
+// "birjob-visited" unset). Resending the confirmation shows the 429's
+// Retry-After, and a 409 (confirmed meanwhile, elsewhere) as confirmed; an
+// alert refused with the 403 of BIRJOB_REQUIRE_EMAIL_VERIFICATION links
+// to the account page. The page is tested against a real node in
+// cmd/birjob/account_browser_test.go (real mails through smtptest, real
+// streams); this package's tests keep what needs no backend of issue 14
+// (sections hidden on 404).
 //
 // # Layout and the admin tab
 //

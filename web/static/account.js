@@ -59,9 +59,11 @@ function pwField(label, name, autocomplete, id) {
 
 /**
  * Account is the account tab. hooks: signedIn(user) (a fresh account
- * object), signedOut(message) (the session is gone: deleted account,
- * revoked current session), push (the PushSettings, whose browser list it
- * mirrors).
+ * object), signingOut(message) (this tab is about to end its own session:
+ * the other tabs will say message), signedOut(message) (the session is
+ * gone: deleted account, revoked current session), confirmed() (the
+ * server says the address is confirmed), push (the PushSettings, whose
+ * browser list it mirrors).
  */
 export class Account {
   constructor(hooks) {
@@ -103,7 +105,8 @@ export class Account {
     return a;
   }
 
-  emailSection(me) {
+  /** emailSection shows the address and whether it is confirmed; note is an initial status. */
+  emailSection(me, note = "") {
     const msg = h("p", { class: "status", role: "status", hidden: true });
     const state =
       me.emailVerified === true
@@ -125,6 +128,11 @@ export class Account {
                 status(msg, `Sent: open the link in the mail to ${str(me.email)}.`, "ok");
               } catch (err) {
                 if (err.status === 404) return show(btn, false);
+                if (err.status === 409) {
+                  // Confirmed meanwhile (the link opened in another browser).
+                  $("acct-email")?.replaceWith(this.emailSection({ ...me, emailVerified: true }, "Your email address is confirmed already."));
+                  return this.hooks.confirmed();
+                }
                 status(msg, err.status === 429 ? `Asked too often; try again${err.retryAfter ? ` in ${err.retryAfter} s` : " later"}.` : errorText(err));
               } finally {
                 btn.disabled = false;
@@ -132,6 +140,7 @@ export class Account {
             },
           })
         : null;
+    if (note) status(msg, note, "ok");
     return section("acct-email", "Email", h("p", {}, h("span", { class: "who", id: "acct-address", text: str(me.email) }), " ", state), resend, msg);
   }
 
@@ -196,6 +205,7 @@ export class Account {
         "aria-label": s.current ? "Sign out this browser" : `Sign out there: ${what}`,
         onclick: async () => {
           try {
+            if (s.current) this.hooks.signingOut();
             await api("DELETE", `/api/me/sessions/${encodeURIComponent(str(s.id))}`);
             if (s.current) return this.hooks.signedOut("You signed out this browser.");
             this.refreshSessions();
@@ -327,6 +337,7 @@ export class Account {
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
+        this.hooks.signingOut("Your account was deleted.");
         await api("DELETE", "/api/me", { password: password.value });
         this.hooks.signedOut("Your account was deleted.");
       } catch (err) {
@@ -336,6 +347,19 @@ export class Account {
     });
     return sec;
   }
+}
+
+/**
+ * confirmFirst is what to show for err when it is the 403 of an address
+ * not confirmed yet (BIRJOB_REQUIRE_EMAIL_VERIFICATION): the message with
+ * a link to the account page, where the mail is sent again; null for
+ * another error.
+ */
+export function confirmFirst(err) {
+  if (err?.status !== 403 || !/^confirm your email address/i.test(str(err.message))) return null;
+  const a = h("a", { text: "send the mail again" });
+  a.href = "#account";
+  return h("span", {}, "Confirm your email address first: open the link in the mail we sent you, or ", a, ".");
 }
 
 // ---- mail links: ?verify=TOKEN, ?reset=TOKEN ----
@@ -352,7 +376,9 @@ function dropParam(name) {
  * to /api/verify (never on GET, so a mail scanner following the link
  * confirms nothing); ?reset=TOKEN shows "Choose a new password"
  * (#reset-panel), POSTed to /api/password/reset, which signs this browser
- * in. hooks: signedIn(user), refresh() (re-read /api/me).
+ * in. hooks: signedIn(user), refresh() (re-read /api/me),
+ * replacingSession() and sessionReplaced() around the reset, which ends
+ * every session, this browser's too, and sets a fresh cookie.
  */
 export function handleLinks(hooks) {
   const q = new URLSearchParams(location.search);
@@ -398,14 +424,18 @@ function resetPanel(token, hooks) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (next.value !== again.value) return status(msg, "The two passwords differ.");
+    hooks.replacingSession();
+    let user;
     try {
-      const user = await api("POST", "/api/password/reset", { token, password: next.value });
-      close();
-      hooks.signedIn(user);
-      toast("Your password is changed and you are signed in. Other browsers were signed out.", { kind: "info" });
+      user = await api("POST", "/api/password/reset", { token, password: next.value });
     } catch (err) {
-      status(msg, err.status === 404 ? "Resetting a password is not available on this server." : errorText(err));
+      return status(msg, err.status === 404 ? "Resetting a password is not available on this server." : errorText(err));
+    } finally {
+      hooks.sessionReplaced();
     }
+    close();
+    hooks.signedIn(user);
+    toast("Your password is changed and you are signed in. Other browsers were signed out; API tokens stay.", { kind: "info" });
   });
   $("auth-panel").after(panel);
   next.focus();

@@ -19,6 +19,7 @@
 // still follow; push has its own switch).
 
 import { h, clear, show, api, errorText, status, str, field, safeURL, $ } from "./dom.js";
+import { confirmFirst } from "./account.js";
 import { criteriaFields, summary } from "./criteria.js";
 import { renderJob, markExpired } from "./jobs.js";
 import { toast, unread } from "./toast.js";
@@ -236,7 +237,9 @@ export class Alerts {
         toast(a ? "Alert saved." : "Alert created.");
         await this.load();
       } catch (err) {
-        status(msg, errorText(err));
+        const unconfirmed = confirmFirst(err);
+        status(msg, unconfirmed ? " " : errorText(err));
+        if (unconfirmed) msg.replaceChildren(unconfirmed);
       }
     });
     clear(this.formBox).append(form);

@@ -44,7 +44,17 @@ const jobs = new JobList({
 const alerts = new Alerts({ loading: () => link.loading("me"), loaded: (c) => link.loaded("me", c), pushHere: () => push.pushHere(), leader: () => link.leader });
 const admin = new Admin();
 const push = new PushSettings();
-const account = new Account({ signedIn: (user) => signedIn(user), signedOut: (message) => signedOutHere(message), push });
+const account = new Account({
+  signedIn: (user) => signedIn(user),
+  signingOut: (message) => link.signingOut(message),
+  signedOut: (message) => signedOutHere(message),
+  confirmed: () => {
+    if (!me) return;
+    me.emailVerified = true;
+    link.account(me); // the other tabs show it too
+  },
+  push,
+});
 const closeForgot = forgotPassword();
 
 // ---- connection pill ----
@@ -216,7 +226,7 @@ function signedOutHere(message, { echo = true } = {}) {
   admin.active(false);
   renderAccount();
   showConn();
-  if (echo) link.account(null, "You signed out in another tab.");
+  if (echo) link.account(null, message || "You signed out in another tab.");
   if (message && !signingOut) toast(message, { kind: "error" });
 }
 
@@ -240,7 +250,7 @@ jobs.load();
 // checked) is not "signed out": the page asks again after the server's
 // Retry-After, and until then shows the public list only.
 function whoAmI() {
-  api("GET", "/api/me").then(
+  return api("GET", "/api/me").then(
     (user) => signedIn(user, { echo: false }),
     (err) => {
       if (err.status !== 401) console.warn("birjob: /api/me:", err.message);
@@ -257,9 +267,16 @@ function whoAmI() {
     },
   );
 }
-whoAmI();
-// The links of account mails (?verify=, ?reset=).
-handleLinks({ signedIn: (user) => signedIn(user), refresh: () => api("GET", "/api/me").then((user) => signedIn(user, { echo: false }), () => {}) });
+// The links of account mails (?verify=, ?reset=), once the account is
+// known: what they change is read afresh after it.
+whoAmI().then(() =>
+  handleLinks({
+    signedIn: (user) => signedIn(user),
+    refresh: () => api("GET", "/api/me").then((user) => signedIn(user), () => {}),
+    replacingSession: () => link.replacingSession(),
+    sessionReplaced: () => link.sessionReplaced(),
+  }),
+);
 link.start();
 // The service worker shows the pushes of the courier (sw.js); registering
 // it on every load also lets the browser check it for updates.

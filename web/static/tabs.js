@@ -22,7 +22,11 @@
 // Accounts are per browser (one cookie): signing in or out in one tab, or a
 // session ending under the stream (session-ended, or a 401), is broadcast and
 // every tab follows; the leader then reopens the stream with or without the
-// private channel "me".
+// private channel "me". A tab that ends the session itself says so first
+// (signingOut, with the reason the other tabs show), and a tab that replaces
+// it (a password reset ends every session and signs this browser in afresh)
+// says so too (replacingSession): the session-ended that follows then
+// reopens the stream with the new cookie instead of signing out.
 //
 // Where Web Locks or BroadcastChannel are missing, every tab is its own
 // leader with a stream of its own.
@@ -52,6 +56,8 @@ export class Link {
     this.gen = 0;
     this.posTimer = null;
     this.signOutAt = 0; // when a tab last said it signs out
+    this.signOutReason = ""; // what it said
+    this.replacing = false; // a tab is replacing the session (password reset)
     this.want = null; // channels this tab wants; null until the account is known
     this.pos = {}; // channel → last position heard (own stream or the leader's)
     this.since = {}; // channel → coverage start of the browser's stream
@@ -108,9 +114,39 @@ export class Link {
    * signingOut says that a tab of this browser asks the server to end the
    * session now, so the session-ended that follows is no surprise.
    */
-  signingOut() {
+  signingOut(reason = "You signed out in another tab.") {
     this.signOutAt = Date.now();
-    this.post({ t: "signing-out" });
+    this.signOutReason = reason;
+    this.post({ t: "signing-out", reason });
+  }
+
+  /**
+   * replacingSession says that a tab of this browser is about to replace the
+   * session (a password reset ends every session of the account, this
+   * browser's too, and answers with a fresh cookie): the session-ended of
+   * the old one only pauses the stream. sessionReplaced says it is done
+   * (the new cookie is set, or the reset failed); the stream reopens.
+   */
+  replacingSession() {
+    this.replacing = true;
+    this.post({ t: "replacing" });
+  }
+
+  sessionReplaced() {
+    this.replacing = false;
+    this.post({ t: "replaced" });
+    this.resume();
+  }
+
+  /**
+   * resume (leader) reopens the stream with the new cookie: the old one's
+   * session-ended may come after the reset's answer, and is then dropped
+   * with the old stream's callbacks.
+   */
+  resume() {
+    if (!this.leader) return;
+    this.stop();
+    this.sync();
   }
 
   /** account tells the other tabs that this one signed in (user) or out (null). */
@@ -163,6 +199,14 @@ export class Link {
         break;
       case "signing-out":
         this.signOutAt = Date.now();
+        this.signOutReason = msg.reason || "You signed out in another tab.";
+        break;
+      case "replacing":
+        this.replacing = true;
+        break;
+      case "replaced":
+        this.replacing = false;
+        this.resume();
         break;
     }
   }
@@ -286,9 +330,10 @@ export class Link {
 
   /** sessionEnded (leader): the stream's session is gone; every tab signs out. */
   sessionEnded() {
-    const asked = Date.now() - this.signOutAt < 10000; // a tab signed out
-    const why = asked ? "You signed out in another tab." : "Your session has ended; sign in again to get your alerts.";
     this.stop();
+    if (this.replacing) return; // resumed by sessionReplaced, with the new cookie
+    const asked = Date.now() - this.signOutAt < 10000; // a tab signed out
+    const why = asked ? this.signOutReason : "Your session has ended; sign in again to get your alerts.";
     this.post({ t: "account", user: null, reason: why });
     this.h.onAccount(null, why);
   }
