@@ -23,7 +23,8 @@ import (
 )
 
 // pageView is one view of the page, as its people see it: who is signed
-// in ("anon", "user", "admin"), the URL it is at, a JavaScript condition
+// in ("anon", "user", "admin"; "new" is signed out on a first visit, with
+// nothing stored, so the welcome shows), the URL it is at, a JavaScript condition
 // true once it is drawn, and optionally a script that opens it from there
 // (a panel) with its own condition. The accessibility, phone and
 // screenshot tests run over every view of pageViews: a new view is one
@@ -52,6 +53,17 @@ var pageViews = []pageView{
 		open: `document.querySelector("#feed-new").click()`, shown: `document.querySelector("#feed-form form")`},
 	{name: "menu", who: "admin", path: "/#jobs", ready: `document.querySelector("#who") && document.querySelector("#jobs li.job")`,
 		open: `document.querySelector("#menu-toggle").click()`, shown: `document.querySelector("#top.open")`},
+	{name: "welcome", who: "new", path: "/#jobs", ready: `document.querySelector("#welcome") && document.querySelector("#jobs li.job")`},
+	{name: "jobs-filtered", who: "user", path: "/?location=baki&remote=true&salaryMin=1000&sort=salary#jobs",
+		ready: `document.querySelector("#jobs li.job") && !document.querySelector("#alert-from-search").hidden`},
+	{name: "job-details", who: "user", path: "/#jobs", ready: `document.querySelector("#jobs li.job button.job-open")`,
+		open:  `document.querySelector("#jobs li.job button.job-open").click()`,
+		shown: `document.querySelector("#job-details").open && document.querySelector("#job-details").dataset.complete === "true"`},
+	{name: "account", who: "user", path: "/#account", ready: `document.querySelector("#acct-sessions-list li") && document.querySelector("#acct-tz option")`},
+	{name: "forgot-password", who: "anon", path: "/#jobs", ready: `document.querySelector("#signin-open")`,
+		open:  `(document.querySelector("#signin-open").click(), document.querySelector("#auth-forgot").click())`,
+		shown: `!document.querySelector("#forgot-form").hidden`},
+	{name: "reset-password", who: "anon", path: "/?reset=a-token-from-the-mail#jobs", ready: `document.querySelector("#reset-panel") && document.querySelector("#jobs li.job")`},
 }
 
 // view returns the view of pageViews named name.
@@ -97,8 +109,9 @@ func newViewFixture(t *testing.T) *viewFixture {
 		{"Golang backend engineer", "Bolt", "Baku", `{"min":60000,"max":80000,"currency":"EUR","period":"year"}`},
 		{"Accountant", "Azersun", "Sumqayıt", `null`},
 	} {
-		post(t, admin, f.base+"/api/jobs", fmt.Sprintf(`{"title":%q,"company":%q,"location":%q,"salary":%s,"url":"https://jobs.example.com/%d","remote":%v}`,
-			j.title, j.company, j.place, j.salary, i+1, j.place == "Remote"), 201)
+		desc := fmt.Sprintf("%s at %s.\nWhat you will do: build and run the services behind the product.\nWhat we offer: a team that ships every week.", j.title, j.company)
+		post(t, admin, f.base+"/api/jobs", fmt.Sprintf(`{"title":%q,"company":%q,"location":%q,"salary":%s,"url":"https://jobs.example.com/%d","remote":%v,"description":%q,"employmentType":"full-time"}`,
+			j.title, j.company, j.place, j.salary, i+1, j.place == "Remote", desc), 201)
 	}
 
 	board := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,6 +166,10 @@ func (f *viewFixture) tab(who string) context.Context {
 		"user":  `{"email":"ann@example.com","password":"password-123"}`,
 		"admin": `{"email":"admin@example.com","password":"admin-password"}`,
 	}[who]
+	if who == "anon" {
+		// A returning visitor: the first visit's welcome was answered.
+		browsertest.Eval[any](t, tab, `(localStorage.setItem("birjob-visited", "1"), null)`)
+	}
 	if login != "" {
 		code := browsertest.Run(t, tab, chromedp.Evaluate[int](`fetch("/api/login", {method: "POST", headers: {"Content-Type": "application/json"}, body: `+"`"+login+"`"+`}).then(r => r.status)`, chromedp.EvalAwaitPromise))
 		if code != 200 {
