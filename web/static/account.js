@@ -193,7 +193,7 @@ export class Account {
         type: "button",
         class: "danger",
         text: s.current ? "Sign out" : "Sign out there",
-        "aria-label": s.current ? "Sign out this browser" : `Sign out ${what}`,
+        "aria-label": s.current ? "Sign out this browser" : `Sign out there: ${what}`,
         onclick: async () => {
           try {
             await api("DELETE", `/api/me/sessions/${encodeURIComponent(str(s.id))}`);
