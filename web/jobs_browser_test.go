@@ -190,6 +190,7 @@ func TestJobsBrowser_AgoLabelsFollowListOrder(t *testing.T) {
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"] time`)
 	labels := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("#jobs > li time")].map(e => e.textContent)`)
+	read := time.Since(now) // the labels were read at most this long after now
 	if len(labels) != 4 {
 		t.Fatalf("labels %q, want one per row", labels)
 	}
@@ -204,7 +205,10 @@ func TestJobsBrowser_AgoLabelsFollowListOrder(t *testing.T) {
 		}
 		prev = s
 	}
-	if labels[0] != labels[1] {
+	// Read within 4 s, both are under 10 s old: "just now". (Later, on a
+	// busy machine, the two may fall either side of 10 s, and only the
+	// order above holds.)
+	if read < 4*time.Second && labels[0] != labels[1] {
 		t.Errorf("jobs found 5 s apart read %q above %q", labels[0], labels[1])
 	}
 }

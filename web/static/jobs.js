@@ -192,6 +192,12 @@ export class JobList {
     });
     // A choice in a list applies at once; text applies on Enter.
     for (const id of ["f-remote", "f-type", "f-sort"]) $(id).addEventListener("change", () => this.applyFilters(this.readForm()));
+    // On a phone the filters fold behind "Filters" (see style.css).
+    $("filters-toggle").addEventListener("click", (e) => {
+      const open = e.currentTarget.getAttribute("aria-expanded") !== "true";
+      e.currentTarget.setAttribute("aria-expanded", String(open));
+      $("search").classList.toggle("open", open);
+    });
     this.notice.addEventListener("click", () => this.load());
     $("jobs-clear").addEventListener("click", () => this.clearSearch());
     $("jobs-saved").addEventListener("click", () => this.toggleSaved());
@@ -231,6 +237,9 @@ export class JobList {
   fillForm() {
     for (const [k, id] of Object.entries(CONTROLS)) $(id).value = this.f[k] || "";
     $("jobs-saved").setAttribute("aria-pressed", this.f.saved ? "true" : "false");
+    // The folded filters say how many are in use.
+    const n = Object.keys(CONTROLS).filter((k) => k !== "q" && this.f[k]).length;
+    $("filters-toggle").textContent = n ? `Filters (${n})` : "Filters";
   }
 
   readForm() {
