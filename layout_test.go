@@ -24,7 +24,7 @@ var layers = map[string]int{
 	// ground floor: imports nothing of ours
 	"model": 0, "textfold": 0, "config": 0, "migrations": 0,
 	"internal/httpx": 0, "internal/pgembed": 0, "internal/browsertest": 0, "internal/netguard": 0, "internal/logtest": 0,
-	"internal/pushtest": 0, "internal/smtptest": 0, "internal/faulttest": 0,
+	"internal/pushtest": 0, "internal/smtptest": 0, "internal/faulttest": 0, "internal/procstat": 0,
 	// storage and the helpers on it
 	"storage": 1, "internal/pgtest": 1, "demoboard": 1,
 	// accounts and sessions, read by the API and the streams

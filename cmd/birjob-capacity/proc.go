@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/birjob/birjob/internal/procstat"
 	"os"
 	"strconv"
 	"strings"
@@ -111,31 +112,18 @@ func tcpMem() int64 {
 	return 0
 }
 
-// machineCPU is the whole machine's CPU time from /proc/stat.
-type machineCPU struct{ busy, idle, steal time.Duration }
+// machineCPU is the whole machine's CPU time (package procstat).
+type machineCPU struct{ procstat.Machine }
 
-func machineNow() machineCPU {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return machineCPU{}
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
-	if len(f) < 9 || f[0] != "cpu" {
-		return machineCPU{}
-	}
-	v := func(i int) time.Duration { n, _ := strconv.ParseInt(f[i], 10, 64); return time.Duration(n) * clockTick }
-	return machineCPU{busy: v(1) + v(2) + v(3) + v(6) + v(7), idle: v(4) + v(5), steal: v(8)}
-}
+func machineNow() machineCPU { return machineCPU{procstat.MachineNow()} }
 
 // since describes a window: the share of the machine's CPUs busy and stolen.
 func (m machineCPU) since(m0 machineCPU) string {
-	busy, idle, steal := m.busy-m0.busy, m.idle-m0.idle, m.steal-m0.steal
-	all := busy + idle + steal
-	if all <= 0 {
+	busy, _, steal, ok := m.Shares(m0.Machine)
+	if !ok {
 		return "?"
 	}
-	return fmt.Sprintf("busy %.0f%%, steal %.1f%%", 100*float64(busy)/float64(all), 100*float64(steal)/float64(all))
+	return fmt.Sprintf("busy %.0f%%, steal %.1f%%", 100*busy, 100*steal)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/birjob/birjob/internal/procstat"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,33 +73,17 @@ func (u cpuUse) sub(v cpuUse) cpuUse {
 	return cpuUse{u.server - v.server, u.postgres - v.postgres, u.load - v.load}
 }
 
-// machineCPU is the whole machine's CPU time from /proc/stat: busy (user,
-// nice, system, irq, softirq), idle (idle, iowait) and steal, the time the
-// hypervisor ran someone else while this machine wanted a CPU.
-type machineCPU struct{ busy, idle, steal time.Duration }
+// machineCPU is the whole machine's CPU time (package procstat).
+type machineCPU struct{ procstat.Machine }
 
-func machineNow() machineCPU {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return machineCPU{}
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
-	if len(f) < 9 || f[0] != "cpu" {
-		return machineCPU{}
-	}
-	v := func(i int) time.Duration { n, _ := strconv.ParseInt(f[i], 10, 64); return time.Duration(n) * clockTick }
-	return machineCPU{busy: v(1) + v(2) + v(3) + v(6) + v(7), idle: v(4) + v(5), steal: v(8)}
-}
+func machineNow() machineCPU { return machineCPU{procstat.MachineNow()} }
 
-// share describes a window of machine time: how much of the CPUs was busy
-// and how much was stolen.
+// since describes a window of machine time: how much of the CPUs was
+// busy, idle and stolen.
 func (m machineCPU) since(m0 machineCPU) string {
-	busy, idle, steal := m.busy-m0.busy, m.idle-m0.idle, m.steal-m0.steal
-	all := busy + idle + steal
-	if all <= 0 {
+	busy, idle, steal, ok := m.Shares(m0.Machine)
+	if !ok {
 		return "not measured"
 	}
-	return fmt.Sprintf("busy %.0f%%, idle %.0f%%, stolen by the hypervisor %.1f%%",
-		100*float64(busy)/float64(all), 100*float64(idle)/float64(all), 100*float64(steal)/float64(all))
+	return fmt.Sprintf("busy %.0f%%, idle %.0f%%, stolen by the hypervisor %.1f%%", 100*busy, 100*idle, 100*steal)
 }

@@ -49,7 +49,7 @@ func TestProcCPUGrowsWithWork(t *testing.T) {
 		t.Fatal("cannot parse /proc/self/stat")
 	}
 	m := machineNow()
-	if m.busy <= 0 || m.idle <= 0 {
+	if m.Busy <= 0 || m.Idle <= 0 {
 		t.Fatalf("machine CPU not parsed: %+v", m)
 	}
 	if got := m.since(m); got != "not measured" {
