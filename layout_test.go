@@ -1,6 +1,7 @@
 package birjob_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -196,24 +197,73 @@ func sourceFiles(t *testing.T, skip func(dir string) bool, fn func(fset *token.F
 // longer one is split where its pieces have names.
 const MaxFuncLines = 100
 
+// longFuncs names the functions of f longer than max lines: every
+// declared function and method, and every function literal outside one (a
+// package-level var x = func() {...}), which no declaration would count.
+func longFuncs(fset *token.FileSet, f *ast.File, max int) []string {
+	var out []string
+	check := func(n ast.Node, name string) {
+		if l := fset.Position(n.End()).Line - fset.Position(n.Pos()).Line + 1; l > max {
+			out = append(out, fmt.Sprintf("%s: func %s is %d lines", fset.Position(n.Pos()), name, l))
+		}
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Body != nil {
+				check(d, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			ast.Inspect(d, func(n ast.Node) bool {
+				if fl, ok := n.(*ast.FuncLit); ok {
+					check(fl, "literal")
+					return false
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
 func TestLayout_FunctionsAreShort(t *testing.T) {
 	sourceFiles(t, func(dir string) bool { return dir == "cmd" }, func(fset *token.FileSet, p string, f *ast.File) {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			n := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
-			if n > MaxFuncLines {
-				t.Errorf("%s: func %s is %d lines (at most %d outside cmd/ and tests)", fset.Position(fd.Pos()), fd.Name.Name, n, MaxFuncLines)
-			}
+		for _, s := range longFuncs(fset, f, MaxFuncLines) {
+			t.Errorf("%s (at most %d outside cmd/ and tests)", s, MaxFuncLines)
 		}
 	})
 }
 
+// TestLayout_LongFuncsCounts checks the length rule on made-up code, so a
+// broken count cannot pass everything: a body of max lines passes, one more
+// line fails, in a function, a method and a package-level literal.
+func TestLayout_LongFuncsCounts(t *testing.T) {
+	body := func(lines int) string { return strings.Repeat("\tx++\n", lines-2) }
+	src := "package p\n\nvar x int\n\n" +
+		"func ok() {\n" + body(MaxFuncLines) + "}\n\n" +
+		"func long() {\n" + body(MaxFuncLines+1) + "}\n\n" +
+		"type T struct{}\n\nfunc (T) longMethod() {\n" + body(MaxFuncLines+1) + "}\n\n" +
+		"var lit = func() {\n" + body(MaxFuncLines+1) + "}\n\n" +
+		"func decl()\n"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(longFuncs(fset, f, MaxFuncLines), "\n")
+	for _, want := range []string{"func long is 101 lines", "func longMethod is 101 lines", "func literal is 101 lines"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("longFuncs misses %q; got:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "func ok ") || strings.Contains(got, "decl") {
+		t.Errorf("longFuncs counts a function of %d lines or a body-less declaration:\n%s", MaxFuncLines, got)
+	}
+}
+
 // sqlText matches a string literal that is a SQL statement (keywords in
 // capitals, as all of birjob's SQL is written).
-var sqlText = regexp.MustCompile(`(?s)^\s*(WITH\b.*\bAS\s*\(|SELECT\b.*\bFROM\b|SELECT\s+\w+\(|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|TRUNCATE\b|CREATE\s|ALTER\s|DROP\s)`)
+var sqlText = regexp.MustCompile(`(?s)^\s*(WITH\b.*\bAS\s*\(|SELECT\b.*\bFROM\b|SELECT\s+\w+\(|INSERT\s+INTO\b|UPDATE\s+\w+(\s+\w+)?\s+SET\b|DELETE\s+FROM\b|TRUNCATE\b|COPY\s+\w+.*\bFROM\s+STDIN\b|CREATE\s|ALTER\s|DROP\s)`)
 
 // sqlAllowed are the folders whose code may write SQL, and why.
 var sqlAllowed = map[string]string{
@@ -226,31 +276,108 @@ var sqlAllowed = map[string]string{
 	"cmd/birjob-capacity": "a measurement tool: scratch databases, bulk fixtures, the event log's lock switched off for comparison",
 }
 
+// stringText is the text of a string literal, or of a + chain that holds
+// one, with every other operand read as "?": storage builds statements as
+// "SELECT " + cols + " FROM jobs", whose parts alone read as no statement.
+func stringText(e ast.Expr) (text string, ok bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.ParenExpr:
+		return stringText(e.X)
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		l, lok := stringText(e.X)
+		r, rok := stringText(e.Y)
+		if !lok && !rok {
+			return "", false
+		}
+		if !lok {
+			l = "?"
+		}
+		if !rok {
+			r = "?"
+		}
+		return l + r, true
+	}
+	return "", false
+}
+
+// sqlIn returns the position and start of each SQL text in f.
+func sqlIn(fset *token.FileSet, f *ast.File) []string {
+	var out []string
+	var seen []ast.Node // a chain found: its parts are not reported again
+	ast.Inspect(f, func(n ast.Node) bool {
+		e, ok := n.(ast.Expr)
+		if !ok {
+			return true
+		}
+		for _, c := range seen {
+			if e.Pos() >= c.Pos() && e.End() <= c.End() {
+				return true
+			}
+		}
+		if s, ok := stringText(e); ok && sqlText.MatchString(s) {
+			out = append(out, fmt.Sprintf("%s: SQL outside storage/: %.60q", fset.Position(e.Pos()), s))
+			seen = append(seen, e)
+		}
+		return true
+	})
+	return out
+}
+
 // TestLayout_SQLOnlyInStorage fails when SQL text appears in a non-test
 // file outside storage/ (the stages' LISTEN is built from an identifier,
 // not a statement literal, and is the one exception).
 func TestLayout_SQLOnlyInStorage(t *testing.T) {
 	sourceFiles(t, func(dir string) bool { _, ok := sqlAllowed[dir]; return ok }, func(fset *token.FileSet, p string, f *ast.File) {
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err == nil && sqlText.MatchString(s) {
-				t.Errorf("%s: SQL outside storage/: %.60q", fset.Position(lit.Pos()), s)
-			}
-			return true
-		})
+		for _, s := range sqlIn(fset, f) {
+			t.Error(s)
+		}
 	})
-	for _, s := range []string{"SELECT id FROM jobs", "\n\t\tINSERT INTO events (a) VALUES ($1)", "UPDATE sources SET enabled = false", "DELETE FROM job_changes WHERE id = 1", "SELECT pg_notify($1, $2)", "WITH j AS (SELECT 1) SELECT * FROM j"} {
+}
+
+// TestLayout_SQLTextCaught checks the SQL rule on made-up code: statements
+// in one literal or built with +, and text that only looks like SQL.
+func TestLayout_SQLTextCaught(t *testing.T) {
+	for _, s := range []string{"SELECT id FROM jobs", "\n\t\tINSERT INTO events (a) VALUES ($1)", "UPDATE sources SET enabled = false", "UPDATE jobs j SET expired_at = now()", "DELETE FROM job_changes WHERE id = 1", "SELECT pg_notify($1, $2)", "WITH j AS (SELECT 1) SELECT * FROM j", "COPY jobs (id) FROM STDIN"} {
 		if !sqlText.MatchString(s) {
 			t.Errorf("sqlText misses %q", s)
 		}
 	}
-	for _, s := range []string{"select a source", "Update the page", "delete from the list", "LISTEN birjob_jobs"} {
+	for _, s := range []string{"select a source", "Update the page", "delete from the list", "LISTEN birjob_jobs", "DELETE /api/jobs/{id}/saved"} {
 		if sqlText.MatchString(s) {
 			t.Errorf("sqlText takes %q for SQL", s)
+		}
+	}
+	src := `package p
+
+func f(db interface{ Exec(string, ...any) }, cols, id string) {
+	db.Exec("SELECT " + cols + " FROM jobs WHERE id = $1", id)
+	db.Exec(("UPDATE " + "jobs") + " SET title = $1", id)
+	db.Exec("DELETE FROM jobs")
+	println("SELECT " + cols, "the FROM line of a mail")
+	println(len(cols) + 1)
+}
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sqlIn(fset, f)
+	if len(got) != 3 {
+		t.Fatalf("sqlIn found %d statements, want 3 (one per chain, none in the println):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for i, line := range []string{"p.go:4:", "p.go:5:", "p.go:6:"} {
+		if !strings.HasPrefix(got[i], line) {
+			t.Errorf("statement %d at %s, want %s", i, got[i], line)
 		}
 	}
 }
