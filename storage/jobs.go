@@ -18,10 +18,8 @@ const jobColsJ = `j.id, COALESCE(j.source_id, 0), COALESCE(s.name, j.source_name
 	j.salary_min, j.salary_max, j.salary_currency, j.salary_period, j.url, j.description,
 	j.employment_type, j.posted_at, j.valid_through, j.first_seen_at, j.expired_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
 // scanJobInto scans a job row, after any extra leading columns.
-func scanJobInto(row scanner, extra ...any) (model.Job, error) {
+func scanJobInto(row pgx.Row, extra ...any) (model.Job, error) {
 	var j model.Job
 	var smin, smax *float64
 	var cur, per string
@@ -186,7 +184,7 @@ func keysValues(m map[string]float64) ([]string, []float64) {
 }
 
 // scanListed scans a row of listSQL: the sort key, then the job.
-func scanListed(row scanner) (model.Job, JobCursor, error) {
+func scanListed(row pgx.Row) (model.Job, JobCursor, error) {
 	var key *float64
 	j, err := scanJobInto(row, &key)
 	return j, JobCursor{ID: j.ID, Salary: key}, err

@@ -7,8 +7,7 @@
 // and reset tokens), alerts.go, feeds.go, job_marks.go (a user's saved
 // and hidden jobs), and the
 // courier's: courier.go (courier_cursors, courier_queue), courier_keys.go,
-// push.go (push_subscriptions), mail.go (mail_outbox), timezone.go
-// (users.time_zone); signin_attempts.go holds the sign-in limits' counters
+// push.go (push_subscriptions), mail.go (mail_outbox); signin_attempts.go holds the sign-in limits' counters
 // (auth/limiter.go); stats_samples.go, the nodes' counters for the admin
 // page. The pipeline stages meet in PostgreSQL and call
 // storage for every read and write; they keep their decisions and their

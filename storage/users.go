@@ -125,3 +125,25 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		return tx.DeleteChannelEvents(ctx, model.UserChannel(id))
 	})
 }
+
+// UserTimeZone returns the user's IANA time zone name (users.time_zone: the
+// courier's digest hour and its settings route read it).
+func (s *Store) UserTimeZone(ctx context.Context, userID int64) (string, error) {
+	var tz string
+	if err := s.db.QueryRow(ctx, `SELECT time_zone FROM users WHERE id = $1`, userID).Scan(&tz); err != nil {
+		return "", fmt.Errorf("time zone of user %d: %w", userID, notFound(err))
+	}
+	return tz, nil
+}
+
+// SetUserTimeZone sets the user's time zone; the caller checks the name.
+func (s *Store) SetUserTimeZone(ctx context.Context, userID int64, tz string) error {
+	tag, err := s.db.Exec(ctx, `UPDATE users SET time_zone = $2 WHERE id = $1`, userID, tz)
+	if err != nil {
+		return fmt.Errorf("time zone of user %d: %w", userID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("time zone of user %d: %w", userID, ErrNotFound)
+	}
+	return nil
+}
