@@ -20,16 +20,6 @@ func TestFit(t *testing.T) {
 	}
 }
 
-func TestKBLine(t *testing.T) {
-	text := "Name:\tbirjob\nVmRSS:\t   86016 kB\nThreads:\t9\n"
-	if got := kbLine(text, "VmRSS"); got != 86016*1024 {
-		t.Fatalf("kbLine = %d", got)
-	}
-	if got := kbLine(text, "VmSwap"); got != 0 {
-		t.Fatalf("kbLine of a missing line = %d", got)
-	}
-}
-
 func TestProcReadersOnSelf(t *testing.T) {
 	pid := os.Getpid()
 	if rss(pid) <= 0 || fdCount(pid) <= 0 || fdLimit(pid) == "?" {

@@ -2,58 +2,18 @@ package main
 
 import (
 	"fmt"
-	"github.com/birjob/birjob/internal/procstat"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/birjob/birjob/internal/procstat"
 )
 
-// clockTick is the unit of /proc CPU times (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
+// procCPU is the CPU time a process has used so far (package procstat).
+func procCPU(pid int) time.Duration { return procstat.ProcessCPU(pid, false) }
 
-// procCPU is the CPU time (user + system) a process has used so far.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	// After the command name: field 3 (state) is f[0], so utime (14) and
-	// stime (15) are f[11] and f[12].
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * clockTick
-}
-
-// statusKB reads a "Name:   123 kB" line of /proc/PID/status, in bytes.
-func statusKB(pid int, name string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	return kbLine(string(b), name)
-}
-
-func kbLine(text, name string) int64 {
-	for line := range strings.SplitSeq(text, "\n") {
-		if v, ok := strings.CutPrefix(line, name+":"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
-func rss(pid int) int64 { return statusKB(pid, "VmRSS") }
+func rss(pid int) int64 { return procstat.RSS(pid) }
 
 // fdCount is the number of descriptors a process holds open.
 func fdCount(pid int) int {
@@ -88,7 +48,7 @@ func slab() int64 {
 	if err != nil {
 		return 0
 	}
-	return kbLine(string(b), "Slab")
+	return procstat.KBLine(string(b), "Slab")
 }
 
 // tcpMem is the memory held in TCP socket buffers, machine-wide, in bytes

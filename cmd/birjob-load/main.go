@@ -45,6 +45,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/birjob/birjob/internal/pgembed"
+	"github.com/birjob/birjob/internal/procstat"
 	"github.com/birjob/birjob/migrations"
 	"github.com/birjob/birjob/model"
 	"github.com/birjob/birjob/storage"
@@ -309,7 +310,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	gc(base)
 	time.Sleep(500 * time.Millisecond)
 	_, heap0, stack0 := gc(base)
-	res.rssBefore = rss(cmd.Process.Pid)
+	res.rssBefore = procstat.RSS(cmd.Process.Pid)
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -340,7 +341,7 @@ func runOne(ctx context.Context, o options, server, dbURL string) (result, error
 	}
 	var heap1, stack1 uint64
 	res.goroutines, heap1, stack1 = gc(base)
-	res.rssIdle = rss(cmd.Process.Pid)
+	res.rssIdle = procstat.RSS(cmd.Process.Pid)
 	if connected > 0 {
 		fmt.Fprintf(os.Stderr, "[%s] idle, per connection: Go heap in use %.1f KB, goroutine stacks %.1f KB\n", server,
 			float64(int64(heap1)-int64(heap0))/float64(connected)/1024, float64(int64(stack1)-int64(stack0))/float64(connected)/1024)
@@ -485,21 +486,6 @@ func gc(base string) (goroutines int, heapInuse, stackInuse uint64) {
 	}
 	json.NewDecoder(resp.Body).Decode(&m)
 	return m.Goroutines, m.HeapInuse, m.StackInuse
-}
-
-// rss reads a process's resident set size in bytes.
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 func resetStatements(ctx context.Context, pool *pgxpool.Pool) {

@@ -45,9 +45,6 @@ func TestProcCPUGrowsWithWork(t *testing.T) {
 		}
 	}
 	_ = x
-	if len(statFields(pid)) < 17 {
-		t.Fatal("cannot parse /proc/self/stat")
-	}
 	m := machineNow()
 	if m.Busy <= 0 || m.Idle <= 0 {
 		t.Fatalf("machine CPU not parsed: %+v", m)

@@ -1,10 +1,13 @@
-// Package procstat reads the whole machine's CPU time from Linux's
-// /proc/stat, for the load and capacity tools that report how busy the
-// machine was while they measured.
+// Package procstat reads Linux's /proc for the load and capacity tools:
+// the whole machine's CPU time (/proc/stat), to report how busy the machine
+// was while they measured, and a process's CPU time and resident memory
+// (/proc/PID/stat, /proc/PID/status), one copy for both tools.
 package procstat
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,4 +45,73 @@ func (m Machine) Shares(m0 Machine) (busy, idle, steal float64, ok bool) {
 		return 0, 0, 0, false
 	}
 	return float64(b) / float64(all), float64(i) / float64(all), float64(s) / float64(all), true
+}
+
+// ProcessCPU is the CPU time (user + system) process pid has used; 0 when
+// it cannot be read. With children, it adds the live children's and the
+// reaped ones' (cutime, cstime): for a postmaster, the whole cluster.
+func ProcessCPU(pid int, children bool) time.Duration {
+	f := statFields(pid)
+	if len(f) < 18 {
+		return 0
+	}
+	t := field(f, 14) + field(f, 15)
+	if children {
+		t += field(f, 16) + field(f, 17)
+		dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, d := range dirs {
+			cpid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+			cf := statFields(cpid)
+			if len(cf) >= 18 && field(cf, 4) == int64(pid) {
+				t += field(cf, 14) + field(cf, 15)
+			}
+		}
+	}
+	return time.Duration(t) * ClockTick
+}
+
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	return StatFields(string(b))
+}
+
+// StatFields splits a /proc/PID/stat line into its fields, numbered from 1
+// as in proc(5) (utime is f[14]); the command name (field 2), which may
+// hold spaces and parentheses, is left empty. Nil when the line is not one.
+func StatFields(line string) []string {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return nil
+	}
+	return append([]string{"", "", ""}, strings.Fields(line[i+1:])...)
+}
+
+func field(f []string, n int) int64 {
+	v, _ := strconv.ParseInt(f[n], 10, 64)
+	return v
+}
+
+// RSS is process pid's resident set size in bytes (VmRSS); 0 when it cannot
+// be read.
+func RSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	return KBLine(string(b), "VmRSS")
+}
+
+// KBLine reads the "Name:   123 kB" line of text (as /proc/PID/status and
+// /proc/meminfo write them), in bytes; 0 when there is none.
+func KBLine(text, name string) int64 {
+	for line := range strings.SplitSeq(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
