@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -240,21 +241,54 @@ func (s *Server) putNotificationSettings(w http.ResponseWriter, r *http.Request)
 	httpx.WriteJSON(w, http.StatusOK, in)
 }
 
-// adminMail answers GET /api/admin/mail: the newest mails of the outbox
-// (kept there when no SMTP server is configured), for an admin.
+// outboxPage is how many mails one GET /api/admin/mail answers.
+const outboxPage = 50
+
+// outboxMail is a mail of the outbox as the admin reads it: the stored
+// message and, taken apart, its kind (alert, digest, account) and its
+// plain-text and HTML parts.
+type outboxMail struct {
+	storage.OutboxMail
+	Kind string `json:"kind,omitempty"`
+	Text string `json:"text"`
+	HTML string `json:"html,omitempty"`
+}
+
+// adminMail answers GET /api/admin/mail[?before=<id>]: the newest mails
+// of the outbox (kept there when no SMTP server is configured), a page at
+// a time, for an admin. "smtp" says whether this node sends mail (then
+// the outbox only holds what was kept before); "next", when there is
+// more, is the before of the next page.
 func (s *Server) adminMail(w http.ResponseWriter, r *http.Request) {
 	if _, ok := auth.RequireAdmin(w, r); !ok {
 		return
 	}
-	mails, err := s.store.ListOutboxMail(r.Context(), 100)
+	var before int64
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			httpx.Error(w, http.StatusBadRequest, "before must be a mail's id")
+			return
+		}
+		before = n
+	}
+	mails, err := s.store.ListOutboxMail(r.Context(), before, outboxPage+1)
 	if err != nil {
 		httpx.ServerError(w, r, err)
 		return
 	}
-	if mails == nil {
-		mails = []storage.OutboxMail{}
+	out := map[string]any{"smtp": s.notif.cfg.SMTPURL != ""}
+	if len(mails) > outboxPage {
+		mails = mails[:outboxPage]
+		out["next"] = mails[outboxPage-1].ID
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"mails": mails})
+	list := make([]outboxMail, 0, len(mails))
+	for _, m := range mails {
+		p := courier.ReadOutboxMail(m.Message)
+		list = append(list, outboxMail{OutboxMail: m, Kind: p.Kind, Text: p.Text, HTML: p.HTML})
+	}
+	out["mails"] = list
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 var unsubscribeHTML = template.Must(template.New("unsub").Parse(`<!doctype html>

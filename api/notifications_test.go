@@ -128,10 +128,29 @@ func TestAdminMail_Outbox(t *testing.T) {
 	admin.mustDo("POST", "/api/login", map[string]string{"email": "root@example.com", "password": "admin-pass"}, 200)
 	user.mustDo("POST", "/api/signup", map[string]string{"email": "u@example.com", "password": "password1"}, 201)
 	user.mustDo("GET", "/api/admin/mail", nil, 403)
-	mails := admin.mustDo("GET", "/api/admin/mail", nil, 200)["mails"].([]any)
-	if len(mails) != 1 || mails[0].(map[string]any)["to"] != "ann@example.com" {
-		t.Fatalf("outbox = %v", mails)
+	body := admin.mustDo("GET", "/api/admin/mail", nil, 200)
+	mails := body["mails"].([]any)
+	if len(mails) != 1 || mails[0].(map[string]any)["to"] != "ann@example.com" || body["smtp"] != false || body["next"] != nil {
+		t.Fatalf("outbox = %v", body)
 	}
+	if m := mails[0].(map[string]any); m["kind"] != "account" || m["text"] != "body" {
+		t.Errorf("mail taken apart: kind %v, text %q", m["kind"], m["text"])
+	}
+	// Pages of 50, newest first; "next" asks for the older ones.
+	for i := range 50 {
+		if err := e.store.AddOutboxMail(ctx, "ann@example.com", fmt.Sprintf("mail %d", i), "Subject: x\r\n\r\nbody"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := admin.mustDo("GET", "/api/admin/mail", nil, 200)
+	if n, top := len(first["mails"].([]any)), first["mails"].([]any)[0].(map[string]any)["subject"]; n != 50 || top != "mail 49" || first["next"] == nil {
+		t.Fatalf("first page: %d mails, newest %v, next %v", n, top, first["next"])
+	}
+	rest := admin.mustDo("GET", fmt.Sprintf("/api/admin/mail?before=%v", first["next"]), nil, 200)
+	if m := rest["mails"].([]any); len(m) != 1 || m[0].(map[string]any)["subject"] != "New job for Go: Go developer" || rest["next"] != nil {
+		t.Errorf("second page: %v", rest)
+	}
+	admin.mustDo("GET", "/api/admin/mail?before=x", nil, 400)
 }
 
 // A mail's List-Unsubscribe link, POSTed as RFC 8058 one-click (no

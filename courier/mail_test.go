@@ -179,7 +179,7 @@ func TestMail_OutboxWithoutSMTP(t *testing.T) {
 	r := f.start(testConfig(), nil)
 	f.match(ann, job(1, "Go developer", a))
 	f.idle(r, 10*time.Second)
-	mails, err := f.store.ListOutboxMail(f.ctx, 10)
+	mails, err := f.store.ListOutboxMail(f.ctx, 0, 10)
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("outbox = %+v, %v; want one mail", mails, err)
 	}
@@ -187,5 +187,11 @@ func TestMail_OutboxWithoutSMTP(t *testing.T) {
 	checkHeaders(t, m, "ann@example.com", "http://127.0.0.1:9")
 	if mails[0].To != "ann@example.com" || mails[0].Subject != "New job for Go: Go developer" {
 		t.Errorf("outbox mail %q to %q", mails[0].Subject, mails[0].To)
+	}
+	// The admin's outbox page reads it taken apart.
+	parts := ReadOutboxMail(mails[0].Message)
+	if parts.Kind != MailKindAlert || !strings.Contains(parts.Text, "Go developer") ||
+		!strings.Contains(parts.HTML, "<a ") || parts.Text != m.parts["text/plain"] {
+		t.Errorf("read back: kind %q, text %q, html %q", parts.Kind, parts.Text, parts.HTML)
 	}
 }

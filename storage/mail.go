@@ -28,9 +28,11 @@ func (s *Store) AddOutboxMail(ctx context.Context, to, subject, message string) 
 	return nil
 }
 
-// ListOutboxMail returns the newest mails of the outbox, at most limit.
-func (s *Store) ListOutboxMail(ctx context.Context, limit int) ([]OutboxMail, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, recipient, subject, message, created_at FROM mail_outbox ORDER BY id DESC LIMIT $1`, limit)
+// ListOutboxMail returns the newest mails of the outbox, at most limit,
+// older than the mail before (all when before is 0): pages, newest first.
+func (s *Store) ListOutboxMail(ctx context.Context, before int64, limit int) ([]OutboxMail, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, recipient, subject, message, created_at FROM mail_outbox
+		WHERE $1 = 0 OR id < $1 ORDER BY id DESC LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
