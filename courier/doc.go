@@ -100,7 +100,8 @@
 // /api/unsubscribe?t=… (or the form GET shows) sets the alert's email to
 // off, and rows still queued for it are then dropped unsent. With no SMTP
 // URL the mails are kept in the mail_outbox table, which an admin reads at
-// GET /api/admin/mail: `make run` shows the feature without a mail server.
+// GET /api/admin/mail and on the page's #admin/mail (ReadOutboxMail takes
+// each apart for it): `make run` shows the feature without a mail server.
 //
 // Account mails (the link that confirms an address, the one that resets a
 // password) take the same route through AccountMailer, which the app hands

@@ -172,12 +172,17 @@
 // out it keeps the brand, the pill and "Sign in". Escape closes the menu or
 // the sign-in panel and gives the focus back to the button that opened it.
 //
-// The admin tab has three parts with URLs of their own: #admin/sources
+// The admin tab has four parts with URLs of their own: #admin/sources
 // (the default; each source with a health dot, its last and next run and,
 // when something is wrong, why; on a phone a card), #admin/stats
 // (static/charts.js: the cluster's GET /api/admin/stats drawn as inline
 // SVG charts, each with a sentence that is also its accessible name;
-// refreshed every 10 s while shown) and #admin/feeds. The source form
+// refreshed every 10 s while shown), #admin/feeds and #admin/mail (the
+// outbox of GET /api/admin/mail, newest first, 50 at a time: the mail kept
+// instead of sent when no SMTP server is configured, which its first line
+// says; a mail opens to its plain-text part as text, and its HTML part
+// only in an iframe with sandbox="" and srcdoc, made when that part is
+// opened, where nothing of it runs or reaches the page). The source form
 // (static/sourceform.js) has every selector of each kind and every setting
 // of scraper.Settings, with examples; keys it does not know are kept.
 // Preview, "Run now" and the run history open in one panel

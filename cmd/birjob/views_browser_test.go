@@ -51,6 +51,8 @@ var pageViews = []pageView{
 		open: `document.querySelector("#source-new").click()`, shown: `document.querySelector("#source-form form")`},
 	{name: "admin-feed-form", who: "admin", path: "/#admin/feeds", ready: `document.querySelector("#feeds-list li[data-id]")`,
 		open: `document.querySelector("#feed-new").click()`, shown: `document.querySelector("#feed-form form")`},
+	{name: "admin-mail", who: "admin", path: "/#admin/mail", ready: `document.querySelector("#mail-list li[data-id]") && !document.querySelector("#mail-smtp").hidden`,
+		open: `document.querySelector("#mail-list li[data-id] summary").click()`, shown: `document.querySelector("#mail-list details[open] pre.mail-text")`},
 	{name: "menu", who: "admin", path: "/#jobs", ready: `document.querySelector("#who") && document.querySelector("#jobs li.job")`,
 		open: `document.querySelector("#menu-toggle").click()`, shown: `document.querySelector("#top.open")`},
 	{name: "welcome", who: "new", path: "/#jobs", ready: `document.querySelector("#welcome") && document.querySelector("#jobs li.job")`},
@@ -77,8 +79,8 @@ func view(name string) pageView {
 }
 
 // viewFixture is a node with jobs, an alert with matches, sources with
-// runs and a public feed, and a browser context (own cookies) per kind of
-// person.
+// runs, a public feed, the sign-up's mail in the outbox (no SMTP), and a
+// browser context (own cookies) per kind of person.
 type viewFixture struct {
 	t    *testing.T
 	app  *App
@@ -334,7 +336,7 @@ const overflowCheck = `(() => {
 
 // darkShots are the views also pictured in dark mode (the others look the
 // same but for the colours, which the axe test checks in both).
-var darkShots = map[string]bool{"jobs-signed-in": true, "alerts": true, "job-details": true, "account": true, "admin-sources": true, "admin-stats": true}
+var darkShots = map[string]bool{"jobs-signed-in": true, "alerts": true, "job-details": true, "account": true, "admin-sources": true, "admin-stats": true, "admin-mail": true}
 
 // TestBrowser_Screenshots writes the PNGs of docs/screenshots/ (run with
 // BIRJOB_SCREENSHOTS=1, or `make screenshots`): every view of pageViews on

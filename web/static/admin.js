@@ -1,9 +1,11 @@
-// admin.js — the admin tab, in three parts with their own URLs:
+// admin.js — the admin tab, in four parts with their own URLs:
 // #admin/sources (scrape sources at a glance: health, last and next run;
 // edit with every setting, preview, run now, run history), #admin/stats
-// (the cluster's statistics over time, charts.js) and #admin/feeds (public
-// feeds). Each part loads on its own, so an endpoint that is missing or
-// failing shows its error and leaves the others working.
+// (the cluster's statistics over time, charts.js), #admin/feeds (public
+// feeds) and #admin/mail (the outbox: the mail kept instead of sent when
+// no SMTP server is configured). Each part loads on its own, so an
+// endpoint that is missing or failing shows its error and leaves the
+// others working.
 
 import { h, clear, show, api, errorText, status, str, field, dateTime, ago, $ } from "./dom.js";
 import { criteriaFields, summary } from "./criteria.js";
@@ -13,7 +15,10 @@ import { sourceForm } from "./sourceform.js";
 import { statsCharts } from "./charts.js";
 
 const STATS_MS = 10000;
-const PARTS = ["sources", "stats", "feeds"];
+const PARTS = ["sources", "stats", "feeds", "mail"];
+
+// The kinds of mail the outbox names (api: courier.ReadOutboxMail).
+const MAIL_KINDS = { alert: "alert", digest: "daily digest", account: "account mail" };
 
 // A public feed's name: the server's rule (model.ValidFeedName), written
 // for the browser's pattern attribute, which is compiled with the "v"
@@ -38,11 +43,17 @@ export class Admin {
     this.statsErr = $("stats-error");
     this.statsRange = $("stats-range");
     this.statsTimer = null;
+    this.mails = $("mail-list");
+    this.mailErr = $("mail-error");
+    this.mailMore = $("mail-more");
+    this.mailNext = 0; // the "before" of the outbox's next page, 0: none
     this.part = "sources";
     this.on = false;
     $("source-new").addEventListener("click", () => this.editSource(null));
     $("feed-new").addEventListener("click", () => this.editFeed(null));
     this.statsRange.addEventListener("change", () => this.loadStats());
+    $("mail-refresh").addEventListener("click", () => this.loadMail());
+    this.mailMore.addEventListener("click", () => this.loadMail(this.mailNext));
   }
 
   /** load fetches all parts; each failure stays in its part. */
@@ -50,6 +61,7 @@ export class Admin {
     this.loadSources();
     this.loadFeeds();
     this.loadStats();
+    this.loadMail();
   }
 
   /**
@@ -57,9 +69,12 @@ export class Admin {
    * "#admin/<part>"); the stats refresh while they are on screen.
    */
   active(on, part) {
+    const was = this.on ? this.part : "";
     this.on = on;
     if (on) {
       this.part = PARTS.includes(part) ? part : "sources";
+      // Coming to the outbox from another part shows the mail sent since.
+      if (was && was !== "mail" && this.part === "mail") this.loadMail();
       for (const p of PARTS) show($(`admin-${p}`), p === this.part);
       for (const a of document.querySelectorAll("#admin-nav a")) {
         if (a.dataset.admin === this.part) a.setAttribute("aria-current", "page");
@@ -378,6 +393,33 @@ export class Admin {
     }
   }
 
+  // ---- outbox ----
+
+  /**
+   * loadMail shows the outbox, newest first: the first page, or with
+   * before the next older one after those shown.
+   */
+  async loadMail(before = 0) {
+    try {
+      const body = await api("GET", before ? `/api/admin/mail?before=${encodeURIComponent(before)}` : "/api/admin/mail");
+      const list = Array.isArray(body?.mails) ? body.mails : [];
+      const smtp = $("mail-smtp");
+      smtp.textContent =
+        body?.smtp === false
+          ? "SMTP is not configured (BIRJOB_SMTP_URL): mail is kept here instead of sent."
+          : "This node sends mail over SMTP (BIRJOB_SMTP_URL); the outbox holds only what was kept while it was not configured.";
+      show(smtp, typeof body?.smtp === "boolean");
+      if (!before) clear(this.mails);
+      if (!before && !list.length) this.mails.append(h("li", { class: "empty", text: "The outbox is empty: no mail has been kept yet. Alerts set to mail their matches, and sign-ups, put mail here." }));
+      for (const m of list) this.mails.append(mailCard(m));
+      this.mailNext = Number.isSafeInteger(body?.next) ? body.next : 0;
+      show(this.mailMore, this.mailNext > 0);
+      status(this.mailErr, "");
+    } catch (err) {
+      status(this.mailErr, `Outbox: ${errorText(err)}`);
+    }
+  }
+
   // ---- stats ----
 
   async loadStats() {
@@ -396,6 +438,35 @@ export class Admin {
       status(this.statsErr, `Statistics: ${errorText(err)}`);
     }
   }
+}
+
+/**
+ * mailCard is one mail of the outbox: subject, recipient, kind and time;
+ * opened, its plain-text part as text, and its HTML part (if any) in a
+ * frame sandboxed to nothing (no script, no same origin, no navigation).
+ */
+function mailCard(m) {
+  const kind = MAIL_KINDS[str(m.kind)] || str(m.kind);
+  const when = h("time", { datetime: str(m.createdAt), title: dateTime(m.createdAt), text: ago(m.createdAt) });
+  const head = h(
+    "summary",
+    {},
+    h("span", { class: "mail-subject", text: str(m.subject) || "(no subject)" }),
+    h("span", { class: "meta" }, h("span", { class: "to", text: `to ${str(m.to)}` }), kind ? h("span", { class: "badge", text: kind }) : null, when),
+  );
+  const text = str(m.text);
+  const body = text ? h("pre", { class: "mail-text", text }) : h("p", { class: "muted", text: "No plain-text part." });
+  const html = str(m.html);
+  const details = h("details", {}, head, body);
+  if (html) {
+    const part = h("details", {}, h("summary", { text: "HTML part" }));
+    // The frame is made when first opened: a closed card holds no document.
+    part.addEventListener("toggle", () => {
+      if (part.open && !part.querySelector("iframe")) part.append(h("iframe", { class: "mail-html", sandbox: "", srcdoc: html, title: `HTML part of “${str(m.subject)}”` }));
+    });
+    details.append(part);
+  }
+  return h("li", { class: "card mail", "data-id": str(m.id) }, details);
 }
 
 // Health states at a glance: the dot's class and words.
