@@ -253,6 +253,9 @@ func (h *Hub) dispatch(batch []*evt) {
 		n++
 		h.cursor = e.id
 		h.ringPushLocked(e)
+		// Counted before its fan-out: a flush goroutine may count the
+		// delivery before this loop ends.
+		h.m.published.Inc()
 		e.fanout = len(h.subs[e.channel])
 		for s := range h.subs[e.channel] {
 			if !s.push(e) {
@@ -263,7 +266,6 @@ func (h *Hub) dispatch(batch []*evt) {
 	h.ringTrimLocked()
 	h.mu.Unlock()
 	if n > 0 {
-		h.m.published.Add(float64(n))
 		h.countRate(n)
 	}
 }
