@@ -258,8 +258,8 @@ func employmentTypesNode(types []string) (*node, error) {
 	return &node{kind: kEmp, toks: ts}, nil
 }
 
-// sourcesNode is the node of a sources list: the job must come from one of
-// them.
+// sourcesNode is the node of a sources list: the job must have been seen
+// on one of them (its primary source or any other listing).
 func sourcesNode(sources []string) (*node, error) {
 	if err := checkList("sources", sources); err != nil {
 		return nil, err
@@ -432,10 +432,13 @@ type doc struct {
 	placeMask uint64
 	empBit    uint32
 	remote    bool
-	source    string
-	emp       string // "" when unknown
-	salary    float64
-	hasSal    bool
+	// sources are the folded names of every source the job was seen on:
+	// its primary source and each of its listings (one job per posting,
+	// see scraper/doc.go), without repeats.
+	sources []string
+	emp     string // "" when unknown
+	salary  float64
+	hasSal  bool
 	// pc caches phrase checks by phrase id for the index (nil for Brute);
 	// pids lists the ids set, to reset them after.
 	pc     []uint8
@@ -482,8 +485,10 @@ func prepareInto(d *doc, j *model.Job) *doc {
 	tokens := d.tokens
 	fields := d.fields
 	pids := d.pids
+	sources := d.sources
 	*d = doc{}
 	d.pids = pids
+	d.sources = sources[:0]
 	d.fields[0] = textfold.AppendTokens(fields[0][:0], j.Title)
 	d.fields[1] = textfold.AppendTokens(fields[1][:0], j.Company)
 	d.fields[2] = textfold.AppendTokens(fields[2][:0], j.Description)
@@ -507,7 +512,10 @@ func prepareInto(d *doc, j *model.Job) *doc {
 	for _, p := range d.places {
 		d.placeMask |= 1 << placeIndex[p]
 	}
-	d.source = strings.TrimSpace(textfold.Fold(j.Source))
+	d.addSource(j.Source)
+	for _, s := range j.Sources {
+		d.addSource(s.Name)
+	}
 	if j.EmploymentType != "" {
 		if t, ok := NormEmploymentType(j.EmploymentType); ok {
 			d.emp = t
@@ -518,6 +526,14 @@ func prepareInto(d *doc, j *model.Job) *doc {
 	d.empBit = empBit(d.emp)
 	d.salary, d.hasSal = jobMonthlyAZN(j.Salary)
 	return d
+}
+
+// addSource adds a source name, folded, to d.sources unless it is empty
+// or there already.
+func (d *doc) addSource(name string) {
+	if f := strings.TrimSpace(textfold.Fold(name)); f != "" && !slices.Contains(d.sources, f) {
+		d.sources = append(d.sources, f)
+	}
 }
 
 // salaryOK reports whether a job passes a minimum salary (AZN per month, 0
@@ -580,7 +596,7 @@ func (n *node) eval(d *doc) bool {
 	case kRemote:
 		return d.remote == n.want
 	case kSource:
-		return d.source == n.toks[0]
+		return slices.Contains(d.sources, n.toks[0])
 	case kEmp:
 		return d.emp == "" || slices.Contains(n.toks, d.emp)
 	}

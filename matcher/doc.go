@@ -31,7 +31,9 @@
 //   - companies: the job's company must contain one of the names as words
 //     ("PASHA Bank" matches "PASHA Bank OJSC"); excludeCompanies: it must
 //     contain none of them.
-//   - sources: the job's source name must equal one of them (folded).
+//   - sources: one of the sources the job was seen on (its primary source
+//     or any other that lists it, model.Job.Sources) must have one of the
+//     names (folded).
 //
 // All text is compared after textfold.Fold: case, diacritics and the
 // Azerbaijani/Turkish i and the Russian ё do not matter, so "muhendis"

@@ -932,8 +932,8 @@ func (ix *Index) jobKeys(d *doc, set map[uint32]struct{}) map[uint32]struct{} {
 	for _, p := range d.places {
 		add(key{nsPlace, p})
 	}
-	if d.source != "" {
-		add(key{nsSource, d.source})
+	for _, src := range d.sources {
+		add(key{nsSource, src})
 	}
 	return set
 }

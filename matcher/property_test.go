@@ -111,6 +111,9 @@ func randJob(r *rand.Rand) *model.Job {
 	if r.IntN(3) != 0 {
 		j.Salary = &model.Salary{Min: float64(r.IntN(30) * 100), Max: float64(r.IntN(50) * 100), Currency: pick(r, propCurr), Period: pick(r, propPeriods)}
 	}
+	if r.IntN(3) == 0 { // one posting listed by several sources
+		j.Sources = []model.JobSource{{Name: j.Source}, {Name: pick(r, propSources)}}
+	}
 	return j
 }
 

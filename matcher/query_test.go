@@ -162,6 +162,55 @@ func TestCriteria_Semantics(t *testing.T) {
 	}
 }
 
+// TestCriteria_SourcesAnyListing: a sources list matches a job seen on
+// any of them, not only its primary source (one job per posting: a job
+// first listed by boss.az and also by HelloJob.az is HelloJob.az's too);
+// names are folded; a pooled doc forgets the sources of the job before.
+func TestCriteria_SourcesAnyListing(t *testing.T) {
+	both := model.Job{Title: "Go developer", Source: "boss.az",
+		Sources: []model.JobSource{{ID: 1, Name: "boss.az", Live: true}, {ID: 2, Name: "HelloJob.az", Live: true}}}
+	primaryOnly := model.Job{Title: "Go developer", Source: "boss.az"}
+	listedOnly := model.Job{Title: "Go developer", Sources: []model.JobSource{{ID: 2, Name: "hellojob.az"}}}
+	for _, tt := range []struct {
+		name    string
+		sources []string
+		job     *model.Job
+		want    bool
+	}{
+		{"other listing", []string{"hellojob.az"}, &both, true},
+		{"other listing, folded", []string{"  HELLOJOB.AZ "}, &both, true},
+		{"primary", []string{"Boss.az"}, &both, true},
+		{"one of several", []string{"jobsearch.az", "hellojob.az"}, &both, true},
+		{"no listing there", []string{"jobsearch.az"}, &both, false},
+		{"primary only", []string{"hellojob.az"}, &primaryOnly, false},
+		{"listing without a primary name", []string{"hellojob.az"}, &listedOnly, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, m := range []Matcher{NewBrute(), NewIndex()} {
+				if err := m.Add(1, Owner{UserID: 1}, model.Criteria{Query: "developer", Sources: tt.sources}); err != nil {
+					t.Fatal(err)
+				}
+				if got := len(m.Match(tt.job)) == 1; got != tt.want {
+					t.Errorf("%T: sources %q, job on %q %v: match = %v, want %v", m, tt.sources, tt.job.Source, tt.job.Sources, got, tt.want)
+				}
+			}
+		})
+	}
+	// The index pools its docs: after a job listed on HelloJob.az, a job
+	// of boss.az alone does not carry HelloJob.az over.
+	ix := NewIndex()
+	if err := ix.Add(1, Owner{UserID: 1}, model.Criteria{Sources: []string{"hellojob.az"}}); err != nil {
+		t.Fatal(err)
+	}
+	var buf []Hit
+	if buf = ix.MatchAppend(buf[:0], &both); len(buf) != 1 {
+		t.Fatalf("job on both: %d hits", len(buf))
+	}
+	if buf = ix.MatchAppend(buf[:0], &primaryOnly); len(buf) != 0 {
+		t.Errorf("job on boss.az only, after one on both: %d hits, want none", len(buf))
+	}
+}
+
 func TestCriteria_Inflections(t *testing.T) {
 	tests := []struct {
 		query, title string
