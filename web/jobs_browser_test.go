@@ -291,6 +291,13 @@ func TestJobsBrowser_DetailsSaveAndHide(t *testing.T) {
 	listIs(t, ctx, "Office manager", "Backend engineer")
 
 	row := fmt.Sprintf(`#jobs li[data-id="%d"]`, id)
+	// One row for the posting, naming both sources it was seen on.
+	if n := browsertest.Eval[int](t, ctx, `[...document.querySelectorAll("#jobs li.job")].filter(li => li.querySelector(".title").textContent === "Backend engineer").length`); n != 1 {
+		t.Errorf("%d rows for the posting listed by two sources, want 1", n)
+	}
+	if got := browsertest.Text(t, ctx, row+" .meta .source"); got != "boss.az · hellojob.az" {
+		t.Errorf("the row's sources %q, want both", got)
+	}
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(row+" button.job-open")))
 	browsertest.WaitTrue(t, ctx, `document.querySelector("#job-details").open && document.querySelector("#job-details").dataset.complete === "true"`)
 	if got := browsertest.Text(t, ctx, "#job-details .description"); got != desc {

@@ -75,6 +75,17 @@ function timeOf(job, fallback) {
 // ---- rows ----
 
 /**
+ * sourcesLabel is the row's "where": every source the posting was seen on
+ * (one job per posting), the primary one first, each once; null when none.
+ */
+function sourcesLabel(job) {
+  const names = [str(job.source), ...(Array.isArray(job.sources) ? job.sources.map((s) => str(s && s.name)) : [])].filter(Boolean);
+  const unique = [...new Set(names)];
+  if (unique.length === 0) return null;
+  return h("span", { class: "source", title: unique.length > 1 ? `Seen on ${unique.join(", ")}` : null, text: unique.join(" · ") });
+}
+
+/**
  * renderJob builds one job row (also used for alert matches and previews).
  * With open, the title is a button that calls open(job) (the details);
  * otherwise a link to the posting. receivedAt stands for the time the job
@@ -91,7 +102,7 @@ export function renderJob(job, { compact = false, open = null, receivedAt = unde
     job.remote === true ? h("span", { class: "badge remote", text: "remote" }) : null,
     job.employmentType ? h("span", { class: "badge", text: str(job.employmentType) }) : null,
     salary ? h("span", { class: "salary", text: salary }) : null,
-    job.source ? h("span", { class: "source", text: str(job.source) }) : null,
+    sourcesLabel(job),
     Number.isFinite(at) ? h("time", { datetime: new Date(at).toISOString(), "data-at": String(at), title: new Date(at).toLocaleString(), text: agoLabel(at) }) : null,
   ];
   const head = open ? h("button", { type: "button", class: "title job-open", text: title, onclick: () => open(job) }) : link(job.url, title, { class: "title" });
