@@ -155,7 +155,12 @@
 // "backoff" runs never reached the board and change no streak. When the
 // failure streak reaches Config.PauseAfterFailures (BIRJOB_PAUSE_AFTER_FAILURES,
 // default 10, 0 never), the source is disabled with the reason (the count
-// and the last error). Enabling it again resumes it: a trigger (migration
+// and the last error). Unlike an admin's disable, the automatic pause
+// expires none of the source's jobs: a board that fails is not a board
+// that dropped its postings ("a failed run expires nothing"), and the jobs
+// still expire by validThrough or by their own page answering 404/410
+// when another source lists them; they end, told to everyone, when an
+// admin disables or deletes the source. Enabling it again resumes it: a trigger (migration
 // 009) clears the pause and the failure streak, whichever way it is
 // enabled. Service.Health sums it up for the API ("health" of a source) and
 // the admin page; Service.Collector exports it to Prometheus
