@@ -157,10 +157,10 @@
 // default 10, 0 never), the source is disabled with the reason (the count
 // and the last error). Unlike an admin's disable, the automatic pause
 // expires none of the source's jobs: a board that fails is not a board
-// that dropped its postings ("a failed run expires nothing"), and the jobs
-// still expire by validThrough or by their own page answering 404/410
-// when another source lists them; they end, told to everyone, when an
-// admin disables or deletes the source. Enabling it again resumes it: a trigger (migration
+// that dropped its postings ("a failed run expires nothing"). Its jobs
+// stay listed until a run of the source can tell (after Resume) or an
+// admin disables or deletes it, which expires them, told to everyone.
+// Enabling it again resumes it: a trigger (migration
 // 009) clears the pause and the failure streak, whichever way it is
 // enabled. Service.Health sums it up for the API ("health" of a source) and
 // the admin page; Service.Collector exports it to Prometheus
