@@ -64,6 +64,7 @@ func TestJobs_FiltersSelectLikeAlerts(t *testing.T) {
 	addJob(t, e, "boss.az", model.Job{Title: "Driver", Location: "г. Баку", Salary: salary(1200, 0, "AZN", "month")})
 	addJob(t, e, "hellojob.az", model.Job{Title: "Go developer", Remote: true, Salary: salary(30000, 0, "USD", "year"), EmploymentType: model.EmploymentFullTime})
 	addJob(t, e, "hellojob.az", model.Job{Title: "Nurse", Location: "Sumqayıt", Salary: salary(900, 0, "", "")})
+	addJob(t, e, "jobsearch.az", model.Job{Title: "Driver", Location: "г. Баку"}) // the same posting (URL) on a second source
 	c := e.client()
 	for query, want := range map[string]string{
 		"location=baku": "Driver|Cashier",
@@ -79,6 +80,7 @@ func TestJobs_FiltersSelectLikeAlerts(t *testing.T) {
 		"type=FULL_TIME":             "Nurse|Go developer|Driver",
 		"source=hellojob.az":         "Nurse|Go developer",
 		"source=hellojob.az&q=nurse": "Nurse",
+		"source=jobsearch.az":        "Driver", // its second source, not its first
 		"sort=salary":                "Go developer|Driver|Nurse|Cashier",
 		"sort=newest":                "Nurse|Go developer|Driver|Cashier",
 		"location=baku&sort=salary":  "Driver|Cashier",
@@ -247,6 +249,8 @@ func TestAlerts_CreateCountsCurrentMatches(t *testing.T) {
 	addJob(t, e, "boss.az", model.Job{Title: "Golang developer", Location: "Bakı"})
 	addJob(t, e, "boss.az", model.Job{Title: "Golang engineer", Location: "Баку", Salary: salary(3000, 0, "AZN", "month")})
 	addJob(t, e, "boss.az", model.Job{Title: "Golang developer", Location: "Gəncə"})
+	// The Gəncə posting is listed by a second source too: one job, seen on both.
+	addJob(t, e, "jobsearch.az", model.Job{Title: "Golang developer", Location: "Gəncə"})
 	c := e.client()
 	c.mustDo("POST", "/api/signup", map[string]string{"email": "ann@example.com", "password": "correct horse"}, 201)
 	for _, tc := range []struct {
@@ -256,6 +260,7 @@ func TestAlerts_CreateCountsCurrentMatches(t *testing.T) {
 		{map[string]any{"name": "go baku", "query": "golang", "location": "baku"}, 2},
 		{map[string]any{"name": "go rich", "query": "golang", "salaryMin": map[string]any{"amount": 2000}}, 1},
 		{map[string]any{"name": "cobol", "query": "cobol"}, 0},
+		{map[string]any{"name": "second source", "query": "golang", "sources": []string{"jobsearch.az"}}, 1},
 	} {
 		out := c.mustDo("POST", "/api/alerts", tc.body, 201)
 		if out["currentMatches"] != tc.want || out["currentMatchesPartial"] != nil || out["id"] == nil {

@@ -239,8 +239,9 @@ func (s *Store) ListJobsAt(ctx context.Context, q JobQuery) ([]model.Job, JobCur
 	return jobs, next, nil
 }
 
-// searchJobs is ListJobsAt with q.Match: pages of jobs read in list order
-// and filtered in Go, within q.ScanBudget rows.
+// searchJobs is ListJobsAt with q.Match: pages of jobs read in list order,
+// each with every source it was seen on (a filter by source matches any
+// of them), and filtered in Go, within q.ScanBudget rows.
 func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, JobCursor, error) {
 	budget := q.ScanBudget
 	if budget <= 0 {
@@ -250,72 +251,83 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, JobCur
 	at, scanned := q.cursor(), 0
 	var last JobCursor // the cursor after the last job kept
 	for scanned < budget {
-		page := min(500, budget-scanned)
-		sql, args := listSQL(q, at, page)
-		rows, err := s.db.Query(ctx, sql, args...)
+		size := min(500, budget-scanned)
+		page, cursors, err := s.listPage(ctx, q, at, size)
 		if err != nil {
 			return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
 		}
-		n := 0
-		for rows.Next() {
-			j, c, err := scanListed(rows)
-			if err != nil {
-				rows.Close()
-				return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
-			}
-			n++
+		for i := range page {
 			scanned++
-			at = c
-			if q.Match(&j) {
+			at = cursors[i]
+			if q.Match(&page[i]) {
 				if len(jobs) == q.Limit {
-					rows.Close()
-					return jobs, last, s.attachSources(ctx, jobs)
+					return jobs, last, nil
 				}
-				jobs, last = append(jobs, j), c
+				jobs, last = append(jobs, page[i]), cursors[i]
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, JobCursor{}, fmt.Errorf("search jobs: %w", err)
-		}
-		if n < page {
-			return jobs, JobCursor{}, s.attachSources(ctx, jobs) // no further jobs
+		if len(page) < size {
+			return jobs, JobCursor{}, nil // no further jobs
 		}
 	}
-	return jobs, at, s.attachSources(ctx, jobs) // budget spent: continue after the last job read
+	return jobs, at, nil // budget spent: continue after the last job read
+}
+
+// listPage reads up to n jobs of q's list after at, with their sources,
+// and the cursor after each.
+func (s *Store) listPage(ctx context.Context, q JobQuery, at JobCursor, n int) ([]model.Job, []JobCursor, error) {
+	sql, args := listSQL(q, at, n)
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		jobs    []model.Job
+		cursors []JobCursor
+	)
+	for rows.Next() {
+		j, c, err := scanListed(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		jobs, cursors = append(jobs, j), append(cursors, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return jobs, cursors, s.attachSources(ctx, jobs)
 }
 
 // CountJobs counts the live jobs match accepts among the newest budget
 // live jobs (all of them when budget is 0); complete is false when there
-// were more live jobs than budget.
+// were more live jobs than budget. match sees each job's sources.
 func (s *Store) CountJobs(ctx context.Context, match func(*model.Job) bool, budget int) (n int, complete bool, err error) {
-	q := JobQuery{}
-	sql, args := listSQL(q, JobCursor{}, max(budget, 0)+1)
-	if budget <= 0 {
-		sql, args = listSQL(q, JobCursor{}, 1<<31-1)
-	}
-	rows, err := s.db.Query(ctx, sql, args...)
-	if err != nil {
-		return 0, false, fmt.Errorf("count jobs: %w", err)
-	}
-	defer rows.Close()
+	var at JobCursor
 	read := 0
-	for rows.Next() {
-		j, _, err := scanListed(rows)
+	for {
+		size := 500
+		if budget > 0 {
+			size = min(size, budget+1-read)
+		}
+		page, cursors, err := s.listPage(ctx, JobQuery{}, at, size)
 		if err != nil {
 			return 0, false, fmt.Errorf("count jobs: %w", err)
 		}
-		if read++; budget > 0 && read > budget {
-			return n, false, nil
+		for i := range page {
+			if read++; budget > 0 && read > budget {
+				return n, false, nil
+			}
+			if match(&page[i]) {
+				n++
+			}
+			at = cursors[i]
 		}
-		if match(&j) {
-			n++
+		if len(page) < size {
+			return n, true, nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return 0, false, fmt.Errorf("count jobs: %w", err)
-	}
-	return n, true, nil
 }
 
 // GetJob returns one job.
