@@ -25,8 +25,8 @@ type batchInput struct {
 	jobs map[int64]*model.Job
 	// matched is who matches each new job now (see newAudience).
 	matched map[int64]storage.Audience
-	// stored is who was told about the expiring jobs, as recorded when
-	// they were announced.
+	// stored is who was told about the expiring and listed jobs, as
+	// recorded (a job without a row was told no one).
 	stored []storage.Audience
 }
 
@@ -68,14 +68,19 @@ func (p *batchPlan) eventData(i int, buf []byte) (data, next []byte) {
 //   - a new job marked backlog (listed, but not news: see scraper/doc.go):
 //     new-job on "jobs" only, and an empty audience recorded, so that its
 //     expiry too tells "jobs" only;
+//   - a job listed by one more source: new-job on the channel of each
+//     matching user (with the user's matching alert ids) and feed that was
+//     not told about it (stored, or announced earlier in this batch), and
+//     nothing on "jobs", which listed it already; its audience becomes
+//     the union, so its expiry tells them too;
 //   - an expired job: job-expired on "jobs" and on every channel that was
 //     told about it (stored, or announced earlier in this batch), in the
 //     order of the announcement; a second expiry in the batch tells only
 //     "jobs".
 func planBatch(in batchInput) (batchPlan, error) {
-	told := make(map[int64][]delivery, len(in.stored))
-	for i := range in.stored {
-		told[in.stored[i].JobID] = deliveries(&in.stored[i])
+	told := make(map[int64]storage.Audience, len(in.stored))
+	for _, a := range in.stored {
+		told[a.JobID] = a
 	}
 	var p batchPlan
 	for _, c := range in.changes {
@@ -95,15 +100,26 @@ func planBatch(in batchInput) (batchPlan, error) {
 				a = in.matched[j.ID]
 			}
 			a.JobID = j.ID
-			ds := deliveries(&a)
-			for _, d := range ds {
+			for _, d := range deliveries(&a) {
 				p.event(d.channel, model.EventNewJob, base, d.alerts)
 			}
-			told[j.ID] = ds
+			told[j.ID] = a
+			p.audiences = append(p.audiences, a)
+		case storage.JobChangeListed:
+			had := told[j.ID]
+			had.JobID = j.ID
+			matched := in.matched[j.ID]
+			more := untold(&had, &matched)
+			for _, d := range deliveries(&more) {
+				p.event(d.channel, model.EventNewJob, base, d.alerts)
+			}
+			a := union(&had, &more)
+			told[j.ID] = a
 			p.audiences = append(p.audiences, a)
 		case storage.JobChangeExpired:
 			p.event(model.ChannelJobs, model.EventJobExpired, base, nil)
-			for _, d := range told[j.ID] {
+			a := told[j.ID]
+			for _, d := range deliveries(&a) {
 				p.event(d.channel, model.EventJobExpired, base, d.alerts)
 			}
 			delete(told, j.ID) // a second expiry in the batch tells only jobs
@@ -130,6 +146,50 @@ func newAudience(jobID int64, hits []Hit, feeds []string) storage.Audience {
 	slices.Sort(feeds)
 	a.Feeds = slices.Compact(feeds)
 	return a
+}
+
+// untold is the part of matched that a was not told: the users a lacks,
+// with their matching alert ids, and the feeds it lacks.
+func untold(a, matched *storage.Audience) storage.Audience {
+	out := storage.Audience{JobID: a.JobID}
+	for i, u := range matched.Users {
+		if !slices.Contains(a.Users, u) {
+			out.Users = append(out.Users, u)
+			out.AlertIDs = append(out.AlertIDs, matched.AlertIDs[i])
+		}
+	}
+	for _, f := range matched.Feeds {
+		if !slices.Contains(a.Feeds, f) {
+			out.Feeds = append(out.Feeds, f)
+		}
+	}
+	return out
+}
+
+// union is a with b's users and feeds added, which a lacks (see untold):
+// users ordered by user then alert, feeds sorted. It shares no slice with
+// a or b.
+func union(a, b *storage.Audience) storage.Audience {
+	type pair struct{ user, alert int64 }
+	pairs := make([]pair, 0, len(a.Users)+len(b.Users))
+	for _, x := range []*storage.Audience{a, b} {
+		for i, u := range x.Users {
+			pairs = append(pairs, pair{u, x.AlertIDs[i]})
+		}
+	}
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if c := cmp.Compare(x.user, y.user); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.alert, y.alert)
+	})
+	out := storage.Audience{JobID: a.JobID, Users: make([]int64, len(pairs)), AlertIDs: make([]int64, len(pairs))}
+	for i, p := range pairs {
+		out.Users[i], out.AlertIDs[i] = p.user, p.alert
+	}
+	out.Feeds = append(slices.Clone(a.Feeds), b.Feeds...)
+	slices.Sort(out.Feeds)
+	return out
 }
 
 // delivery is one channel told about a job.

@@ -43,7 +43,7 @@ func TestPlanBatch(t *testing.T) {
 	change := func(id, job int64, kind string) storage.JobChange {
 		return storage.JobChange{ID: id, JobID: job, Kind: kind}
 	}
-	const n, x = storage.JobChangeNew, storage.JobChangeExpired
+	const n, x, l = storage.JobChangeNew, storage.JobChangeExpired, storage.JobChangeListed
 	ann := storage.Audience{JobID: 7, Users: []int64{1, 1, 2}, AlertIDs: []int64{10, 11, 20}, Feeds: []string{"baku-jobs"}}
 	tests := []struct {
 		name          string
@@ -102,6 +102,37 @@ func TestPlanBatch(t *testing.T) {
 			matched: map[int64]storage.Audience{7: ann, 8: {JobID: 8, Users: []int64{5}, AlertIDs: []int64{50}, Feeds: []string{"remote"}}}},
 		wantEvents:    []string{"jobs new-job 8", "jobs new-job 7", "user:1 new-job 7 [10 11]", "user:2 new-job 7 [20]", "baku-jobs new-job 7"},
 		wantAudiences: []storage.Audience{{JobID: 8}, ann},
+	}, {
+		name: "listed job: only the matching users and feeds not told yet, nothing on jobs; the audience grows",
+		in: batchInput{changes: []storage.JobChange{change(1, 7, l)}, jobs: jobs, stored: []storage.Audience{ann},
+			matched: map[int64]storage.Audience{7: {JobID: 7, Users: []int64{0, 1, 2, 4}, AlertIDs: []int64{5, 12, 20, 40},
+				Feeds: []string{"a-feed", "baku-jobs"}}}},
+		wantEvents: []string{"user:0 new-job 7 [5]", "user:4 new-job 7 [40]", "a-feed new-job 7"},
+		wantAudiences: []storage.Audience{{JobID: 7, Users: []int64{0, 1, 1, 2, 4}, AlertIDs: []int64{5, 10, 11, 20, 40},
+			Feeds: []string{"a-feed", "baku-jobs"}}},
+	}, {
+		name: "listed job whose matches were all told: no event, the audience kept",
+		in: batchInput{changes: []storage.JobChange{change(1, 7, l)}, jobs: jobs, stored: []storage.Audience{ann},
+			matched: map[int64]storage.Audience{7: ann}},
+		wantAudiences: []storage.Audience{ann},
+	}, {
+		name: "listed job without a stored audience: everyone matching is told",
+		in: batchInput{changes: []storage.JobChange{change(1, 8, l)}, jobs: jobs,
+			matched: map[int64]storage.Audience{8: {JobID: 8, Users: []int64{5}, AlertIDs: []int64{50}}}},
+		wantEvents:    []string{"user:5 new-job 8 [50]"},
+		wantAudiences: []storage.Audience{{JobID: 8, Users: []int64{5}, AlertIDs: []int64{50}}},
+	}, {
+		name: "new, listed, expired in one batch: the listing tells no one twice, the expiry reaches all",
+		in: batchInput{changes: []storage.JobChange{change(1, 7, n), change(2, 7, l), change(3, 7, x)}, jobs: jobs,
+			matched: map[int64]storage.Audience{7: {JobID: 7, Users: []int64{3}, AlertIDs: []int64{30}}}},
+		wantEvents:    []string{"jobs new-job 7", "user:3 new-job 7 [30]", "jobs job-expired 7", "user:3 job-expired 7 [30]"},
+		wantAudiences: []storage.Audience{{JobID: 7, Users: []int64{3}, AlertIDs: []int64{30}}, {JobID: 7, Users: []int64{3}, AlertIDs: []int64{30}}},
+	}, {
+		name: "backlog new then listed: the listing tells the matching users, and the expiry them",
+		in: batchInput{changes: []storage.JobChange{{ID: 1, JobID: 7, Kind: n, Backlog: true}, change(2, 7, l), change(3, 7, x)}, jobs: jobs,
+			matched: map[int64]storage.Audience{7: {JobID: 7, Users: []int64{3}, AlertIDs: []int64{30}}}},
+		wantEvents:    []string{"jobs new-job 7", "user:3 new-job 7 [30]", "jobs job-expired 7", "user:3 job-expired 7 [30]"},
+		wantAudiences: []storage.Audience{{JobID: 7}, {JobID: 7, Users: []int64{3}, AlertIDs: []int64{30}}},
 	}, {
 		name: "changes are planned in outbox order",
 		in: batchInput{changes: []storage.JobChange{change(1, 8, n), change(2, 7, x)}, jobs: jobs,

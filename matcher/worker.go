@@ -351,16 +351,16 @@ type batchTimes struct {
 	match, events, audiences, commit time.Time
 }
 
-// readBatch reads the changed jobs and, for the expiring ones, who was
-// told about them.
+// readBatch reads the changed jobs and, for the expiring and listed ones,
+// who was told about them.
 func readBatch(ctx context.Context, tx *storage.Store, changes []storage.JobChange) (batchInput, error) {
 	in := batchInput{changes: changes}
 	jobIDs := make([]int64, 0, len(changes))
-	var expiredIDs []int64
+	var toldIDs []int64
 	for _, c := range changes {
 		jobIDs = append(jobIDs, c.JobID)
-		if c.Kind == storage.JobChangeExpired {
-			expiredIDs = append(expiredIDs, c.JobID)
+		if c.Kind == storage.JobChangeExpired || c.Kind == storage.JobChangeListed {
+			toldIDs = append(toldIDs, c.JobID)
 		}
 	}
 	jobs, err := tx.JobsByID(ctx, uniq(jobIDs))
@@ -371,16 +371,16 @@ func readBatch(ctx context.Context, tx *storage.Store, changes []storage.JobChan
 	for i := range jobs {
 		in.jobs[jobs[i].ID] = &jobs[i]
 	}
-	if len(expiredIDs) > 0 {
-		if in.stored, err = tx.JobAudiences(ctx, uniq(expiredIDs)); err != nil {
+	if len(toldIDs) > 0 {
+		if in.stored, err = tx.JobAudiences(ctx, uniq(toldIDs)); err != nil {
 			return in, err
 		}
 	}
 	return in, nil
 }
 
-// matchNew matches each new job of the batch against the indexes: who it
-// goes to, by job id.
+// matchNew matches each new or listed job of the batch against the
+// indexes: who it goes to, by job id.
 func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 	alerts, feeds := w.alerts.Load().m, w.feeds.Load().m
 	ma, reuse := alerts.(interface {
@@ -389,8 +389,11 @@ func (w *Worker) matchNew(in batchInput) map[int64]storage.Audience {
 	out := make(map[int64]storage.Audience, len(in.changes))
 	for _, c := range in.changes {
 		j := in.jobs[c.JobID]
-		if c.Kind != storage.JobChangeNew || c.Backlog || j == nil {
+		if c.Kind == storage.JobChangeExpired || c.Backlog || j == nil {
 			continue // a backlog job goes to "jobs" only: nobody to match
+		}
+		if _, done := out[c.JobID]; done {
+			continue // new and listed in one batch: one match serves both
 		}
 		var hits []Hit
 		start := time.Now()

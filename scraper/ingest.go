@@ -160,7 +160,9 @@ func (s *Service) Ingest(ctx context.Context, sourceID int64, jobs []model.Job) 
 // else Fingerprint, within Config.IdentityWindow), to a new job otherwise;
 // a job that becomes live gets a 'new' outbox row (the matcher is woken at
 // commit), marked backlog when this is a backlog run and the posting is not
-// news (see isNews). Jobs that fail PrepareJob are skipped and reported; a
+// news (see isNews); a live job another source announced gets a 'listed'
+// row when this source starts listing it, unless this is a backlog run and
+// the posting is not news. Jobs that fail PrepareJob are skipped and reported; a
 // duplicate key within the batch keeps its last occurrence.
 func (s *Service) ingest(ctx context.Context, sourceID int64, jobs []model.Job, backlog bool) (IngestResult, error) {
 	res := IngestResult{Jobs: make([]IngestedJob, len(jobs))}
@@ -197,15 +199,23 @@ func (s *Service) ingest(ctx context.Context, sourceID int64, jobs []model.Job, 
 		if err != nil {
 			return err
 		}
-		var ids []int64
+		var ids, listed []int64
 		var quiet []bool
 		for k := range rows { // in UpsertListings's order, with done
-			if d := done[k]; d.Announced {
+			d := done[k]
+			news := !backlog || s.isNews(rows[k].Job, d.Inserted, now)
+			switch {
+			case d.Announced:
 				ids = append(ids, d.JobID)
-				quiet = append(quiet, backlog && !s.isNews(rows[k].Job, d.Inserted, now))
+				quiet = append(quiet, !news)
+			case d.Listed && news:
+				listed = append(listed, d.JobID)
 			}
 		}
-		return tx.AddNewJobChanges(ctx, ids, quiet)
+		if err := tx.AddNewJobChanges(ctx, ids, quiet); err != nil {
+			return err
+		}
+		return tx.AddListedJobChanges(ctx, listed)
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("ingest %d jobs into source %d: %w", len(rows), sourceID, err)

@@ -43,6 +43,11 @@ type ListingUpserted struct {
 	// expired because no source listed it (or with a validThrough moved into
 	// the future). The caller writes its 'new' change (AddNewJobChanges).
 	Announced bool
+	// Listed: Merged onto a job that was live and still is (not
+	// Announced): the caller may write its 'listed' change
+	// (AddListedJobChanges), so that who matches the job through this
+	// source is told.
+	Listed bool
 	// Changed: an existing listing's content hash changed.
 	Changed bool
 }
@@ -69,7 +74,7 @@ type listingJob struct {
 // of the postings new to the source until that transaction ends, so two
 // sources ingesting one posting at once make one job. Nothing is written
 // to the outbox: the caller announces the jobs it decides to
-// (AddNewJobChanges), in the same transaction.
+// (AddNewJobChanges, AddListedJobChanges), in the same transaction.
 //
 // A listing's source is the job's primary source when it listed the job
 // first (or the first one was deleted): its content replaces the job's.
@@ -539,6 +544,7 @@ func (s *Store) refreshJobs(ctx context.Context, sourceID int64, jobs []Listing,
 			i := byJob[id]
 			out[i].JobID, out[i].FirstSeenAt = id, first
 			out[i].Announced = locked[id].expired && isLive
+			out[i].Listed = out[i].Merged && !locked[id].expired && isLive
 			return nil
 		})
 		if err != nil {

@@ -12,15 +12,16 @@ import (
 const (
 	JobChangeNew     = "new"
 	JobChangeExpired = "expired"
+	JobChangeListed  = "listed"
 )
 
 // JobChange is a row of the job_changes outbox: job JobID was announced
-// (JobChangeNew) or expired (JobChangeExpired), and its events are not
-// written yet.
+// (JobChangeNew), expired (JobChangeExpired), or is listed by one more
+// source while live (JobChangeListed), and its events are not written yet.
 type JobChange struct {
 	ID    int64
 	JobID int64
-	Kind  string // JobChangeNew or JobChangeExpired
+	Kind  string // JobChangeNew, JobChangeExpired or JobChangeListed
 	// Backlog marks a 'new' job that is listed but is not news: it goes
 	// to the public jobs channel only (see scraper/doc.go, "Backlog").
 	Backlog bool
@@ -40,6 +41,23 @@ func (s *Store) AddNewJobChanges(ctx context.Context, ids []int64, backlog []boo
 		SELECT id, 'new', b FROM unnest($1::bigint[], $2::bool[]) WITH ORDINALITY AS t(id, b, n) ORDER BY n`, ids, backlog)
 	if err != nil {
 		return fmt.Errorf("add job changes: %w", err)
+	}
+	return nil
+}
+
+// AddListedJobChanges writes one 'listed' outbox row per job id: a source
+// started listing the live job after another source announced it (see
+// ListingUpserted.Listed), so the users and feeds that match it now may
+// not all have been told.
+func (s *Store) AddListedJobChanges(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.Exec(ctx, `
+		INSERT INTO job_changes (job_id, kind)
+		SELECT id, 'listed' FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n`, ids)
+	if err != nil {
+		return fmt.Errorf("add listed job changes: %w", err)
 	}
 	return nil
 }
