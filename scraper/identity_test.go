@@ -275,3 +275,99 @@ func BenchmarkIngest_Rerun(b *testing.B) {
 		}
 	})
 }
+
+// sourceUser creates a user with one alert on the named sources only, and
+// returns the stored name of the user's channel.
+func (p *pipeline) sourceUser(email string, sources ...string) string {
+	p.t.Helper()
+	ctx := context.Background()
+	u, err := p.store.CreateUser(ctx, email, "x", false)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := p.store.CreateAlert(ctx, model.Alert{UserID: u.ID, Name: "sources", Criteria: model.Criteria{Sources: sources}}); err != nil {
+		p.t.Fatal(err)
+	}
+	return model.UserChannel(u.ID)
+}
+
+// TestIdentity_LaterSourceTellsItsAlerts: a live job a second source
+// starts listing is announced to the users it now matches through that
+// source who were not told (one new-job each), to no one told already and
+// not again on "jobs"; its expiry reaches everyone told.
+func TestIdentity_LaterSourceTellsItsAlerts(t *testing.T) {
+	p := newPipeline(t, testConfig())
+	board := newFixtureBoard(t)
+	u1 := p.user("u1@example.com", "golang")
+	u2 := p.sourceUser("u2@example.com", "board-b")
+	golang := post{id: "g", title: "Golang developer", company: "Acme", place: "Baku", posted: ago(time.Hour)}
+	board.set("a", append(fillers("a"), golang)...)
+	board.set("b", fillers("b")...)
+	a := p.source("board-a", model.SourceRSS, board.URL+"/a.rss")
+	b := p.source("board-b", model.SourceRSS, board.URL+"/b.rss")
+
+	p.run(a)
+	p.run(b)
+	p.expectEvents(u1, "new-job Golang developer")
+	p.expectEvents(u2, "new-job Filler b1", "new-job Filler b2", "new-job Filler b3")
+
+	board.set("b", append(fillers("b"), golang)...)
+	if r := p.run(b); r.New != 0 {
+		t.Fatalf("run of b = %+v: the shared posting was announced as new", r)
+	}
+	p.expectEvents(u1, "new-job Golang developer")
+	p.expectEvents(u2, "new-job Filler b1", "new-job Filler b2", "new-job Filler b3", "new-job Golang developer")
+	if n := countJobEvents(p.events(model.ChannelJobs), "new-job Golang developer"); n != 1 {
+		t.Errorf("jobs channel has %d new-job for the posting, want 1", n)
+	}
+	p.run(b) // seen again: nothing more
+	p.expectEvents(u2, "new-job Filler b1", "new-job Filler b2", "new-job Filler b3", "new-job Golang developer")
+
+	board.set("a", fillers("a")...)
+	board.set("b", fillers("b")...)
+	p.run(a)
+	p.run(b)
+	p.expectEvents(u1, "new-job Golang developer", "job-expired Golang developer")
+	p.expectEvents(u2, "new-job Filler b1", "new-job Filler b2", "new-job Filler b3",
+		"new-job Golang developer", "job-expired Golang developer")
+}
+
+// TestIdentity_LaterSourceBacklogTellsNoOne: a source's first (backlog)
+// run that lists an old live job of another source tells no one, then or
+// on its next runs.
+func TestIdentity_LaterSourceBacklogTellsNoOne(t *testing.T) {
+	p := newPipeline(t, testConfig())
+	board := newFixtureBoard(t)
+	u1 := p.user("u1@example.com", "golang")
+	u2 := p.sourceUser("u2@example.com", "board-b")
+	old := post{id: "g", title: "Golang developer", company: "Acme", place: "Baku", posted: ago(30 * 24 * time.Hour)}
+	board.set("a", fillers("a")...)
+	a := p.source("board-a", model.SourceRSS, board.URL+"/a.rss")
+	p.run(a) // past its backlog
+	board.set("a", append(fillers("a"), old)...)
+	p.run(a) // an old posting, but new to a past its backlog: announced
+	p.expectEvents(u1, "new-job Golang developer")
+
+	board.set("b", append(fillers("b"), old)...)
+	b := p.source("board-b", model.SourceRSS, board.URL+"/b.rss")
+	p.run(b)
+	p.run(b)
+	p.expectEvents(u1, "new-job Golang developer")
+	p.expectEvents(u2, "new-job Filler b1", "new-job Filler b2", "new-job Filler b3") // news, even in a backlog run
+	if got := p.oneJob("Golang developer"); !slices.Equal(sourceNames(got), []string{"board-a live=true", "board-b live=true"}) {
+		t.Errorf("sources %v", sourceNames(got))
+	}
+	if n := countJobEvents(p.events(model.ChannelJobs), "new-job Golang developer"); n != 1 {
+		t.Errorf("jobs channel has %d new-job for the posting, want 1", n)
+	}
+}
+
+func countJobEvents(events []string, e string) int {
+	n := 0
+	for _, x := range events {
+		if x == e {
+			n++
+		}
+	}
+	return n
+}
