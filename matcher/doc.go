@@ -150,6 +150,11 @@
 //     not news: an old posting of a source's first run, see package
 //     scraper, "Backlog"): new-job on "jobs" only, nothing matched; its
 //     audience is recorded empty.
+//   - listed job (a source started listing a live job another source
+//     announced, migration 016): matched again, with all its sources;
+//     new-job on the channel of each matching user (with its alert ids)
+//     and feed not in the job's audience, nothing on "jobs" nor to anyone
+//     told already; the audience becomes the union.
 //   - expired job: job-expired on "jobs" and on every channel that was told
 //     about the job (user channels again carry their alert ids).
 //

@@ -25,7 +25,7 @@ func newMetrics() *metrics {
 	return &metrics{
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "birjob_matcher_job_changes_total",
-			Help: "Job changes this node matched, by kind (new, expired).",
+			Help: "Job changes this node matched, by kind (new, listed, expired).",
 		}, []string{"kind"}),
 		events: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "birjob_events_appended_total",

@@ -69,8 +69,11 @@
 //
 // Live jobs are preferred to expired ones, then the oldest. A source never
 // has two listings of one job: its two postings are two jobs, whatever
-// they share. Found, the posting becomes a listing of that job and is
-// announced to nobody; not found, it is a new job. Two sources ingesting
+// they share. Found, the posting becomes a listing of that job; when the
+// job is live (and this is not a backlog run, or the posting is news: see
+// "Backlog"), a 'listed' job_changes row lets the matcher tell whoever
+// matches the job now through this source and was not told yet (package
+// matcher); not found, it is a new job. Two sources ingesting
 // one posting at the same moment serialise on advisory locks taken on its
 // identities (listing key, URL, fingerprint; hashed into 1024 locks at
 // most, in one order), so they make one job; postings a source listed
@@ -94,9 +97,11 @@
 // Ingest is one transaction: the batch's listings and jobs, and a 'new'
 // job_changes row for each job that became live: inserted, or back after
 // every listing had ended (missing, or the source disabled/deleted; a page
-// found gone stays gone), or with a validThrough moved into the future. A
-// changed listing updates its job and is announced to nobody; an unchanged
-// one only has its last-seen time refreshed. A trigger wakes the matcher
+// found gone stays gone), or with a validThrough moved into the future,
+// and a 'listed' row for each live job another source listed first that
+// this source starts listing (see "One job per posting"). A changed
+// listing updates its job and is announced to nobody; an unchanged one
+// only has its last-seen time refreshed. A trigger wakes the matcher
 // with NOTIFY birjob_jobs at commit.
 //
 // # Backlog
