@@ -150,10 +150,16 @@ func newAudience(jobID int64, hits []Hit, feeds []string) storage.Audience {
 
 // untold is the part of matched that a was not told: the users a lacks,
 // with their matching alert ids, and the feeds it lacks.
+// A popular job is told to 100,000 users: a's users are looked up in a
+// set, not searched.
 func untold(a, matched *storage.Audience) storage.Audience {
 	out := storage.Audience{JobID: a.JobID}
+	had := make(map[int64]struct{}, len(a.Users))
+	for _, u := range a.Users {
+		had[u] = struct{}{}
+	}
 	for i, u := range matched.Users {
-		if !slices.Contains(a.Users, u) {
+		if _, ok := had[u]; !ok {
 			out.Users = append(out.Users, u)
 			out.AlertIDs = append(out.AlertIDs, matched.AlertIDs[i])
 		}

@@ -242,3 +242,31 @@ func TestDeliveries(t *testing.T) {
 		t.Fatalf("cap of user:1's alerts = %d, want 2", c)
 	}
 }
+
+// BenchmarkPlanBatch_Listed100k plans a 'listed' change of a job told to
+// 100,000 users that 100,000 (half of them new) match now: the untold part
+// is found through a set, not by searching the audience for each user.
+func BenchmarkPlanBatch_Listed100k(b *testing.B) {
+	const users = 100_000
+	stored := storage.Audience{JobID: 7}
+	matched := storage.Audience{JobID: 7}
+	for u := range int64(users) {
+		stored.Users, stored.AlertIDs = append(stored.Users, 2*u), append(stored.AlertIDs, 2*u)
+		matched.Users, matched.AlertIDs = append(matched.Users, u), append(matched.AlertIDs, u)
+	}
+	in := batchInput{
+		changes: []storage.JobChange{{ID: 1, JobID: 7, Kind: storage.JobChangeListed}},
+		jobs:    map[int64]*model.Job{7: {ID: 7, Title: "Go developer"}},
+		matched: map[int64]storage.Audience{7: matched},
+		stored:  []storage.Audience{stored},
+	}
+	for b.Loop() {
+		p, err := planBatch(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.audiences) != 1 || len(p.audiences[0].Users) != users+users/2 {
+			b.Fatalf("audience of %d users, want %d", len(p.audiences[0].Users), users+users/2)
+		}
+	}
+}
