@@ -108,7 +108,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request) {
 	// person sees at once whether it is too wide or too narrow.
 	created := createdAlert{Alert: out}
 	if f, err := matcher.NewFilter(out.Criteria); err == nil {
-		n, complete, err := s.store.CountJobs(r.Context(), f.Match, currentMatchesBudget)
+		n, complete, err := s.store.CountJobs(r.Context(), f.Match, len(out.Criteria.Sources) > 0, currentMatchesBudget)
 		if err != nil {
 			httpx.ServerError(w, r, err)
 			return

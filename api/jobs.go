@@ -211,7 +211,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, paramError(err))
 		return
 	}
-	q.Match = match
+	q.Match, q.MatchSources = match, len(crit.Sources) > 0
 	// The rows and the log's end come from one snapshot: every event after
 	// lastEventId was committed after the rows were read, so a page that
 	// resumes its stream from it misses nothing and repeats nothing.

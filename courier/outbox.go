@@ -53,8 +53,9 @@ func ReadOutboxMail(raw string) OutboxParts {
 	return out
 }
 
-// headerOf gives a header's two fields readPart needs.
-func headerOf(h mail.Header) partHeader {
+// headerOf gives the two fields readPart needs of a message's or a part's
+// header (mail.Header, textproto.MIMEHeader).
+func headerOf(h interface{ Get(string) string }) partHeader {
 	return partHeader{ctype: h.Get("Content-Type"), cte: h.Get("Content-Transfer-Encoding")}
 }
 
@@ -77,7 +78,7 @@ func readPart(out *OutboxParts, h partHeader, body io.Reader, depth int) {
 			if err != nil {
 				return
 			}
-			readPart(out, partHeader{ctype: p.Header.Get("Content-Type"), cte: p.Header.Get("Content-Transfer-Encoding")}, p, depth+1)
+			readPart(out, headerOf(p.Header), p, depth+1)
 		}
 	}
 	var r io.Reader = io.LimitReader(body, maxOutboxPart)

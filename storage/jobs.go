@@ -82,6 +82,10 @@ type JobQuery struct {
 	// page is full, the page comes back short, with the cursor to
 	// continue from.
 	Match func(*model.Job) bool
+	// MatchSources says Match reads a job's Sources (a filter by source):
+	// they are then read for every job scanned, one more query a page;
+	// otherwise only for the jobs kept.
+	MatchSources bool
 	// ScanBudget bounds the jobs a Match call reads (default 2,000).
 	ScanBudget int
 }
@@ -239,9 +243,9 @@ func (s *Store) ListJobsAt(ctx context.Context, q JobQuery) ([]model.Job, JobCur
 	return jobs, next, nil
 }
 
-// searchJobs is ListJobsAt with q.Match: pages of jobs read in list order,
-// each with every source it was seen on (a filter by source matches any
-// of them), and filtered in Go, within q.ScanBudget rows.
+// searchJobs is ListJobsAt with q.Match: pages of jobs read in list order
+// (with their sources when q.MatchSources) and filtered in Go, within
+// q.ScanBudget rows.
 func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, JobCursor, error) {
 	budget := q.ScanBudget
 	if budget <= 0 {
@@ -261,20 +265,29 @@ func (s *Store) searchJobs(ctx context.Context, q JobQuery) ([]model.Job, JobCur
 			at = cursors[i]
 			if q.Match(&page[i]) {
 				if len(jobs) == q.Limit {
-					return jobs, last, nil
+					return s.withSources(ctx, q, jobs, last)
 				}
 				jobs, last = append(jobs, page[i]), cursors[i]
 			}
 		}
 		if len(page) < size {
-			return jobs, JobCursor{}, nil // no further jobs
+			return s.withSources(ctx, q, jobs, JobCursor{}) // no further jobs
 		}
 	}
-	return jobs, at, nil // budget spent: continue after the last job read
+	return s.withSources(ctx, q, jobs, at) // budget spent: continue after the last job read
 }
 
-// listPage reads up to n jobs of q's list after at, with their sources,
-// and the cursor after each.
+// withSources gives the jobs a search kept their sources, unless the
+// search read them already, and returns them with next.
+func (s *Store) withSources(ctx context.Context, q JobQuery, jobs []model.Job, next JobCursor) ([]model.Job, JobCursor, error) {
+	if q.MatchSources {
+		return jobs, next, nil
+	}
+	return jobs, next, s.attachSources(ctx, jobs)
+}
+
+// listPage reads up to n jobs of q's list after at (with their sources
+// when q.MatchSources) and the cursor after each.
 func (s *Store) listPage(ctx context.Context, q JobQuery, at JobCursor, n int) ([]model.Job, []JobCursor, error) {
 	sql, args := listSQL(q, at, n)
 	rows, err := s.db.Query(ctx, sql, args...)
@@ -297,13 +310,17 @@ func (s *Store) listPage(ctx context.Context, q JobQuery, at JobCursor, n int) (
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
+	if !q.MatchSources {
+		return jobs, cursors, nil
+	}
 	return jobs, cursors, s.attachSources(ctx, jobs)
 }
 
 // CountJobs counts the live jobs match accepts among the newest budget
 // live jobs (all of them when budget is 0); complete is false when there
-// were more live jobs than budget. match sees each job's sources.
-func (s *Store) CountJobs(ctx context.Context, match func(*model.Job) bool, budget int) (n int, complete bool, err error) {
+// were more live jobs than budget. match sees each job's sources when
+// sources is set (as JobQuery.MatchSources).
+func (s *Store) CountJobs(ctx context.Context, match func(*model.Job) bool, sources bool, budget int) (n int, complete bool, err error) {
 	var at JobCursor
 	read := 0
 	for {
@@ -311,7 +328,7 @@ func (s *Store) CountJobs(ctx context.Context, match func(*model.Job) bool, budg
 		if budget > 0 {
 			size = min(size, budget+1-read)
 		}
-		page, cursors, err := s.listPage(ctx, JobQuery{}, at, size)
+		page, cursors, err := s.listPage(ctx, JobQuery{MatchSources: sources}, at, size)
 		if err != nil {
 			return 0, false, fmt.Errorf("count jobs: %w", err)
 		}
