@@ -23,6 +23,9 @@ func TestHub_MaxStreams(t *testing.T) {
 	b := openSSE(t, n.srv.URL, "/api/events/jobs", nil)
 	b.connected(t)
 	defer b.close()
+	// A stream's head reaches the client before the hub counts it
+	// (addClient follows startSSE): wait for both to be counted.
+	waitUntil(t, "both streams to be counted", func() bool { return n.hub.open.Load() == 2 })
 
 	if c, status, body := tryOpenSSE(t, n.srv.URL, "/api/events/jobs", nil); c != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, "BIRJOB_MAX_STREAMS") {
 		t.Fatalf("third SSE stream: status %d %q, want 503 naming the setting", status, body)
