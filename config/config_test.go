@@ -32,6 +32,14 @@ func TestLoad_EnvThenFlags(t *testing.T) {
 	if c.BacklogMaxAge != DefaultBacklogMaxAge {
 		t.Errorf("backlog max age = %s, want the default %s", c.BacklogMaxAge, DefaultBacklogMaxAge)
 	}
+	c, _, err = Load(nil, env(map[string]string{"BIRJOB_BACKLOG_MAX_AGE": "96h"}), io.Discard)
+	if err != nil || c.BacklogMaxAge != 96*time.Hour {
+		t.Errorf("BIRJOB_BACKLOG_MAX_AGE=96h: %s (%v)", c.BacklogMaxAge, err)
+	}
+	c, _, err = Load([]string{"-backlog-max-age", "1h"}, env(map[string]string{"BIRJOB_BACKLOG_MAX_AGE": "96h"}), io.Discard)
+	if err != nil || c.BacklogMaxAge != time.Hour {
+		t.Errorf("-backlog-max-age 1h over the env's 96h: %s (%v)", c.BacklogMaxAge, err)
+	}
 	if len(rest) != 1 || rest[0] != "extra" {
 		t.Errorf("rest = %v", rest)
 	}

@@ -69,6 +69,33 @@ func TestBacklog_FirstRunIsNotNews(t *testing.T) {
 	p.expectEvents(me, append(told, "new-job Golang developer 4")...)
 }
 
+// TestBacklog_MaxAgeConfigurable: Config.BacklogMaxAge
+// (BIRJOB_BACKLOG_MAX_AGE) sets how old a dated posting of a backlog run
+// may be and still alert: with four days, a posting of three days ago
+// alerts (the default two days would list it quietly), one of five days
+// ago does not; a json source follows the same rule.
+func TestBacklog_MaxAgeConfigurable(t *testing.T) {
+	cfg := testConfig()
+	cfg.BacklogMaxAge = 96 * time.Hour
+	p := newPipeline(t, cfg)
+	board := newFixtureBoard(t)
+	me := p.user("a@example.com", "golang")
+	board.set("a",
+		post{id: "1", title: "Golang three days", company: "Acme", place: "Baku", posted: ago(72 * time.Hour)},
+		post{id: "2", title: "Golang five days", company: "Acme", place: "Baku", posted: ago(120 * time.Hour)},
+	)
+	board.set("b",
+		post{id: "3", title: "Golang api three days", company: "Beta", place: "Baku", posted: ago(72 * time.Hour)},
+		post{id: "4", title: "Golang api five days", company: "Beta", place: "Baku", posted: ago(120 * time.Hour)},
+	)
+	p.run(p.source("board-a", model.SourceRSS, board.URL+"/a.rss"))
+	p.run(p.sourceWith("board-b", model.SourceJSON, board.URL+"/b.json", apiSelectors))
+	p.expectEvents(me, "new-job Golang three days", "new-job Golang api three days")
+	if n := len(p.events(model.ChannelJobs)); n != 4 {
+		t.Errorf("jobs channel: %d new-job events, want 4 (the list shows the backlog)", n)
+	}
+}
+
 // TestExpiry_DeleteSource: deleting a source expires the jobs no other
 // source lists, with job-expired to "jobs" and to the user told; a job
 // another source lists stays live under that source.
@@ -107,10 +134,11 @@ func TestExpiry_DeleteSource(t *testing.T) {
 }
 
 // TestExpiry_JobPageGone: a job whose own page answers 404 or 410 expires,
-// for rss and jsonld sources (whose runs do not fetch job pages), checked
-// in bounded batches, least recently checked first, within robots.txt.
+// for every kind of source whose runs do not fetch job pages (rss, jsonld,
+// json, html without detail pages), checked in bounded batches, least
+// recently checked first, within robots.txt.
 func TestExpiry_JobPageGone(t *testing.T) {
-	for _, kind := range []string{model.SourceRSS, model.SourceJSONLD} {
+	for _, kind := range []string{model.SourceRSS, model.SourceJSONLD, model.SourceJSON, model.SourceHTML} {
 		t.Run(kind, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.URLChecksPerRun = 2
@@ -125,11 +153,17 @@ func TestExpiry_JobPageGone(t *testing.T) {
 				{id: "4", title: "Golang private", company: "Acme", place: "Baku", posted: ago(time.Hour), path: "/private/4"},
 			}
 			board.set("a", posts...)
-			feed := board.URL + "/a.rss"
-			if kind == model.SourceJSONLD {
-				feed = board.URL + "/a.html"
+			var src model.Source
+			switch kind {
+			case model.SourceRSS:
+				src = p.source("board", kind, board.URL+"/a.rss")
+			case model.SourceJSONLD:
+				src = p.source("board", kind, board.URL+"/a.html")
+			case model.SourceJSON:
+				src = p.sourceWith("board", kind, board.URL+"/a.json", apiSelectors)
+			case model.SourceHTML:
+				src = p.sourceWith("board", kind, board.URL+"/list/a", listSelectors)
 			}
-			src := p.source("board", kind, feed)
 			p.run(src)
 			checked := func() int {
 				return board.count("/jobs/1") + board.count("/jobs/2") + board.count("/jobs/3")

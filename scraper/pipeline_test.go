@@ -43,10 +43,11 @@ func (p post) link() string {
 }
 
 // fixtureBoard serves feeds of postings the test sets per feed name:
-// /<name>.rss (RSS 2.0) and /<name>.html (a page of inline JSON-LD
-// JobPostings), each posting's own page (200 unless set to another
-// status), and a robots.txt disallowing /private/. It counts requests per
-// path.
+// /<name>.rss (RSS 2.0), /<name>.html (a page of inline JSON-LD
+// JobPostings), /<name>.json (an API answer: {"jobs": [...]}, read with
+// apiSelectors) and /list/<name> (an HTML list, read with listSelectors),
+// each posting's own page (200 unless set to another status), and a
+// robots.txt disallowing /private/. It counts requests per path.
 type fixtureBoard struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -118,6 +119,29 @@ func (b *fixtureBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `</head><body>jobs</body></html>`)
 		return
 	}
+	if name, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".json"); ok {
+		jobs := []map[string]any{}
+		for _, p := range b.feeds[name] {
+			j := map[string]any{"id": p.id, "title": p.title, "link": b.URL + p.link(), "employer": p.company, "city": p.place}
+			if p.posted != nil {
+				j["published"] = p.posted.Format(time.RFC3339)
+			}
+			jobs = append(jobs, j)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"jobs": jobs})
+		return
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, "/list/"); ok {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><body><ul>`)
+		for _, p := range b.feeds[name] {
+			fmt.Fprintf(w, `<li class="job" data-id="%s"><a href="%s">%s</a> <span class="co">%s</span> <span class="city">%s</span></li>`,
+				html.EscapeString(p.id), html.EscapeString(p.link()), html.EscapeString(p.title), html.EscapeString(p.company), html.EscapeString(p.place))
+		}
+		fmt.Fprint(w, `</ul></body></html>`)
+		return
+	}
 	if st, ok := b.status[r.URL.Path]; ok && st != http.StatusOK {
 		w.WriteHeader(st)
 		return
@@ -170,6 +194,21 @@ func (p *pipeline) source(name, kind, url string) model.Source {
 	p.t.Helper()
 	return mustCreate(p.t, p.db, model.Source{Name: name, Kind: kind, URL: url, Enabled: true, RespectRobots: true,
 		Settings: json.RawMessage(`{"expireAfterMissing": 1}`)})
+}
+
+// apiSelectors read a fixtureBoard's /<name>.json.
+var apiSelectors = map[string]string{"items": "jobs", "title": "title", "url": "link", "company": "employer",
+	"location": "city", "postedAt": "published", "externalId": "id"}
+
+// listSelectors read a fixtureBoard's /list/<name> (no detail pages).
+var listSelectors = map[string]string{"item": "li.job", "title": "a", "url": "a", "company": ".co",
+	"location": ".city", "externalId": "@data-id"}
+
+// sourceWith is source with selectors (json and html kinds).
+func (p *pipeline) sourceWith(name, kind, url string, selectors map[string]string) model.Source {
+	p.t.Helper()
+	return mustCreate(p.t, p.db, model.Source{Name: name, Kind: kind, URL: url, Enabled: true, RespectRobots: true,
+		Selectors: selectors, Settings: json.RawMessage(`{"expireAfterMissing": 1}`)})
 }
 
 // run runs the source once and matches what it changed; the run must be
