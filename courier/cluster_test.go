@@ -2,7 +2,6 @@ package courier
 
 import (
 	"testing"
-	"time"
 
 	"github.com/birjob/birjob/internal/pushtest"
 )
@@ -19,7 +18,7 @@ func TestCluster_OneCourierAtATime(t *testing.T) {
 	one, two := f.start(testConfig(), nil), f.start(testConfig(), nil)
 
 	f.match(ann, job(1, "Go developer 1", a))
-	if p := payloadOf(t, recv(t, ps.Messages, 10*time.Second, "push")); p.Job != 1 {
+	if p := payloadOf(t, recv(t, ps.Messages, wait, "push")); p.Job != 1 {
 		t.Fatalf("pushed %+v", p)
 	}
 	if one.Leader() == two.Leader() {
@@ -29,16 +28,16 @@ func TestCluster_OneCourierAtATime(t *testing.T) {
 	if two.Leader() {
 		leader, other = two, one
 	}
-	f.idle(leader, 10*time.Second)
+	f.idle(leader, wait)
 	leader.stop()
 	f.match(ann, job(2, "Go developer 2", a))
-	if p := payloadOf(t, recv(t, ps.Messages, 10*time.Second, "push after the takeover")); p.Job != 2 || p.Count != 1 {
+	if p := payloadOf(t, recv(t, ps.Messages, wait, "push after the takeover")); p.Job != 2 || p.Count != 1 {
 		t.Fatalf("pushed %+v, want job 2 alone", p)
 	}
 	if !other.Leader() {
 		t.Error("the remaining node is not the courier")
 	}
-	f.idle(other, 10*time.Second)
+	f.idle(other, wait)
 	if n := len(ps.Messages); n != 0 {
 		t.Errorf("%d pushes more than one per match", n)
 	}

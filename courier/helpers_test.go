@@ -95,6 +95,12 @@ func job(id int64, title string, alerts ...int64) model.JobEvent {
 		URL: fmt.Sprintf("https://jobs.example/%d", id)}, Alerts: alerts}
 }
 
+// wait bounds a test's wait for a send or an idle courier: generous, since
+// CI runs every package at once under -race on two cores (on a shared
+// machine a courier test took 8 s where it takes 1 s alone); a passing
+// test never waits it out.
+const wait = 30 * time.Second
+
 // testConfig is a courier configuration for tests: loopback endpoints,
 // no burst window, quick retries.
 func testConfig() Config {

@@ -12,8 +12,9 @@ import (
 
 // TestCourier_ListenReconnectAfterOutage: an outage pushes the courier's
 // reconnect backoff up; once it leads again, losing its listening
-// connection (pg_terminate_backend) delays a push by less than a second,
-// as for the scheduler, the matcher and the hub.
+// connection (pg_terminate_backend) is retried after the shortest delay,
+// not the outage's grown one, as for the scheduler, the matcher and the
+// hub, and a match then reaches the push service.
 func TestCourier_ListenReconnectAfterOutage(t *testing.T) {
 	f := newFixture(t)
 	ps := pushtest.New(t)
@@ -42,6 +43,9 @@ func TestCourier_ListenReconnectAfterOutage(t *testing.T) {
 	restore()
 	leads("after the outage")
 
+	for len(retries) > 0 { // the delays logged during the outage
+		<-retries
+	}
 	var pid int32
 	err := f.pool.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
 		WHERE datname = current_database() AND state = 'idle' AND query LIKE 'LISTEN %'`).Scan(&pid)
@@ -51,10 +55,13 @@ func TestCourier_ListenReconnectAfterOutage(t *testing.T) {
 	if _, err := f.pool.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, pid); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// The session that had led retries after the shortest delay, not the
+	// outage's grown one: judged by the delay the courier logs, not by the
+	// wall clock (a busy machine under -race can take a second to
+	// reconnect and send however short the wait).
+	if d := recv(t, retries, 30*time.Second, "retry after the listener was killed"); d >= time.Second {
+		t.Fatalf("the courier waits %s to reconnect after leading; want the reset delay (100ms)", d)
+	}
 	f.match(ann, job(1, "Go developer", a))
 	recv(t, ps.Messages, 30*time.Second, "push after the listener was killed")
-	if el := time.Since(start); el > time.Second {
-		t.Fatalf("the push came %s after the match; want under a second", el)
-	}
 }

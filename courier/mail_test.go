@@ -113,7 +113,7 @@ func TestMail_InstantDigestPausedAndOff(t *testing.T) {
 	r := f.start(cfg, func(c *Courier) { c.now = clk.now })
 
 	f.match(ann, job(1, "Go developer", goA, rust, php, java))
-	m := parseMail(t, recv(t, smtpd.Mails, 10*time.Second, "instant mail").Data)
+	m := parseMail(t, recv(t, smtpd.Mails, wait, "instant mail").Data)
 	unsub := checkHeaders(t, m, "ann@example.com", site)
 	if s := m.subject(t); s != "New job for Go: Go developer" {
 		t.Errorf("subject %q", s)
@@ -123,21 +123,21 @@ func TestMail_InstantDigestPausedAndOff(t *testing.T) {
 	}
 
 	f.match(ann, job(2, "Rust dev 2", rust), job(3, "Rust dev 3", rust), job(4, "Go and Rust", goA, rust))
-	if s := parseMail(t, recv(t, smtpd.Mails, 10*time.Second, "second instant mail").Data).subject(t); s != "New job for Go: Go and Rust" {
+	if s := parseMail(t, recv(t, smtpd.Mails, wait, "second instant mail").Data).subject(t); s != "New job for Go: Go and Rust" {
 		t.Errorf("subject %q", s)
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 
 	// 07:59 in Baku: no digest yet.
 	clk.set(time.Date(2026, 12, 5, 3, 59, 0, 0, time.UTC))
 	f.wake()
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if n := len(smtpd.Mails); n != 0 {
 		t.Fatalf("%d mails before the digest hour: %s", n, parseMail(t, (<-smtpd.Mails).Data).subject(t))
 	}
 	clk.set(time.Date(2026, 12, 5, 4, 0, 1, 0, time.UTC))
 	f.wake()
-	d := parseMail(t, recv(t, smtpd.Mails, 10*time.Second, "digest").Data)
+	d := parseMail(t, recv(t, smtpd.Mails, wait, "digest").Data)
 	checkHeaders(t, d, "ann@example.com", site)
 	if s := d.subject(t); s != "Daily digest: 4 new job(s) for Rust" {
 		t.Errorf("digest subject %q", s)
@@ -147,7 +147,7 @@ func TestMail_InstantDigestPausedAndOff(t *testing.T) {
 			t.Errorf("digest lacks job %s:\n%s", u, d.parts["text/plain"])
 		}
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 
 	// Switched off after the match but before the send: dropped unsent.
 	// (The unsubscribe link's own test is api's TestUnsubscribe_ByLink.)
@@ -157,12 +157,12 @@ func TestMail_InstantDigestPausedAndOff(t *testing.T) {
 	f.match(ann, job(5, "Rust developer 5", rust))
 	clk.set(time.Date(2026, 12, 6, 4, 0, 1, 0, time.UTC))
 	f.wake()
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if unsub == "" {
 		t.Error("no unsubscribe link")
 	}
 	f.match(ann, job(6, "Go developer 6", php, java))
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if n := len(smtpd.Mails); n != 0 {
 		t.Errorf("%d mails for an alert switched off, paused or off", n)
 	}
@@ -178,7 +178,7 @@ func TestMail_OutboxWithoutSMTP(t *testing.T) {
 	a := f.alert(ann, "Go", model.EmailInstant, false)
 	r := f.start(testConfig(), nil)
 	f.match(ann, job(1, "Go developer", a))
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	mails, err := f.store.ListOutboxMail(f.ctx, 0, 10)
 	if err != nil || len(mails) != 1 {
 		t.Fatalf("outbox = %+v, %v; want one mail", mails, err)

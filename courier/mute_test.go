@@ -31,31 +31,31 @@ func TestCourier_MutedAlertSendsNothing(t *testing.T) {
 	r := f.start(cfg, func(c *Courier) { c.now = clk.now })
 
 	f.match(ann, job(1, "Go and Rust", goA, rust))
-	f.idle(r, 10*time.Second) // taken and queued, not due yet
+	f.idle(r, wait) // taken and queued, not due yet
 	if n, _ := f.store.QueueLen(f.ctx); n != 2 {
 		t.Fatalf("%d rows queued, want 2 (Rust's push and mail; none for the muted Go)", n)
 	}
 	clk.set(clk.now().Add(2 * time.Minute))
 	f.wake()
-	p := payloadOf(t, recv(t, ps.Messages, 10*time.Second, "push for Rust"))
+	p := payloadOf(t, recv(t, ps.Messages, wait, "push for Rust"))
 	if p.Alert != rust {
 		t.Errorf("push for alert %d, want Rust's %d", p.Alert, rust)
 	}
-	if s := parseMail(t, recv(t, smtpd.Mails, 10*time.Second, "mail for Rust").Data).subject(t); s != "New job for Rust: Go and Rust" {
+	if s := parseMail(t, recv(t, smtpd.Mails, wait, "mail for Rust").Data).subject(t); s != "New job for Rust: Go and Rust" {
 		t.Errorf("mail subject %q", s)
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 
 	// Queued while Rust was loud, muted before the rows fell due: dropped.
 	f.match(ann, job(2, "Rust developer", rust))
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if n, _ := f.store.QueueLen(f.ctx); n != 2 {
 		t.Fatalf("%d rows queued for Rust's second match, want 2", n)
 	}
 	setMuted(t, f, ann, rust, true)
 	clk.set(clk.now().Add(2 * time.Minute))
 	f.wake()
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if n, _ := f.store.QueueLen(f.ctx); n != 0 {
 		t.Errorf("%d rows left queued for a muted alert", n)
 	}

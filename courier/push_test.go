@@ -40,7 +40,7 @@ func TestPush_MatchReachesEndpointDecryptedAndSigned(t *testing.T) {
 	r := f.start(testConfig(), nil)
 
 	f.match(ann, job(1, "Senior Go developer", goAlert))
-	m := recv(t, ps.Messages, 10*time.Second, "push")
+	m := recv(t, ps.Messages, wait, "push")
 	p := payloadOf(t, m)
 	want := Payload{Title: "Senior Go developer", Body: "Acme · Bakı", URL: "https://jobs.example/1",
 		Tag: "alert-" + strconv.FormatInt(goAlert, 10), Count: 1, Alert: goAlert, Job: 1}
@@ -62,11 +62,11 @@ func TestPush_MatchReachesEndpointDecryptedAndSigned(t *testing.T) {
 	}
 
 	f.match(ann, job(2, "Go dev 2", goAlert), job(3, "Go dev 3", goAlert), job(4, "Go dev 4", goAlert))
-	p = payloadOf(t, recv(t, ps.Messages, 10*time.Second, "push of the burst"))
+	p = payloadOf(t, recv(t, ps.Messages, wait, "push of the burst"))
 	if p.Count != 3 || p.Job != 4 || p.Title != "3 new jobs: Go" || !strings.HasPrefix(p.Body, "Go dev 4") || p.Tag != want.Tag {
 		t.Errorf("burst payload = %+v, want one push with count 3", p)
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if len(ps.Messages) != 0 {
 		t.Errorf("%d more pushes than the two expected", len(ps.Messages))
 	}
@@ -108,10 +108,10 @@ func TestPush_GoneRemovesSubscription(t *testing.T) {
 	r := f.start(testConfig(), nil)
 
 	f.match(ann, job(1, "Go developer", a))
-	if m := recv(t, ps.Messages, 10*time.Second, "push"); m.Status != http.StatusGone {
+	if m := recv(t, ps.Messages, wait, "push"); m.Status != http.StatusGone {
 		t.Fatalf("status %d, err %v", m.Status, m.Err)
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	subs, err := f.store.ListPushSubscriptions(f.ctx, ann)
 	if err != nil || len(subs) != 0 {
 		t.Fatalf("subscriptions after 410 = %+v, %v; want none", subs, err)
@@ -120,7 +120,7 @@ func TestPush_GoneRemovesSubscription(t *testing.T) {
 		t.Errorf("%d rows still queued for the removed subscription", n)
 	}
 	f.match(ann, job(2, "Go developer 2", a))
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if len(ps.Messages) != 0 {
 		t.Errorf("a removed subscription got %d more pushes", len(ps.Messages))
 	}
@@ -149,13 +149,13 @@ func TestPush_ServerErrorRetriedWithBackoff(t *testing.T) {
 	r := f.start(cfg, nil)
 
 	f.match(ann, job(1, "Go developer", a))
-	m1 := recv(t, ps.Messages, 10*time.Second, "first attempt")
-	m2 := recv(t, ps.Messages, 10*time.Second, "second attempt")
+	m1 := recv(t, ps.Messages, wait, "first attempt")
+	m2 := recv(t, ps.Messages, wait, "second attempt")
 	// The step after the first failure measured the waiting push.
 	if age := testutil.ToFloat64(r.m.oldest.WithLabelValues("push")); age <= 0 {
 		t.Errorf("birjob_courier_oldest_unsent_seconds{kind=push} = %v while a push waits for its retry", age)
 	}
-	m3 := recv(t, ps.Messages, 10*time.Second, "third attempt")
+	m3 := recv(t, ps.Messages, wait, "third attempt")
 	if m1.Status != 500 || m2.Status != 500 || m3.Status != 201 {
 		t.Fatalf("statuses %d %d %d", m1.Status, m2.Status, m3.Status)
 	}
@@ -168,7 +168,7 @@ func TestPush_ServerErrorRetriedWithBackoff(t *testing.T) {
 	if p := payloadOf(t, m3); p.Title != "Go developer" || p.Count != 1 {
 		t.Errorf("delivered payload = %+v", p)
 	}
-	f.idle(r, 10*time.Second)
+	f.idle(r, wait)
 	if got := testutil.ToFloat64(r.m.pushRetried); got != 2 {
 		t.Errorf("birjob_push_retried_total = %v, want 2", got)
 	}

@@ -111,11 +111,12 @@ func TestEvents_IDsFollowCommitOrder(t *testing.T) {
 	}()
 	var waiting bool
 	deadline := time.Now().Add(30 * time.Second)
-	for !waiting { // wait until the second writer is blocked on the lock
+	for !waiting { // wait until the second writer is blocked on the lock (in this database: other packages' tests share the server)
 		if time.Now().After(deadline) {
 			t.Fatal("the second writer never waited for the first")
 		}
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 	}
