@@ -398,8 +398,18 @@ func toastShown(text string) string {
 	return fmt.Sprintf(`((window.__toastLog || []).some(s => s.includes(%q)) || document.querySelector("#toasts").textContent.includes(%q))`, text, text)
 }
 
+// liveWithin bounds the time from an admin's POST /api/jobs to the row in
+// every tab: scraper-side insert, matcher, event log, hub, stream, the
+// holding tab and its BroadcastChannel to the others. Typically 0.1–0.4 s;
+// with -race on two cores shared with Chromium and other packages' tests it
+// was measured at up to 1.7 s (the match in a follower), so the former 2 s
+// failed on a busy machine rather than on a slow page. 5 s still fails a
+// tab that is not live: one that waits for the stall fallback (STALL_MS,
+// 5 s, then a reconnection), a reload or a poll on a timer.
+const liveWithin = 5 * time.Second
+
 // TestBrowser_FourTabsOneStream: four signed-in tabs of one browser each
-// show a new job and a personal match within 2 s, while the node counts
+// show a new job and a personal match within liveWithin, while the node counts
 // one stream for the browser: one tab holds it, the others follow.
 func TestBrowser_FourTabsOneStream(t *testing.T) {
 	a, _ := startApp(t, streamTestConfig(t))
@@ -434,11 +444,12 @@ func TestBrowser_FourTabsOneStream(t *testing.T) {
 		if len(row) != 1 || len(match) != 1 {
 			t.Fatalf("tab %d: job row added %d times, match shown %d times; want once each", i, len(row), len(match))
 		}
-		if d := row[0] - start; d > 2000 {
-			t.Errorf("tab %d: the job showed after %d ms, want within 2 s", i, d)
+		t.Logf("tab %d: the job showed after %d ms, the match after %d ms", i, row[0]-start, match[0]-start)
+		if d := row[0] - start; d > liveWithin.Milliseconds() {
+			t.Errorf("tab %d: the job showed after %d ms, want within %s", i, d, liveWithin)
 		}
-		if d := match[0] - start; d > 2000 {
-			t.Errorf("tab %d: the match showed after %d ms, want within 2 s", i, d)
+		if d := match[0] - start; d > liveWithin.Milliseconds() {
+			t.Errorf("tab %d: the match showed after %d ms, want within %s", i, d, liveWithin)
 		}
 		browsertest.WaitVisible(t, tab, fmt.Sprintf(`#alerts-list .matches li[data-id="%s"]`, id))
 	}
