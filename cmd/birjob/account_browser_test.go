@@ -189,9 +189,10 @@ func statusIs(section, cond string) string {
 	return fmt.Sprintf(`(s => s && !s.hidden && (t => %s)(s.textContent))(document.querySelector("#%s .status"))`, cond, section)
 }
 
-// signedOutWith is a JS condition: the page is signed out and a toast says text.
+// signedOutWith is a JS condition: the page is signed out and a toast says
+// text (or said it: logToasts).
 func signedOutWith(text string) string {
-	return fmt.Sprintf(`!!document.querySelector("#signin-open") && !document.querySelector("#who") && document.querySelector("#toasts").textContent.includes(%q)`, text)
+	return `!!document.querySelector("#signin-open") && !document.querySelector("#who") && ` + toastShown(text)
 }
 
 // TestBrowser_AccountVerification: the confirmation mail asked again from
@@ -258,6 +259,7 @@ func TestBrowser_AccountForgotPassword(t *testing.T) {
 		t.Fatalf("POST /api/tokens: %d %v", st, tok)
 	}
 	script := &accountUser{t: t, base: base, http: http.DefaultClient, bearer: tok["token"].(string)}
+	logToasts(t, ann) // its toast is looked for only once the reset is done
 
 	tab := browsertest.New(t)
 	browsertest.Do(t, tab, chromedp.Navigate(base+"/"),
@@ -448,6 +450,9 @@ func TestBrowser_AccountDeleteSignsOutEveryTab(t *testing.T) {
 	}
 
 	browsertest.WaitVisible(t, ann, "#acct-delete-form")
+	for _, tab := range []context.Context{first, ann, second, other} {
+		logToasts(t, tab) // the tabs are looked at one after another
+	}
 	browsertest.Do(t, ann, chromedp.SetValue(chromedp.CSS("#acct-delete-password"), "not-the-password"))
 	click(t, ann, "#acct-delete-sure")
 	submit(t, ann, "#acct-delete-form")

@@ -378,8 +378,38 @@ func watchTab(t *testing.T, tab context.Context) {
 	})()`)
 }
 
+// logToasts makes the page of tab keep the text of every toast it shows in
+// window.__toastLog. A toast goes after 8 s, and a test that checks its
+// tabs one after another may reach the last tab later than that; the log
+// tells that the toast was shown, however long ago.
+func logToasts(t *testing.T, tab context.Context) {
+	t.Helper()
+	browsertest.Eval[bool](t, tab, `(() => {
+		window.__toastLog = [];
+		new MutationObserver(ms => { for (const m of ms) for (const n of m.addedNodes) if (n.classList?.contains("toast")) window.__toastLog.push(n.textContent); })
+			.observe(document.getElementById("toasts"), { childList: true });
+		return true;
+	})()`)
+}
+
+// toastShown is a JS condition: a toast saying text is on screen, or was
+// (logToasts).
+func toastShown(text string) string {
+	return fmt.Sprintf(`((window.__toastLog || []).some(s => s.includes(%q)) || document.querySelector("#toasts").textContent.includes(%q))`, text, text)
+}
+
+// liveWithin bounds the time from an admin's POST /api/jobs to the row in
+// every tab: scraper-side insert, matcher, event log, hub, stream, the
+// holding tab and its BroadcastChannel to the others. Typically 0.1–0.4 s;
+// with -race on two cores shared with Chromium and other packages' tests it
+// was measured at up to 1.7 s (the match in a follower), so the former 2 s
+// failed on a busy machine rather than on a slow page. 5 s still fails a
+// tab that is not live: one that waits for the stall fallback (STALL_MS,
+// 5 s, then a reconnection), a reload or a poll on a timer.
+const liveWithin = 5 * time.Second
+
 // TestBrowser_FourTabsOneStream: four signed-in tabs of one browser each
-// show a new job and a personal match within 2 s, while the node counts
+// show a new job and a personal match within liveWithin, while the node counts
 // one stream for the browser: one tab holds it, the others follow.
 func TestBrowser_FourTabsOneStream(t *testing.T) {
 	a, _ := startApp(t, streamTestConfig(t))
@@ -414,11 +444,12 @@ func TestBrowser_FourTabsOneStream(t *testing.T) {
 		if len(row) != 1 || len(match) != 1 {
 			t.Fatalf("tab %d: job row added %d times, match shown %d times; want once each", i, len(row), len(match))
 		}
-		if d := row[0] - start; d > 2000 {
-			t.Errorf("tab %d: the job showed after %d ms, want within 2 s", i, d)
+		t.Logf("tab %d: the job showed after %d ms, the match after %d ms", i, row[0]-start, match[0]-start)
+		if d := row[0] - start; d > liveWithin.Milliseconds() {
+			t.Errorf("tab %d: the job showed after %d ms, want within %s", i, d, liveWithin)
 		}
-		if d := match[0] - start; d > 2000 {
-			t.Errorf("tab %d: the match showed after %d ms, want within 2 s", i, d)
+		if d := match[0] - start; d > liveWithin.Milliseconds() {
+			t.Errorf("tab %d: the match showed after %d ms, want within %s", i, d, liveWithin)
 		}
 		browsertest.WaitVisible(t, tab, fmt.Sprintf(`#alerts-list .matches li[data-id="%s"]`, id))
 	}
@@ -531,14 +562,15 @@ func TestBrowser_LogoutSignsOutEveryTab(t *testing.T) {
 	u.open("/")
 	for _, tab := range u.tabs {
 		browsertest.WaitTrue(t, tab, liveWithAlerts)
+		logToasts(t, tab)
 	}
 	browsertest.Do(t, u.tabs[1], chromedp.Click(chromedp.CSS("#signout")))
 	for i, tab := range u.tabs {
 		browsertest.WaitVisible(t, tab, "#signin-open")
 		browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
 		if i != 1 { // the others say why, and it is not a surprise ended session
-			browsertest.WaitTrue(t, tab, `[...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.includes("You signed out in another tab"))`)
-			if got := browsertest.Text(t, tab, "#toasts"); strings.Contains(got, "session has ended") {
+			browsertest.WaitTrue(t, tab, toastShown("You signed out in another tab"))
+			if got := browsertest.Eval[[]string](t, tab, `window.__toastLog`); strings.Contains(strings.Join(got, "\n"), "session has ended") {
 				t.Errorf("tab %d: toasts %q", i, got)
 			}
 		}
@@ -559,7 +591,10 @@ func TestBrowser_LogoutSignsOutEveryTab(t *testing.T) {
 // TestBrowser_BufferingProxyFallsBack: behind a proxy that holds SSE
 // responses back (it passes them on only when they end), the page counts
 // the silent stream as failed and is live over another transport within
-// 10 s.
+// 10 s of opening it (the stall fallback is 5 s). The time is counted from
+// the page's first SSE request, not from the navigation: loading the page
+// and its lists on a busy CI machine is no part of the fallback, and took
+// seconds of the 10 there.
 func TestBrowser_BufferingProxyFallsBack(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Demo = config.DemoOff
@@ -570,6 +605,7 @@ func TestBrowser_BufferingProxyFallsBack(t *testing.T) {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var buffered atomic.Int32
+	var sseAt atomic.Int64 // unix nanoseconds of the page's first SSE request
 	proxy.ModifyResponse = func(res *http.Response) error {
 		if !strings.HasPrefix(res.Request.URL.Path, "/api/events") {
 			return nil
@@ -583,25 +619,32 @@ func TestBrowser_BufferingProxyFallsBack(t *testing.T) {
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(http.StatusBadGateway) // mostly a page that went away
 	}
-	srv := httptest.NewServer(proxy)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/events") {
+			sseAt.CompareAndSwap(0, time.Now().UnixNano())
+		}
+		proxy.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 
 	tab := browsertest.New(t)
 	start := time.Now()
 	browsertest.Do(t, tab, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && c.dataset.transport !== "sse")(document.querySelector("#conn"))`)
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("live after %s, want within 10 s", d)
+	live := time.Now()
+	if sseAt.Load() == 0 || buffered.Load() == 0 {
+		t.Fatal("the page never tried SSE through the proxy")
 	}
-	if buffered.Load() == 0 {
-		t.Error("the page never tried SSE through the proxy")
+	if d := live.Sub(time.Unix(0, sseAt.Load())); d > 10*time.Second {
+		t.Errorf("live %s after the page opened its SSE stream, want within 10 s", d)
 	}
 	jar, _ := cookiejar.New(nil)
 	u := &pageUser{t: t, base: a.URL(), admin: &http.Client{Jar: jar}}
 	post(t, u.admin, u.base+"/api/login", `{"email":"admin@example.com","password":"admin-password"}`, 200)
 	id := u.ingest("Platform engineer behind a proxy")
 	browsertest.WaitVisible(t, tab, fmt.Sprintf(`#jobs li[data-id="%s"]`, id))
-	t.Logf("live over %s after %s", browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.transport`), time.Since(start))
+	t.Logf("live over %s %s after the navigation, %s after the SSE request", browsertest.Eval[string](t, tab, `document.querySelector("#conn").dataset.transport`),
+		live.Sub(start), live.Sub(time.Unix(0, sseAt.Load())))
 }
 
 // TestBrowser_SessionEndedElsewhereSignsOutEveryTab: the browser's session
@@ -616,6 +659,7 @@ func TestBrowser_SessionEndedElsewhereSignsOutEveryTab(t *testing.T) {
 	u.open("/")
 	for _, tab := range u.tabs {
 		browsertest.WaitTrue(t, tab, liveWithAlerts)
+		logToasts(t, tab)
 	}
 	// The session ends behind the page's back: a request of its own, not
 	// the page's sign-out, so only the server can tell the tabs.
@@ -625,7 +669,7 @@ func TestBrowser_SessionEndedElsewhereSignsOutEveryTab(t *testing.T) {
 	}
 	for _, tab := range u.tabs {
 		browsertest.WaitVisible(t, tab, "#signin-open")
-		browsertest.WaitTrue(t, tab, `[...document.querySelectorAll("#toasts .toast")].some(e => e.textContent.includes("session has ended"))`)
+		browsertest.WaitTrue(t, tab, toastShown("session has ended"))
 		browsertest.WaitTrue(t, tab, `(c => c.dataset.state === "live" && !c.dataset.meState)(document.querySelector("#conn"))`)
 		watchTab(t, tab)
 	}

@@ -58,15 +58,30 @@ func TestE2E_MatchIsMailed(t *testing.T) {
 	if lu := msg.Header.Get("List-Unsubscribe"); !strings.HasPrefix(lu, "<"+a.URL()+"/api/unsubscribe?t=") {
 		t.Errorf("List-Unsubscribe %q does not point at this node", lu)
 	}
-	resp, err := http.Get(a.URL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, name := range []string{"birjob_push_sent_total", "birjob_mail_sent_total", "birjob_courier_oldest_unsent_seconds{kind=\"mail\"}"} {
-		if !strings.Contains(string(body), name) {
-			t.Errorf("/metrics lacks %s", name)
+	// The age gauge's series appear once a courier pass has finished: the
+	// pass that sent the mail sets them after the mail is out, so the
+	// metrics are polled, with a deadline, rather than read once.
+	var missing []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(a.URL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, name := range []string{"birjob_push_sent_total", "birjob_mail_sent_total", "birjob_courier_oldest_unsent_seconds{kind=\"mail\"}"} {
+			if !strings.Contains(string(body), name) {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %v 30 s after the mail", missing)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the condition, with a deadline
 	}
 }

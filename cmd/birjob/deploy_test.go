@@ -305,7 +305,7 @@ func TestDeploy_MonitoringConfig(t *testing.T) {
 	c := &http.Client{Jar: jar}
 	post(t, c, a.URL()+"/api/login", `{"email":"`+cfg.AdminEmail+`","password":"`+cfg.AdminPassword+`"}`, 200)
 	srcID := demoSourceID(t, c, a.URL())
-	post(t, c, fmt.Sprintf("%s/api/sources/%d/run?wait=1", a.URL(), srcID), "", 200)
+	runWaited(t, c, fmt.Sprintf("%s/api/sources/%d/run?wait=1", a.URL(), srcID))
 	post(t, c, a.URL()+"/api/jobs", `{"title":"Go developer","url":"https://example.com/jobs/metrics"}`, 201)
 	missing := func() []string {
 		resp, err := c.Get(a.URL() + "/metrics")
@@ -323,12 +323,36 @@ func TestDeploy_MonitoringConfig(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for m := missing(); len(m) > 0; m = missing() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the dashboard charts %v, which /metrics does not serve", m)
 		}
 		time.Sleep(100 * time.Millisecond) // the matcher's batch commits on its own goroutine; polled with a deadline
+	}
+}
+
+// runWaited runs a source and waits for the run (POST …/run?wait=1). The
+// demo board's own schedule (every 10 s) may be running it already: that
+// answers 409, and the run is asked again, with a deadline, once that one
+// is over.
+func runWaited(t *testing.T, c *http.Client, url string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := c.Post(url, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return
+		case resp.StatusCode != http.StatusConflict || time.Now().After(deadline):
+			t.Fatalf("POST %s = %d %s, want 200", url, resp.StatusCode, raw)
+		}
+		time.Sleep(100 * time.Millisecond) // polling until the scheduled run is over, with a deadline
 	}
 }
 
