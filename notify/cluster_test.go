@@ -299,9 +299,13 @@ func TestShutdown_EndsStreamsWithRetryHint(t *testing.T) {
 		_, r := poll(t, n.srv.URL, "/api/poll/jobs?timeout=60000", nil)
 		done <- r
 	}()
+	// The poll is counted before it subscribes, and one that meets the
+	// shutdown before subscribing is refused (503), not answered: wait
+	// for its subscription too (the stream's and the poll's; the socket
+	// joins nothing).
 	waitUntil(t, "all connected", func() bool {
 		st := n.hub.Stats()
-		return st.Connections["sse"] == 1 && st.Connections["ws"] == 1 && st.Connections["poll"] == 1
+		return st.Connections["sse"] == 1 && st.Connections["ws"] == 1 && st.Connections["poll"] == 1 && st.Subscriptions == 2
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	n.hub.Shutdown(ctx)

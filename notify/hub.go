@@ -245,12 +245,21 @@ func (h *Hub) dispatch(batch []*evt) {
 		return
 	}
 	h.mu.Lock()
+	// Counted (Stats' EventsTotal and rate) before the fan-out, like the
+	// published counter: a client may have the event before this returns.
 	n := 0
+	for _, e := range batch {
+		if e.id > h.cursor {
+			n++
+		}
+	}
+	if n > 0 {
+		h.countRate(n)
+	}
 	for _, e := range batch {
 		if e.id <= h.cursor {
 			continue
 		}
-		n++
 		h.cursor = e.id
 		h.ringPushLocked(e)
 		// Counted before its fan-out: a flush goroutine may count the
@@ -265,9 +274,6 @@ func (h *Hub) dispatch(batch []*evt) {
 	}
 	h.ringTrimLocked()
 	h.mu.Unlock()
-	if n > 0 {
-		h.countRate(n)
-	}
 }
 
 func (h *Hub) dropSubLocked(s *sub) {

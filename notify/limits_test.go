@@ -23,8 +23,8 @@ func TestHub_MaxStreams(t *testing.T) {
 	b := openSSE(t, n.srv.URL, "/api/events/jobs", nil)
 	b.connected(t)
 	defer b.close()
-	// A stream's head reaches the client before the hub counts it
-	// (addClient follows startSSE): wait for both to be counted.
+	// The hub counts a stream before its head goes out (handleSSE); the
+	// wait keeps this test from depending on that order.
 	waitUntil(t, "both streams to be counted", func() bool { return n.hub.open.Load() == 2 })
 
 	if c, status, body := tryOpenSSE(t, n.srv.URL, "/api/events/jobs", nil); c != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, "BIRJOB_MAX_STREAMS") {

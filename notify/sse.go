@@ -123,10 +123,11 @@ func writeChannelError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// startSSE writes the stream's response head and its connected frame: on
-// HTTP/1.x to the hijacked connection, else through the ResponseWriter.
-// On error the caller closes the returned sink.
-func (h *Hub) startSSE(w http.ResponseWriter, names []string) (*sseSink, error) {
+// startSSE prepares a stream: it hijacks the connection on HTTP/1.x (else
+// the stream goes through the ResponseWriter) and returns the response
+// head and the connected frame, which the caller writes (writeBufsLocked)
+// once the stream is counted and subscribed.
+func (h *Hub) startSSE(w http.ResponseWriter, names []string) (*sseSink, []byte) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
@@ -158,7 +159,17 @@ func (h *Hub) startSSE(w http.ResponseWriter, names []string) (*sseSink, error) 
 		s.w, s.rc, s.done = w, rc, make(chan struct{})
 		w.WriteHeader(http.StatusOK)
 	}
-	return s, s.writeBufs(net.Buffers{head})
+	return s, head
+}
+
+// sseRefusalFrame ends a stream that could not be registered or
+// subscribed: session-ended when its credential has ended, else the retry
+// hint (the node is shutting down).
+func (h *Hub) sseRefusalFrame(err error) []byte {
+	if errors.Is(err, errSessionEnded) {
+		return sseSessionEnded
+	}
+	return h.sseShutdownFrame()
 }
 
 // sseSink writes SSE frames to a hijacked connection (HTTP/1.x), or through
@@ -178,6 +189,11 @@ var errDead = errors.New("notify: connection closed")
 func (s *sseSink) writeBufs(bufs net.Buffers) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.writeBufsLocked(bufs)
+}
+
+// writeBufsLocked is writeBufs with s.mu held.
+func (s *sseSink) writeBufsLocked(bufs net.Buffers) error {
 	if s.dead {
 		return errDead
 	}
@@ -277,24 +293,29 @@ func (h *Hub) handleSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	room := strings.Join(names, ",")
 
-	s, err := h.startSSE(w, names)
-	if err != nil {
-		s.close()
-		return
-	}
-
+	// The head and the connected frame go out once the stream is counted
+	// and subscribed, under s.mu: a client that has read "connected" gets
+	// every event committed after it, and counts against MaxStreams. What
+	// is queued meanwhile (a replay from the ring, a keepalive) is written
+	// after them: its flush waits for s.mu.
+	s, head := h.startSSE(w, names)
 	c := h.newClient(TransportSSE, s)
-	if err := h.addClient(c, sessionOf(r.Context())); err != nil {
-		frame := h.sseShutdownFrame()
-		if errors.Is(err, errSessionEnded) {
-			frame = sseSessionEnded
-		}
-		_ = s.writeBufs(net.Buffers{frame})
-		s.close()
-		return
+	s.mu.Lock()
+	err = h.addClient(c, sessionOf(r.Context()))
+	var (
+		sb   *sub
+		plan replayPlan
+	)
+	if err == nil {
+		sb, plan, err = h.subscribe(c, channels, room, from, hasFrom)
 	}
-	sb, plan, err := h.subscribe(c, channels, room, from, hasFrom)
+	bufs := net.Buffers{head}
 	if err != nil {
+		bufs = append(bufs, h.sseRefusalFrame(err))
+	}
+	werr := s.writeBufsLocked(bufs)
+	s.mu.Unlock()
+	if err != nil || werr != nil {
 		c.finish(true)
 		return
 	}

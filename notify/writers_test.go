@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"bytes"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"testing"
@@ -59,8 +61,10 @@ func TestWriters_StuckWriteIsolatedAndWritersReused(t *testing.T) {
 		t.Fatalf("%d writers started for two clients, one stuck; want 2", n)
 	}
 
-	// b's writer is now waiting for work: b's next frame reuses it.
-	waitUntil(t, "a waiting writer", func() bool { return w.waiting.Load() == 1 })
+	// b's writer is now waiting for work: b's next frame reuses it. It
+	// counts itself waiting before it reaches the select that takes the
+	// work: wait for it to be there, or the handoff finds no taker.
+	waitUntil(t, "a waiting writer", func() bool { return w.waiting.Load() == 1 && writersParked(w) == 1 })
 	b.enqueue([]byte("b2"))
 	if got := recv(t, free.wrote); got != "b2" {
 		t.Fatalf("b wrote %q", got)
@@ -104,4 +108,27 @@ func TestBufferPool_SharedAndKeptAcrossGC(t *testing.T) {
 	if n := len(bp.free); n != 2 {
 		t.Fatalf("pool of 2 holds %d buffers", n)
 	}
+}
+
+// writersParked counts w's writer goroutines blocked in the select that
+// waits for more work (their stack's top frame is w's run).
+func writersParked(w *writers) int {
+	top := []byte(fmt.Sprintf("github.com/birjob/birjob/notify.(*writers).run(%p,", w))
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	parked := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		head, rest, _ := bytes.Cut(g, []byte("\n"))
+		if bytes.Contains(head, []byte("[select")) && bytes.HasPrefix(rest, top) {
+			parked++
+		}
+	}
+	return parked
 }

@@ -377,14 +377,18 @@ func (h *Hub) wsCommand(ctx context.Context, c *client, s *wsSink, data []byte) 
 			h.log.Warn("notify: websocket join failed", "room", room, "err", err)
 			return s.writeMsg(wsError("could not join; try again")) == nil
 		}
-		// joined goes out before any event of the room: the room has no
-		// subscription yet, so nothing else for it is queued.
+		// joined goes out once the room is subscribed (a client that has
+		// read it gets every event committed after it) and before any event
+		// of the room: it is written under s.mu, which the flush of what
+		// subscribe queues (a replay from the ring) waits for.
 		h.unsubscribe(c, room)
-		n := h.MemberCount(channel) + 1
-		if err := s.writeMsg(marshalMsg(map[string]any{"type": "joined", "room": room, "memberCount": n})); err != nil {
-			return false
-		}
+		s.mu.Lock()
 		sb, plan, err := h.subscribe(c, []string{channel}, room, from, hasFrom)
+		if err == nil {
+			joined := marshalMsg(map[string]any{"type": "joined", "room": room, "memberCount": h.MemberCount(channel)})
+			err = s.conn.WriteMessage(websocket.TextMessage, joined)
+		}
+		s.mu.Unlock()
 		if err != nil {
 			return false
 		}
