@@ -154,7 +154,7 @@ func TestJobsBrowser_AgoLabelsUpdate(t *testing.T) {
 	seen := time.Now().Add(-25 * time.Second)
 	b.jobs = []map[string]any{{"id": 1, "title": "Go developer", "url": "https://jobs.example.com/1", "firstSeenAt": seen.Format(time.RFC3339Nano)}}
 	srv := b.start()
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.BeforeScripts(t, ctx, `window.birjobAgoInterval = 200;`)
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="1"] time`)
@@ -186,7 +186,7 @@ func TestJobsBrowser_AgoLabelsFollowListOrder(t *testing.T) {
 		{"id": 2, "title": "Found 40 s ago", "url": "https://jobs.example.com/2", "firstSeenAt": at(40 * time.Second)},
 	}
 	srv := b.start()
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, ctx, `#jobs li[data-id="2"] time`)
 	labels := browsertest.Eval[[]string](t, ctx, `[...document.querySelectorAll("#jobs > li time")].map(e => e.textContent)`)
@@ -218,7 +218,7 @@ func TestJobsBrowser_AgoLabelsFollowListOrder(t *testing.T) {
 func TestJobsBrowser_EmptySearchOffersClearAndAlert(t *testing.T) {
 	e := newJobsEnv(t)
 	e.add("boss.az", model.Job{Title: "Golang developer", Location: "Baku"})
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/"))
 	listIs(t, ctx, "Golang developer")
 	search(t, ctx, "haskell")
@@ -243,7 +243,7 @@ func TestJobsBrowser_EmptySearchOffersClearAndAlert(t *testing.T) {
 func TestJobsBrowser_NewJobsBannerCountsOnlyMatches(t *testing.T) {
 	e := newJobsEnv(t)
 	listed := e.add("boss.az", model.Job{Title: "Golang developer", Location: "Baku"})
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/"))
 	listIs(t, ctx, "Golang developer")
 	browsertest.WaitTrue(t, ctx, `document.querySelector("#conn").dataset.state === "live"`)
@@ -286,7 +286,7 @@ func TestJobsBrowser_DetailsSaveAndHide(t *testing.T) {
 		t.Fatalf("the second source's listing made job %d, want it on job %d", again, id)
 	}
 	other := e.add("boss.az", model.Job{Title: "Office manager", Location: "Baku"})
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/"))
 	listIs(t, ctx, "Office manager", "Backend engineer")
 
@@ -384,7 +384,7 @@ func TestJobsBrowser_FiltersInURLAndBack(t *testing.T) {
 	e.add("boss.az", model.Job{Title: "Go developer", Location: "Baku", EmploymentType: model.EmploymentFullTime, Salary: sal(4000, 6000, "AZN")})
 	e.add("hellojob.az", model.Job{Title: "Remote Go developer", Remote: true, EmploymentType: model.EmploymentFullTime, Salary: sal(3000, 0, "USD")})
 	e.add("hellojob.az", model.Job{Title: "Go intern", Location: "Gəncə", EmploymentType: model.EmploymentInternship})
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/"))
 	listIs(t, ctx, "Go intern", "Remote Go developer", "Go developer", "Go contractor")
 
@@ -446,7 +446,7 @@ func TestJobsBrowser_PlaceAliases(t *testing.T) {
 	} {
 		e.add("boss.az", j)
 	}
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	for _, place := range []string{"baku", "Баку", "baki"} {
 		browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/"))
 		listIs(t, ctx, "Teacher", "Nurse", "Driver", "Cashier")
@@ -466,7 +466,7 @@ func TestJobsBrowser_CreateAlertFromSearch(t *testing.T) {
 	e.add("boss.az", model.Job{Title: "Senior Golang engineer", Location: "Baku"})
 	e.add("boss.az", model.Job{Title: "Golang developer", Location: "Gəncə", URL: "https://jobs.example.com/ganja"})
 	e.add("boss.az", model.Job{Title: "PHP developer", Location: "Baku"})
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(e.url+"/?q=golang&location=baku"))
 	listIs(t, ctx, "Senior Golang engineer", "Golang developer")
 
