@@ -103,7 +103,7 @@ func match(id int, title string, alerts ...int) map[string]any {
 // stubbed with perm, and waits until the alerts are listed and "me" is live.
 func signedInPage(t *testing.T, b *fakeBackend, srv *httptest.Server, perm, path string) context.Context {
 	t.Helper()
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.BeforeScripts(t, ctx, notifyStub(perm))
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+path))
 	browsertest.WaitVisible(t, ctx, "#who")
@@ -376,7 +376,7 @@ func TestBrowser_FirstVisitInvitesToCreateAnAlert(t *testing.T) {
 	b := newFakeBackend(t)
 	b.alerts = []map[string]any{}
 	srv := b.start()
-	ctx := browsertest.New(t)
+	ctx := newPage(t)
 	browsertest.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, ctx, "#welcome")
 	if got := browsertest.Text(t, ctx, "#welcome"); !strings.Contains(got, "tells you the moment") {
@@ -395,7 +395,7 @@ func TestBrowser_FirstVisitInvitesToCreateAnAlert(t *testing.T) {
 	}
 
 	b.endSession() // (the fake's sign-in is global: sign out for the other browser)
-	other := browsertest.New(t)
+	other := newPage(t)
 	browsertest.Do(t, other, chromedp.Navigate(srv.URL+"/"))
 	browsertest.WaitVisible(t, other, "#welcome-dismiss")
 	browsertest.Do(t, other, chromedp.Click(chromedp.CSS("#welcome-dismiss")))

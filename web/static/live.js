@@ -107,7 +107,9 @@ export function lowest(ids) {
  * options: {
  *   transport  "sse" | "ws" | "poll" to pin one (default: ?transport= or automatic)
  *   from       {channel: id} start positions (a channel without one starts "now")
- *   stallMs    how long an opening may take (default STALL_MS)
+ *   stallMs    how long an opening may take (default STALL_MS;
+ *              globalThis.birjobStallMs, in ms, overrides the default,
+ *              for tests on a loaded machine)
  * }
  *
  * Returns {close(), get transport(), get positions()}.
@@ -115,7 +117,7 @@ export function lowest(ids) {
 export function subscribe(channels, handlers = {}, options = {}) {
   channels = [...new Set(channels)];
   const pinned = options.transport || forcedTransport();
-  const stallMs = options.stallMs ?? STALL_MS;
+  const stallMs = options.stallMs ?? (Number(globalThis.birjobStallMs) > 0 ? Number(globalThis.birjobStallMs) : STALL_MS);
   const pos = {};
   for (const ch of channels) pos[ch] = String(options.from?.[ch] ?? "");
   let transport = pinned || preferred || "sse";

@@ -16,6 +16,8 @@
 import { h, link } from "./dom.js";
 
 const MAX_TOASTS = 3;
+// TOAST_MS: how long a toast stays (window.birjobToastMs, in ms, overrides
+// it, for tests that read a toast some steps after it came).
 const TOAST_MS = 8000;
 
 let collapsed = 0; // toasts pushed out by newer ones since the last clear
@@ -54,7 +56,7 @@ export function toast(message, { url = "", kind = "info", key = "", action = nul
     if (!liveToasts(b).length) resetCollapsed(b);
   };
   close.addEventListener("click", remove);
-  if (!sticky) timer = setTimeout(remove, TOAST_MS);
+  if (!sticky) timer = setTimeout(remove, Number(window.birjobToastMs) > 0 ? Number(window.birjobToastMs) : TOAST_MS);
   b.prepend(el);
   const all = liveToasts(b);
   for (const old of all.slice(MAX_TOASTS)) {
