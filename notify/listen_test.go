@@ -18,7 +18,7 @@ import (
 // backoff up; once the database is back and the hub listens again, losing
 // its LISTEN connection (pg_terminate_backend) is retried after the
 // shortest backoff again, not the outage's longest, and an event committed
-// then reaches an open stream.
+// then reaches an open stream within a second of the kill.
 func TestHub_ListenReconnectAfterOutage(t *testing.T) {
 	pool := pgtest.New(t)
 	log, delays := logtest.Durations("retry_in")
@@ -104,10 +104,11 @@ func TestHub_ListenReconnectAfterOutage(t *testing.T) {
 			break
 		}
 	}
-	// Well under a second when idle; the bound leaves room for a loaded
-	// machine, where connecting, LISTEN and the catch-up query can take
-	// hundreds of milliseconds each.
-	if el := time.Since(start); el > listenRetryMax+4*time.Second {
-		t.Fatalf("the event reached the stream %s after the listener was killed; want within %s", el, listenRetryMax+4*time.Second)
+	// The measure, from the kill: under a second (about 130 ms
+	// here; the logged delay above is the mechanism).
+	el := time.Since(start)
+	t.Logf("the event reached the stream %s after the kill", el)
+	if el > time.Second {
+		t.Errorf("the event reached the stream %s after the listener was killed; want under a second", el)
 	}
 }
