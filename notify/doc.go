@@ -173,7 +173,10 @@
 // order irrelevant; one refused channel refuses the request: 400 for a
 // malformed list, 401 for "me" anonymous, 404 for an unknown feed, the
 // error naming it). First "retry: <ms>" and "event: connected" with data
-// {"channel":"jobs,me","channels":["jobs","me"],"timestamp"}; then "id",
+// {"channel":"jobs,me","channels":["jobs","me"],"timestamp"}, written
+// once the stream is counted and subscribed (the response head waits for
+// it too), so an event committed after a client read "connected" reaches
+// it (a WebSocket's "joined" likewise); then "id",
 // "event", "data" per event; ": keepalive" comments. Every event's data
 // object starts with "channel", the subscribed channel it belongs to ("me"
 // for the user's own; set when the frame is built, once per event; data
