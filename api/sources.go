@@ -263,7 +263,8 @@ func (s *Server) previewAndWrite(w http.ResponseWriter, r *http.Request, src mod
 }
 
 // runNow starts a run of the source: 202 with the run as started, or, with
-// ?wait=1, 200 with the run as finished.
+// ?wait=1, 200 with the run as finished; 409 while it runs, or while it is
+// disabled.
 func (s *Server) runNow(w http.ResponseWriter, r *http.Request) {
 	id, ok := sourceID(w, r)
 	if !ok {
@@ -282,6 +283,10 @@ func (s *Server) runNow(w http.ResponseWriter, r *http.Request) {
 	run, done, err := s.scraper.RunNow(r.Context(), id)
 	if errors.Is(err, scraper.ErrAlreadyRunning) {
 		httpx.Error(w, http.StatusConflict, "this source is being scraped right now; try again when the run has finished")
+		return
+	}
+	if errors.Is(err, scraper.ErrSourceDisabled) {
+		httpx.Error(w, http.StatusConflict, "this source is disabled: enable it to run it (Preview shows what a run would find without storing it)")
 		return
 	}
 	if err != nil {

@@ -312,4 +312,17 @@ func TestAPI_PreviewAndRunNow(t *testing.T) {
 	if runs.Runs[0].ID != started.ID || runs.Runs[0].New != 0 {
 		t.Errorf("runs = %+v", runs.Runs)
 	}
+
+	// Disabled, it does not run (its jobs expired with the disable; a run
+	// would list them under a source no schedule runs): 409 saying how.
+	if code := call(t, "PUT", srv.URL+"/api/sources/"+id, map[string]any{"enabled": false}, nil); code != 200 {
+		t.Fatalf("disable: %d", code)
+	}
+	var refusal struct{ Error string }
+	if code := call(t, "POST", srv.URL+"/api/sources/"+id+"/run?wait=1", nil, &refusal); code != http.StatusConflict || !strings.Contains(refusal.Error, "enable it") {
+		t.Fatalf("run now of a disabled source: %d %q, want 409 saying to enable it", code, refusal.Error)
+	}
+	if code := call(t, "GET", srv.URL+"/api/sources/"+id+"/runs", nil, &runs); code != 200 || len(runs.Runs) != 2 {
+		t.Errorf("after the refused run: %d, %d runs, want the 2 before", code, len(runs.Runs))
+	}
 }

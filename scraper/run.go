@@ -17,6 +17,12 @@ import (
 // on this node or another.
 var ErrAlreadyRunning = errors.New("source is already running")
 
+// ErrSourceDisabled is returned by RunNow for a disabled (or paused)
+// source: disabling expired its jobs, and a run would list them again
+// under a source that no schedule runs, where they would never expire.
+// Preview shows what a run would find without storing it.
+var ErrSourceDisabled = errors.New("source is disabled")
+
 // transport returns the node's shared base transport.
 func (s *Service) transport() http.RoundTripper {
 	s.transportOnce.Do(func() {
@@ -93,6 +99,9 @@ func (s *Service) RunNow(ctx context.Context, sourceID int64) (storage.Run, <-ch
 	src, err := s.store.GetSource(ctx, sourceID)
 	if err != nil {
 		return storage.Run{}, nil, err
+	}
+	if !src.Enabled {
+		return storage.Run{}, nil, ErrSourceDisabled
 	}
 	release, ok, err := s.claimSource(ctx, sourceID)
 	if err != nil {

@@ -133,7 +133,7 @@ func newViewFixture(t *testing.T) *viewFixture {
 		{Name: "board.example.com", Kind: model.SourceRSS, URL: board.URL + "/feed.xml", Schedule: "@every 1h", Enabled: true},
 		{Name: "jobs.example.az — a source whose name is long enough to wrap", Kind: model.SourceHTML, URL: board.URL + "/list?page=1&category=it",
 			Schedule: "30 4 * * 1", Enabled: true, Selectors: map[string]string{"item": "article.job", "title": "h2", "url": "a@href", "detail": "true"}},
-		{Name: "broken board", Kind: model.SourceJSONLD, URL: board.URL + "/broken", Schedule: "@every 6h", Enabled: false},
+		{Name: "broken board", Kind: model.SourceJSONLD, URL: board.URL + "/broken", Schedule: "@every 6h", Enabled: true},
 	} {
 		src, err := f.app.parts.scraper.CreateSource(ctx, s)
 		if err != nil {
@@ -150,6 +150,12 @@ func newViewFixture(t *testing.T) *viewFixture {
 		case <-done:
 		case <-time.After(time.Minute):
 			t.Fatal("run did not finish")
+		}
+		if i == 2 { // the broken board failed its run, then an admin disabled it
+			src.Enabled = false
+			if _, err := f.app.parts.scraper.UpdateSource(ctx, src); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return f

@@ -138,7 +138,9 @@ export class Admin {
           { class: "actions" },
           btn("Edit", () => this.editSource(s)),
           btn("Preview", () => this.preview(s, id, row)),
-          btn("Run now", () => this.run(s, id, row)),
+          // A disabled source does not run (its jobs expired when it was
+          // disabled): Preview tries it, Enable/Resume brings it back.
+          s.enabled ? btn("Run now", () => this.run(s, id, row)) : null,
           btn("Runs", () => this.runs(s, id, row)),
           // Resuming a paused source is enabling it: the server forgets the
           // pause and the failure streak.
