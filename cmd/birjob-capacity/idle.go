@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/birjob/birjob/internal/procstat"
 )
 
 // idleMain opens up to -clients idle SSE streams on one birjob web node and
@@ -35,7 +37,7 @@ func idleMain(ctx context.Context, args []string) error {
 	if *clients < 1 || *clients > 200_000 || *step < 1 || *hold > 10*time.Minute {
 		return fmt.Errorf("1..200,000 clients, hold up to 10m")
 	}
-	lim := raiseFDLimit()
+	lim := procstat.RaiseFDLimit(250_000)
 	if *perProc <= 0 {
 		*perProc = int(lim.Cur) - 200
 	}

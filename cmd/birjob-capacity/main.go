@@ -32,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/birjob/birjob/internal/procstat"
 	"github.com/birjob/birjob/migrations"
 )
 
@@ -62,7 +63,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	raiseFDLimit()
+	procstat.RaiseFDLimit(250_000)
 	var err error
 	switch os.Args[1] {
 	case "append":
@@ -151,23 +152,6 @@ func ints(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// raiseFDLimit raises this process's descriptor limit as far as it may:
-// the hard limit, or more when the process may raise that too.
-func raiseFDLimit() syscall.Rlimit {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
-		return l
-	}
-	const want = 250_000
-	if l.Max < want && syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}) == nil {
-		l.Cur, l.Max = want, want
-		return l
-	}
-	l.Cur = l.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	return l
 }
 
 // header prints what every report starts with: the machine and its load.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/birjob/birjob/internal/procstat"
 )
 
 // openSSE connects from src to a birjob node at addr (host:port on
@@ -58,7 +60,7 @@ func sseClientsMain(args []string) error {
 	giveUp := fs.Int("give-up", 300, "stop after this many failures in a row")
 	timeout := fs.Duration("timeout", 15*time.Second, "bound on connecting and reading the response head")
 	fs.Parse(args)
-	lim := raiseFDLimit()
+	lim := procstat.RaiseFDLimit(250_000)
 	var src []net.IP
 	for s := range strings.SplitSeq(*srcs, ",") {
 		ip := net.ParseIP(s)

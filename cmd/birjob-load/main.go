@@ -117,7 +117,7 @@ func main() {
 			fatal("channels must be jobs or me, each once")
 		}
 	}
-	raiseFDLimit()
+	procstat.RaiseFDLimit(uint64(maxClients*2 + 1000))
 	if o.cpuprof != "" {
 		f, err := os.Create(o.cpuprof)
 		if err != nil {
@@ -183,7 +183,10 @@ func database(ctx context.Context, need bool) (string, func()) {
 		fatal("create database: %v", err)
 	}
 	conn.Close(ctx)
-	u := withDB(server, name)
+	u, err := pgembed.WithDatabase(server, name)
+	if err != nil {
+		fatal("%v", err)
+	}
 	mc, err := pgx.Connect(ctx, u)
 	if err != nil {
 		fatal("%v", err)
@@ -207,22 +210,6 @@ func database(ctx context.Context, need bool) (string, func()) {
 			os.RemoveAll(dir)
 		}
 	}
-}
-
-func withDB(server, db string) string {
-	cfg, err := pgx.ParseConfig(server)
-	if err != nil {
-		fatal("%v", err)
-	}
-	i := strings.Index(server, "://")
-	rest := server[i+3:]
-	host, _, _ := strings.Cut(rest, "/")
-	q := ""
-	if _, qq, ok := strings.Cut(server, "?"); ok {
-		q = "?" + qq
-	}
-	_ = cfg
-	return server[:i+3] + host + "/" + db + q
 }
 
 type result struct {
@@ -540,22 +527,6 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback() && ip.To4() != nil
-}
-
-func raiseFDLimit() {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
-		return
-	}
-	want := uint64(maxClients*2 + 1000)
-	if l.Max < want {
-		try := syscall.Rlimit{Cur: want, Max: want}
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &try) == nil {
-			return
-		}
-	}
-	l.Cur = l.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
 }
 
 func report(o options, rs []result) {

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/birjob/birjob/auth"
+	"github.com/birjob/birjob/internal/procstat"
 	"github.com/birjob/birjob/notify"
 )
 
@@ -44,7 +45,7 @@ func serve(args []string) error {
 			cfg.Keepalive, _ = time.ParseDuration(args[i+1])
 		}
 	}
-	raiseFDLimit()
+	procstat.RaiseFDLimit(uint64(maxClients*2 + 1000))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

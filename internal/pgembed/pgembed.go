@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -454,4 +455,17 @@ func (c *Cluster) Stop() error {
 		<-c.exited
 		return errors.New("embedded postgres: did not stop within 30s; killed")
 	}
+}
+
+// WithDatabase returns the connection URL serverURL with its database
+// replaced by db (its user, host and parameters kept). A URL that does not
+// parse is an error, never returned as it is: the caller would work in the
+// server's own database. (A socket directory goes in ?host=.)
+func WithDatabase(serverURL, db string) (string, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", err)
+	}
+	u.Path = "/" + db
+	return u.String(), nil
 }

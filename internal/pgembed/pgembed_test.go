@@ -241,3 +241,22 @@ func TestStart_RootInPrivateHome(t *testing.T) {
 		t.Fatalf("second start lost the data: %q", got)
 	}
 }
+
+// TestWithDatabase: the database of a URL is replaced; user, host, port
+// and parameters are kept. A URL that does not parse is an error, not the
+// server's own database.
+func TestWithDatabase(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://postgres@127.0.0.1:5432/postgres":            "postgres://postgres@127.0.0.1:5432/other",
+		"postgres://u:p%40ss@db:6543/app?sslmode=disable":        "postgres://u:p%40ss@db:6543/other?sslmode=disable",
+		"postgres://postgres@127.0.0.1:5432":                     "postgres://postgres@127.0.0.1:5432/other",
+		"postgres://postgres@/postgres?host=/var/run/postgresql": "postgres://postgres@/other?host=/var/run/postgresql",
+	} {
+		if got, err := WithDatabase(in, "other"); err != nil || got != want {
+			t.Errorf("WithDatabase(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if got, err := WithDatabase("postgres://postgres@%2Fvar%2Frun/postgres", "other"); err == nil {
+		t.Errorf("a URL that does not parse gave %q, want an error", got)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -141,7 +140,12 @@ func setupLocked() error {
 		setupErr = err
 		return err
 	}
-	conn, err := pgx.Connect(ctx, withDB(server, name))
+	tmplURL, err := pgembed.WithDatabase(server, name)
+	if err != nil {
+		setupErr = err
+		return err
+	}
+	conn, err := pgx.Connect(ctx, tmplURL)
 	if err != nil {
 		setupErr = err
 		return err
@@ -180,15 +184,6 @@ func createDB(ctx context.Context, serverURL, name, tmpl string) error {
 	}
 }
 
-func withDB(serverURL, db string) string {
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return serverURL
-	}
-	u.Path = "/" + db
-	return u.String()
-}
-
 // NewURL creates a fresh migrated database and returns its URL; it is
 // dropped when the test ends.
 func NewURL(t testing.TB) string {
@@ -216,7 +211,11 @@ func NewURL(t testing.TB) string {
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
-	return withDB(srv, name)
+	u, err := pgembed.WithDatabase(srv, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // New creates a fresh migrated database and returns a pool on it, closed

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -114,4 +115,22 @@ func KBLine(text, name string) int64 {
 		}
 	}
 	return 0
+}
+
+// RaiseFDLimit raises this process's open-file limit to want, raising the
+// hard limit too when the process may (root), else as far as the hard
+// limit; it returns the limit in force. The load and capacity tools hold
+// tens of thousands of sockets.
+func RaiseFDLimit(want uint64) syscall.Rlimit {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
+		return l
+	}
+	if l.Max < want && syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}) == nil {
+		l.Cur, l.Max = want, want
+		return l
+	}
+	l.Cur = l.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	return l
 }

@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -55,5 +56,23 @@ func TestOnSelf(t *testing.T) {
 	}
 	if m := MachineNow(); m.Busy <= 0 || m.Idle <= 0 {
 		t.Fatalf("machine CPU not parsed: %+v", m)
+	}
+}
+
+// TestRaiseFDLimit: the soft limit ends at least where it was, and at
+// want when the hard limit allows it.
+func TestRaiseFDLimit(t *testing.T) {
+	var before syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &before); err != nil {
+		t.Skip(err)
+	}
+	want := before.Cur + 1
+	got := RaiseFDLimit(want)
+	var now syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &now); err != nil {
+		t.Fatal(err)
+	}
+	if now != got || now.Cur < before.Cur || (before.Max >= want && now.Cur < want) {
+		t.Errorf("limit %+v (returned %+v) after raising %+v to %d", now, got, before, want)
 	}
 }
