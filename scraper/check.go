@@ -3,7 +3,6 @@ package scraper
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -30,8 +29,9 @@ func checksDetailPages(src model.Source) bool {
 // Config.URLCheckInterval, whether their page still exists,
 // and expires the jobs whose page answers 404 or 410 (when no other source
 // lists them under another URL). Requests go through the node's per-host
-// limits and honour robots.txt as the source's crawls do. It returns how
-// many jobs expired.
+// limits and the cluster's host state (spacing, Retry-After, back-off) and
+// honour robots.txt as the source's crawls do. It returns how many jobs
+// expired.
 func (s *Service) checkURLs(ctx context.Context, src model.Source, o crawlOptions) (int, error) {
 	if s.cfg.URLChecksPerRun <= 0 || src.Kind == model.SourceManual || checksDetailPages(src) {
 		return 0, nil
@@ -60,29 +60,10 @@ func (s *Service) checkURLs(ctx context.Context, src model.Source, o crawlOption
 func (s *Service) probe(ctx context.Context, src model.Source, o crawlOptions, refs []storage.ListingRef) (checked, gone []string) {
 	ctx, cancel := context.WithTimeout(ctx, min(o.runTimeout, 2*time.Minute))
 	defer cancel()
-	c := colly.NewCollector(
-		colly.UserAgent(s.cfg.UserAgent),
-		colly.Async(true),
-		colly.MaxBodySize(checkBodyBytes),
-		colly.StdlibContext(ctx),
-		colly.ParseHTTPErrorResponse(),
-	)
-	c.IgnoreRobotsTxt = !src.RespectRobots
-	var runLimit *hostLimiter
-	if o.delay > 0 || o.parallelism > 0 {
-		runLimit = newHostLimiter(o.delay, max(o.parallelism, 1))
-	}
-	c.WithTransport(&politeTransport{base: s.transport(), hosts: s.host, run: runLimit})
-	c.SetRequestTimeout(o.requestTimeout)
-	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirect to %q refused: only http and https", req.URL.Scheme)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	})
+	// The run's collector: a job page's host waits for its turn and its
+	// back-off like a list page's, and a 429 or 5xx here pauses it too (a
+	// 404 or 410 is an answer, not a failure of the host).
+	c := s.newCollector(ctx, src, o, checkBodyBytes)
 	var mu sync.Mutex
 	answer := func(key string, status int) {
 		mu.Lock()

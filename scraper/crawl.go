@@ -99,6 +99,39 @@ func (cr *crawler) note(msg string) {
 	}
 }
 
+// newCollector is the collector of a run's requests, for the crawl and
+// for the job-page checks alike: the run's context, body limit, robots.txt
+// as the source says, the source's own delay and parallelism, the node's
+// per-host limits and the cluster's host state (spacing, Retry-After and
+// back-off, waited for and recorded), and http(s) redirects only.
+func (s *Service) newCollector(ctx context.Context, src model.Source, o crawlOptions, maxBody int) *colly.Collector {
+	c := colly.NewCollector(
+		colly.UserAgent(s.cfg.UserAgent),
+		colly.Async(true),
+		colly.MaxBodySize(maxBody),
+		colly.StdlibContext(ctx),
+		colly.ParseHTTPErrorResponse(),
+	)
+	// colly ignores robots.txt by default; say it explicitly both ways.
+	c.IgnoreRobotsTxt = !src.RespectRobots
+	var runLimit *hostLimiter
+	if o.delay > 0 || o.parallelism > 0 {
+		runLimit = newHostLimiter(o.delay, max(o.parallelism, 1))
+	}
+	c.WithTransport(&politeTransport{base: s.transport(), hosts: s.host, run: runLimit, svc: s})
+	c.SetRequestTimeout(o.requestTimeout)
+	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return fmt.Errorf("redirect to %q refused: only http and https", req.URL.Scheme)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	})
+	return c
+}
+
 // crawl fetches and extracts a source. It returns when the crawl is done
 // or the run deadline passes, whichever comes first: colly's Wait is
 // awaited in a goroutine, and every request carries the run's context, so
@@ -112,30 +145,7 @@ func (s *Service) crawl(ctx context.Context, src model.Source, opts crawlOptions
 	}
 
 	// A new collector per run: colly keeps its visited set forever.
-	c := colly.NewCollector(
-		colly.UserAgent(s.cfg.UserAgent),
-		colly.Async(true),
-		colly.MaxBodySize(opts.maxBody),
-		colly.StdlibContext(ctx),
-		colly.ParseHTTPErrorResponse(),
-	)
-	// colly ignores robots.txt by default; say it explicitly both ways.
-	c.IgnoreRobotsTxt = !src.RespectRobots
-	var runLimit *hostLimiter
-	if opts.delay > 0 || opts.parallelism > 0 {
-		runLimit = newHostLimiter(opts.delay, max(opts.parallelism, 1))
-	}
-	c.WithTransport(&politeTransport{base: s.transport(), hosts: s.host, run: runLimit, svc: s})
-	c.SetRequestTimeout(opts.requestTimeout)
-	c.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirect to %q refused: only http and https", req.URL.Scheme)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	})
+	c := s.newCollector(ctx, src, opts, opts.maxBody)
 	cr.c = c
 
 	c.OnRequest(func(r *colly.Request) {

@@ -148,9 +148,11 @@
 // the other kinds a healthy run checks at most Config.URLChecksPerRun (20)
 // live listings' URLs, the least recently checked first, none more often
 // than Config.URLCheckInterval (hourly) nor in its first hour, through the
-// same per-host limits and robots.txt rules as the crawl (a page robots.txt
-// forbids is not asked, and counts as checked). 404 and 410 end the
-// listing; any other answer or failure leaves it for a later check.
+// same collector as the crawl: its per-host limits, robots.txt rules (a
+// page robots.txt forbids is not asked, and counts as checked) and the
+// cluster's host state (a host backing off is not asked; a 429, 503 or 5xx
+// here backs it off like a list page's, Retry-After honoured). 404 and 410
+// end the listing; any other answer or failure leaves it for a later check.
 //
 // # Source health and the automatic pause
 //

@@ -3,6 +3,7 @@ package scraper
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +199,40 @@ func TestExpiry_JobPageGone(t *testing.T) {
 				t.Errorf("%d live jobs, want 2", n)
 			}
 		})
+	}
+}
+
+// TestExpiry_JobPageCheckHonoursRetryAfter: a job page answering 429
+// with Retry-After pauses its host for the cluster, as a list page's
+// would: the check expires nothing, and no later request reaches the host
+// before the time (the next run is refused at once).
+func TestExpiry_JobPageCheckHonoursRetryAfter(t *testing.T) {
+	cfg := testConfig()
+	cfg.URLChecksPerRun = 1
+	cfg.URLCheckInterval = time.Nanosecond
+	p := newPipeline(t, cfg)
+	board := newFixtureBoard(t)
+	board.set("a", post{id: "1", title: "Golang one", company: "Acme", place: "Baku", posted: ago(time.Hour)})
+	board.setStatus("/jobs/1", http.StatusTooManyRequests)
+	src := p.source("board", model.SourceRSS, board.URL+"/a.rss")
+	p.run(src)
+	if n := board.count("/jobs/1"); n != 1 {
+		t.Fatalf("the job page was asked %d times, want once", n)
+	}
+	if j := p.oneJob("Golang one"); j.ExpiredAt != nil {
+		t.Error("a job whose page answered 429 expired")
+	}
+	h, err := p.store.GetHostState(context.Background(), urlHost(board.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Paused() || h.PausedUntil.Sub(h.Now) < 59*time.Minute || !strings.Contains(h.Reason, "429") {
+		t.Fatalf("host state after a job page's 429 with Retry-After 3600: %+v", h)
+	}
+	feed := board.count("/a.rss")
+	r := runOnce(t, p.s, src.ID)
+	if r.Status == StatusOK || board.count("/a.rss") != feed || board.count("/jobs/1") != 1 {
+		t.Errorf("the run after: %+v; feed asked %d more times, job page %d times", r, board.count("/a.rss")-feed, board.count("/jobs/1"))
 	}
 }
 

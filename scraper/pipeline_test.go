@@ -46,7 +46,8 @@ func (p post) link() string {
 // /<name>.rss (RSS 2.0), /<name>.html (a page of inline JSON-LD
 // JobPostings), /<name>.json (an API answer: {"jobs": [...]}, read with
 // apiSelectors) and /list/<name> (an HTML list, read with listSelectors),
-// each posting's own page (200 unless set to another status), and a
+// each posting's own page (200 unless set to another status; a 429 says
+// Retry-After: 3600), and a
 // robots.txt disallowing /private/. It counts requests per path.
 type fixtureBoard struct {
 	*httptest.Server
@@ -143,6 +144,9 @@ func (b *fixtureBoard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st, ok := b.status[r.URL.Path]; ok && st != http.StatusOK {
+		if st == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "3600")
+		}
 		w.WriteHeader(st)
 		return
 	}
